@@ -1,0 +1,52 @@
+/*
+ * sched: see sched.h.
+ */
+#include "sched.h"
+
+static int64_t interval(int64_t refresh, int ttl_minutes)
+{
+    int64_t ttl = (int64_t)ttl_minutes * 60;
+    return ttl > refresh ? ttl : refresh;
+}
+
+int64_t sched_after_success(struct sched_state *st, int64_t refresh, int ttl_minutes)
+{
+    st->failures = 0;
+    return interval(refresh, ttl_minutes);
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    uint64_t x = *s ? *s : 0x9E3779B97F4A7C15ull;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+int64_t sched_after_failure(struct sched_state *st, int64_t refresh, int64_t retry_after)
+{
+    int64_t cap = refresh > SCHED_MAX_BACKOFF ? refresh : SCHED_MAX_BACKOFF;
+    int64_t delay = SCHED_FIRST_RETRY;
+    for (int i = 0; i < st->failures && delay < cap; i++)
+        delay *= 2;
+    if (delay > cap)
+        delay = cap;
+    if (st->failures < 64)
+        st->failures++;
+    /* ±20 % jitter */
+    int64_t span = delay / 5;
+    if (span > 0)
+        delay += (int64_t)(xorshift(&st->rng) % (uint64_t)(2 * span + 1)) - span;
+    if (retry_after > delay)
+        delay = retry_after;
+    return delay < 1 ? 1 : delay;
+}
+
+int64_t sched_initial_delay(int64_t now, int64_t last_success, int64_t refresh, int ttl_minutes)
+{
+    if (last_success <= 0 || last_success > now)
+        return 0;
+    int64_t due = last_success + interval(refresh, ttl_minutes);
+    return due > now ? due - now : 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * sched: when to fetch a feed next. Pure logic, so back-off and TTL rules
+ * are tested without waiting.
+ *
+ * After a success the next fetch is `refresh` later, but never sooner
+ * than the feed's RSS <ttl>. After a failure it backs off exponentially
+ * from 30 s with ±20 % jitter (so many boards that lost the network at the
+ * same moment do not return in lockstep), capped at the larger of refresh
+ * and one hour; a Retry-After from the server is a lower bound.
+ */
+#ifndef KT_SCHED_H
+#define KT_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sched_state {
+    int failures;      /* consecutive failures */
+    uint64_t rng;      /* jitter generator state (xorshift) */
+};
+
+#define SCHED_FIRST_RETRY 30
+#define SCHED_MAX_BACKOFF 3600
+
+/* Seconds until the next fetch after an attempt. */
+int64_t sched_after_success(struct sched_state *st, int64_t refresh, int ttl_minutes);
+int64_t sched_after_failure(struct sched_state *st, int64_t refresh, int64_t retry_after);
+
+/* Delay before the first fetch at start-up: none, unless the cache shows a
+ * success less than `refresh` ago (so a restart loop does not hammer the
+ * server); then the remainder. */
+int64_t sched_initial_delay(int64_t now, int64_t last_success, int64_t refresh, int ttl_minutes);
+
+#endif

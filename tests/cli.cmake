@@ -1,0 +1,6 @@
+# The command-line contract, end to end on the shipped demo.
+add_test(NAME cli COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_cli.py $<TARGET_FILE:kiosk-ticker>
+                          ${CMAKE_SOURCE_DIR})
+# The README's config reference is what --help prints.
+add_test(NAME readme COMMAND ${KT_PYTHON} ${CMAKE_SOURCE_DIR}/tools/readme_reference.py --check
+                             $<TARGET_FILE:kiosk-ticker> ${CMAKE_SOURCE_DIR}/README.md)

@@ -1,0 +1,7 @@
+# Config, scheduling and the command-line contract.
+kt_unit_test(config SOURCES test_config.c)
+kt_unit_test(sched SOURCES test_sched.c)
+
+# Pure modules must not include SDL or curl: they are tested and fuzzed alone.
+add_test(NAME purity
+         COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/check_purity.py ${CMAKE_SOURCE_DIR}/src)

@@ -1,0 +1,55 @@
+/*
+ * tap.h: the few assertions every C test here uses. A failed check prints
+ * FILE:LINE and the values, and the program exits 1 at the end, so ctest
+ * sees a failure; a test that checks nothing also fails.
+ */
+#ifndef KT_TAP_H
+#define KT_TAP_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int tap_failures, tap_checks;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        tap_checks++;                                                                              \
+        if (!(cond)) {                                                                             \
+            tap_failures++;                                                                        \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_STR(got, want)                                                                       \
+    do {                                                                                           \
+        const char *g_ = (got), *w_ = (want);                                                      \
+        tap_checks++;                                                                              \
+        if ((g_ == NULL) != (w_ == NULL) || (g_ && strcmp(g_, w_) != 0)) {                         \
+            tap_failures++;                                                                        \
+            fprintf(stderr, "%s:%d: %s\n   got: \"%s\"\n  want: \"%s\"\n", __FILE__, __LINE__,     \
+                    #got, g_ ? g_ : "(null)", w_ ? w_ : "(null)");                                 \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_INT(got, want)                                                                       \
+    do {                                                                                           \
+        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
+        tap_checks++;                                                                              \
+        if (g_ != w_) {                                                                            \
+            tap_failures++;                                                                        \
+            fprintf(stderr, "%s:%d: %s: got %lld, want %lld\n", __FILE__, __LINE__, #got, g_, w_); \
+        }                                                                                          \
+    } while (0)
+
+static inline int tap_done(void)
+{
+    if (tap_checks == 0) {
+        fprintf(stderr, "no checks ran\n");
+        return 1;
+    }
+    printf("%d checks, %d failed\n", tap_checks, tap_failures);
+    return tap_failures ? 1 : 0;
+}
+
+#endif

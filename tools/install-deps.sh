@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs every Debian package needed to build, run and test kiosk-ticker.
+# Used by the README's two commands and by .ci/run, so a fresh Debian 12 /
+# Raspberry Pi OS machine needs nothing installed by hand.
+set -eu
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+BUILD="build-essential cmake pkg-config
+  libcurl4-openssl-dev libxml2-dev libjson-c-dev
+  libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev libfribidi-dev libfontconfig-dev
+  fonts-dejavu-core"
+TEST="python3 ca-certificates fonts-noto-core fonts-noto-cjk imagemagick xvfb xauth"
+want="$BUILD"
+[ "${1:-}" = "--test" ] && want="$BUILD $TEST"
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
