@@ -1,6 +1,6 @@
 # Config, scheduling and the command-line contract.
 kt_unit_test(config SOURCES test_config.c)
-kt_unit_test(sched SOURCES test_sched.c)
+kt_unit_test(schedule SOURCES test_schedule.c)
 
 # Pure modules must not include SDL or curl: they are tested and fuzzed alone.
 add_test(NAME purity

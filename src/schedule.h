@@ -1,5 +1,5 @@
 /*
- * sched: when to fetch a feed next. Pure logic, so back-off and TTL rules
+ * schedule: when to fetch a feed next. Pure logic, so back-off and TTL rules
  * are tested without waiting.
  *
  * After a success the next fetch is `refresh` later, but never sooner
@@ -8,27 +8,27 @@
  * same moment do not return in lockstep), capped at the larger of refresh
  * and one hour; a Retry-After from the server is a lower bound.
  */
-#ifndef KT_SCHED_H
-#define KT_SCHED_H
+#ifndef KT_SCHEDULE_H
+#define KT_SCHEDULE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-struct sched_state {
+struct schedule_state {
     int failures;      /* consecutive failures */
     uint64_t rng;      /* jitter generator state (xorshift) */
 };
 
-#define SCHED_FIRST_RETRY 30
-#define SCHED_MAX_BACKOFF 3600
+#define SCHEDULE_FIRST_RETRY 30
+#define SCHEDULE_MAX_BACKOFF 3600
 
 /* Seconds until the next fetch after an attempt. */
-int64_t sched_after_success(struct sched_state *st, int64_t refresh, int ttl_minutes);
-int64_t sched_after_failure(struct sched_state *st, int64_t refresh, int64_t retry_after);
+int64_t schedule_after_success(struct schedule_state *st, int64_t refresh, int ttl_minutes);
+int64_t schedule_after_failure(struct schedule_state *st, int64_t refresh, int64_t retry_after);
 
 /* Delay before the first fetch at start-up: none, unless the cache shows a
  * success less than `refresh` ago (so a restart loop does not hammer the
  * server); then the remainder. */
-int64_t sched_initial_delay(int64_t now, int64_t last_success, int64_t refresh, int ttl_minutes);
+int64_t schedule_initial_delay(int64_t now, int64_t last_success, int64_t refresh, int ttl_minutes);
 
 #endif

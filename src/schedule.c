@@ -1,7 +1,7 @@
 /*
- * sched: see sched.h.
+ * schedule: see sched.h.
  */
-#include "sched.h"
+#include "schedule.h"
 
 static int64_t interval(int64_t refresh, int ttl_minutes)
 {
@@ -9,7 +9,7 @@ static int64_t interval(int64_t refresh, int ttl_minutes)
     return ttl > refresh ? ttl : refresh;
 }
 
-int64_t sched_after_success(struct sched_state *st, int64_t refresh, int ttl_minutes)
+int64_t schedule_after_success(struct schedule_state *st, int64_t refresh, int ttl_minutes)
 {
     st->failures = 0;
     return interval(refresh, ttl_minutes);
@@ -24,10 +24,10 @@ static uint64_t xorshift(uint64_t *s)
     return *s = x;
 }
 
-int64_t sched_after_failure(struct sched_state *st, int64_t refresh, int64_t retry_after)
+int64_t schedule_after_failure(struct schedule_state *st, int64_t refresh, int64_t retry_after)
 {
-    int64_t cap = refresh > SCHED_MAX_BACKOFF ? refresh : SCHED_MAX_BACKOFF;
-    int64_t delay = SCHED_FIRST_RETRY;
+    int64_t cap = refresh > SCHEDULE_MAX_BACKOFF ? refresh : SCHEDULE_MAX_BACKOFF;
+    int64_t delay = SCHEDULE_FIRST_RETRY;
     for (int i = 0; i < st->failures && delay < cap; i++)
         delay *= 2;
     if (delay > cap)
@@ -43,7 +43,7 @@ int64_t sched_after_failure(struct sched_state *st, int64_t refresh, int64_t ret
     return delay < 1 ? 1 : delay;
 }
 
-int64_t sched_initial_delay(int64_t now, int64_t last_success, int64_t refresh, int ttl_minutes)
+int64_t schedule_initial_delay(int64_t now, int64_t last_success, int64_t refresh, int ttl_minutes)
 {
     if (last_success <= 0 || last_success > now)
         return 0;

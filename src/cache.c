@@ -1,0 +1,679 @@
+/*
+ * cache: the store's state as a small text file, and its atomic saving.
+ *
+ * Format (version 1), one record per line, fields separated by a tab:
+ *
+ *   kiosk-ticker-cache 1
+ *   feed  NAME  URL  ETAG  LAST_MODIFIED  LAST_SUCCESS  TTL_MINUTES
+ *   item  TITLE  LINK  PUBLISHED  FIRST_SEEN
+ *   ...   (items belong to the feed record before them)
+ *   end N_RECORDS CRC32
+ *
+ * In text fields a backslash escapes tab (\t), newline (\n), carriage
+ * return (\r) and itself (\\); a field that is exactly \N is NULL (no ETag,
+ * no link). Numbers are plain decimal. CRC32 (IEEE, 8 lowercase hex digits)
+ * covers every byte before the end line, and N_RECORDS counts the feed and
+ * item lines, so a torn write, a truncated copy or a flipped bit is
+ * detected before any record is believed. It is text so that it can be
+ * inspected on a kiosk with nothing but `less`.
+ */
+#include "cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define CACHE_MAGIC "kiosk-ticker-cache"
+#define CACHE_VERSION 1
+#define CACHE_MAX_ITEMS 100000
+#define CACHE_MAX_FEEDS 10000
+#define CACHE_MAX_LINE (1024 * 1024)
+#define CACHE_MAX_FILE (64 * 1024 * 1024)
+
+/* ---- CRC-32 (IEEE 802.3, reflected), table built on first use ---- */
+
+static uint32_t cache_crc_table[256];
+static pthread_once_t cache_crc_once = PTHREAD_ONCE_INIT;
+
+static void cache_crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        cache_crc_table[i] = c;
+    }
+}
+
+static uint32_t cache_crc32(const char *data, size_t len)
+{
+    pthread_once(&cache_crc_once, cache_crc_init);
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++)
+        c = cache_crc_table[(c ^ (unsigned char)data[i]) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+/* ---- UTF-8 ---- */
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0.
+ * Rejects overlong forms, surrogates and code points past U+10FFFF. */
+static size_t cache_utf8_seq(const unsigned char *p, size_t n)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF)
+        len = 2;
+    else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        len = 3;
+        if (p[0] == 0xE0)
+            lo = 0xA0;
+        else if (p[0] == 0xED)
+            hi = 0x9F;
+    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        len = 4;
+        if (p[0] == 0xF0)
+            lo = 0x90;
+        else if (p[0] == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return len;
+}
+
+static bool cache_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = cache_utf8_seq(p + i, n - i);
+        if (!k)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+/* ---- encoding ---- */
+
+/* Writes one text field. Invalid UTF-8 (which the text module should
+ * already have removed) becomes U+FFFD, because the decoder rejects it and a
+ * cache that can never be read back is worse than one odd character. */
+static void cache_put_text(struct buf *b, const char *s, bool nullable)
+{
+    if (!s) {
+        buf_puts(b, nullable ? "\\N" : "");
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        switch (p[i]) {
+        case '\t':
+            buf_puts(b, "\\t");
+            i++;
+            continue;
+        case '\n':
+            buf_puts(b, "\\n");
+            i++;
+            continue;
+        case '\r':
+            buf_puts(b, "\\r");
+            i++;
+            continue;
+        case '\\':
+            buf_puts(b, "\\\\");
+            i++;
+            continue;
+        default:
+            break;
+        }
+        size_t k = cache_utf8_seq(p + i, n - i);
+        if (k) {
+            buf_append(b, p + i, k);
+            i += k;
+        } else {
+            buf_puts(b, "\xEF\xBF\xBD");
+            i++;
+        }
+    }
+}
+
+char *cache_encode(const struct store_dump *d, size_t *len)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s %d\n", CACHE_MAGIC, CACHE_VERSION);
+    size_t records = 0;
+    for (size_t i = 0; i < d->n_feeds; i++) {
+        const struct feed_state *f = &d->feeds[i];
+        buf_puts(&b, "feed\t");
+        cache_put_text(&b, f->name, false);
+        buf_putc(&b, '\t');
+        cache_put_text(&b, f->url, false);
+        buf_putc(&b, '\t');
+        cache_put_text(&b, f->etag, true);
+        buf_putc(&b, '\t');
+        cache_put_text(&b, f->last_modified, true);
+        buf_printf(&b, "\t%lld\t%d\n", (long long)f->last_success,
+                   f->ttl_minutes > 0 ? f->ttl_minutes : 0);
+        records++;
+        for (size_t j = 0; j < f->n_items; j++) {
+            const struct store_item *it = &f->items[j];
+            buf_puts(&b, "item\t");
+            cache_put_text(&b, it->title, false);
+            buf_putc(&b, '\t');
+            cache_put_text(&b, it->link, true);
+            buf_printf(&b, "\t%lld\t%lld\n", (long long)it->published, (long long)it->first_seen);
+            records++;
+        }
+    }
+    uint32_t crc = cache_crc32(b.data, b.len);
+    buf_printf(&b, "end %zu %08x\n", records, (unsigned)crc);
+    *len = b.len;
+    return buf_steal(&b);
+}
+
+/* ---- decoding ---- */
+
+struct cache_parser {
+    struct store_dump *d;
+    size_t cap_feeds, cap_items; /* capacity of d->feeds, of the last feed's items */
+    size_t n_items;              /* over all feeds */
+    size_t line;
+    char *err;
+    size_t errlen;
+};
+
+/* Unescapes field [s, s+n). *out is NULL for \N when nullable. */
+static int cache_field_text(struct cache_parser *p, const char *s, size_t n, bool nullable,
+                            const char *what, char **out)
+{
+    *out = NULL;
+    if (n == 2 && s[0] == '\\' && s[1] == 'N') {
+        if (nullable)
+            return 0;
+        return kt_error(p->err, p->errlen, "line %zu: %s cannot be \\N", p->line, what);
+    }
+    struct buf b;
+    buf_init(&b);
+    buf_reserve(&b, n);
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '\0' || c == '\r') {
+            buf_free(&b);
+            return kt_error(p->err, p->errlen, "line %zu: control character in %s", p->line, what);
+        }
+        if (c == '\\') {
+            char e = i + 1 < n ? s[++i] : '\0';
+            c = e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e == '\\' ? '\\' : 0;
+            if (!c) {
+                buf_free(&b);
+                return kt_error(p->err, p->errlen, "line %zu: bad escape in %s", p->line, what);
+            }
+        }
+        buf_putc(&b, c);
+    }
+    if (!cache_utf8_valid(b.data, b.len)) {
+        buf_free(&b);
+        return kt_error(p->err, p->errlen, "line %zu: invalid UTF-8 in %s", p->line, what);
+    }
+    *out = buf_steal(&b);
+    return 0;
+}
+
+static int cache_field_int(struct cache_parser *p, const char *s, size_t n, int64_t min,
+                           int64_t max, const char *what, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = n > 0 && s[0] == '-';
+    if (neg)
+        i++;
+    if (i == n || n - i > 19)
+        return kt_error(p->err, p->errlen, "line %zu: bad %s", p->line, what);
+    /* Accumulate as a negative number: INT64_MIN has no positive twin. */
+    int64_t v = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return kt_error(p->err, p->errlen, "line %zu: bad %s", p->line, what);
+        int digit = s[i] - '0';
+        if (v < (INT64_MIN + digit) / 10)
+            return kt_error(p->err, p->errlen, "line %zu: %s out of range", p->line, what);
+        v = v * 10 - digit;
+    }
+    if (!neg) {
+        if (v == INT64_MIN)
+            return kt_error(p->err, p->errlen, "line %zu: %s out of range", p->line, what);
+        v = -v;
+    }
+    if (v < min || v > max)
+        return kt_error(p->err, p->errlen, "line %zu: %s out of range", p->line, what);
+    *out = v;
+    return 0;
+}
+
+/* Splits a line on tabs into at most max fields; returns the count, or
+ * max + 1 when there are more. */
+static size_t cache_split(const char *s, size_t n, const char **f, size_t *fl, size_t max)
+{
+    size_t count = 0, start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != '\t')
+            continue;
+        if (count == max)
+            return max + 1;
+        f[count] = s + start;
+        fl[count] = i - start;
+        count++;
+        start = i + 1;
+    }
+    return count;
+}
+
+static int cache_parse_feed(struct cache_parser *p, const char **f, size_t *fl, size_t nf)
+{
+    if (nf != 7)
+        return kt_error(p->err, p->errlen, "line %zu: feed record needs 7 fields, has %s%zu",
+                        p->line, nf > 7 ? "more than " : "", nf > 7 ? (size_t)7 : nf);
+    if (p->d->n_feeds >= CACHE_MAX_FEEDS)
+        return kt_error(p->err, p->errlen, "line %zu: more than %d feeds", p->line,
+                        CACHE_MAX_FEEDS);
+    struct feed_state fs = {0};
+    int64_t last_success, ttl;
+    if (cache_field_text(p, f[1], fl[1], false, "feed name", &fs.name) ||
+        cache_field_text(p, f[2], fl[2], false, "feed URL", &fs.url) ||
+        cache_field_text(p, f[3], fl[3], true, "ETag", &fs.etag) ||
+        cache_field_text(p, f[4], fl[4], true, "Last-Modified", &fs.last_modified) ||
+        cache_field_int(p, f[5], fl[5], INT64_MIN, INT64_MAX, "last success", &last_success) ||
+        cache_field_int(p, f[6], fl[6], 0, INT_MAX, "TTL", &ttl)) {
+        feed_state_free(&fs);
+        return -1;
+    }
+    if (!*fs.name) {
+        feed_state_free(&fs);
+        return kt_error(p->err, p->errlen, "line %zu: empty feed name", p->line);
+    }
+    fs.last_success = last_success;
+    fs.ttl_minutes = (int)ttl;
+    if (p->d->n_feeds == p->cap_feeds) {
+        p->cap_feeds = p->cap_feeds ? 2 * p->cap_feeds : 8;
+        p->d->feeds = xrealloc(p->d->feeds, p->cap_feeds * sizeof *p->d->feeds);
+    }
+    p->d->feeds[p->d->n_feeds++] = fs;
+    p->cap_items = 0;
+    return 0;
+}
+
+static int cache_parse_item(struct cache_parser *p, const char **f, size_t *fl, size_t nf)
+{
+    if (nf != 5)
+        return kt_error(p->err, p->errlen, "line %zu: item record needs 5 fields, has %s%zu",
+                        p->line, nf > 5 ? "more than " : "", nf > 5 ? (size_t)5 : nf);
+    if (p->d->n_feeds == 0)
+        return kt_error(p->err, p->errlen, "line %zu: item before any feed", p->line);
+    if (p->n_items >= CACHE_MAX_ITEMS)
+        return kt_error(p->err, p->errlen, "line %zu: more than %d items", p->line,
+                        CACHE_MAX_ITEMS);
+    struct store_item it = {0};
+    if (cache_field_text(p, f[1], fl[1], false, "title", &it.title) ||
+        cache_field_text(p, f[2], fl[2], true, "link", &it.link) ||
+        cache_field_int(p, f[3], fl[3], INT64_MIN, INT64_MAX, "published", &it.published) ||
+        cache_field_int(p, f[4], fl[4], INT64_MIN, INT64_MAX, "first seen", &it.first_seen)) {
+        free(it.title);
+        free(it.link);
+        return -1;
+    }
+    struct feed_state *fs = &p->d->feeds[p->d->n_feeds - 1];
+    if (fs->n_items == p->cap_items) {
+        p->cap_items = p->cap_items ? 2 * p->cap_items : 16;
+        fs->items = xrealloc(fs->items, p->cap_items * sizeof *fs->items);
+    }
+    fs->items[fs->n_items++] = it;
+    p->n_items++;
+    return 0;
+}
+
+static int cache_parse_record(struct cache_parser *p, const char *s, size_t n)
+{
+    if (n > CACHE_MAX_LINE)
+        return kt_error(p->err, p->errlen, "line %zu: longer than %d bytes", p->line,
+                        CACHE_MAX_LINE);
+    const char *f[8];
+    size_t fl[8];
+    size_t nf = cache_split(s, n, f, fl, 7);
+    if (fl[0] == 4 && memcmp(f[0], "feed", 4) == 0)
+        return cache_parse_feed(p, f, fl, nf);
+    if (fl[0] == 4 && memcmp(f[0], "item", 4) == 0)
+        return cache_parse_item(p, f, fl, nf);
+    return kt_error(p->err, p->errlen, "line %zu: unknown record type", p->line);
+}
+
+/* Parses "end N CRC" exactly; false when it is not such a line. */
+static bool cache_parse_end(const char *s, size_t n, size_t *records, uint32_t *crc)
+{
+    if (n < 4 || memcmp(s, "end ", 4) != 0)
+        return false;
+    size_t i = 4, digits = 0;
+    uint64_t r = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 10) {
+        r = r * 10 + (uint64_t)(s[i++] - '0');
+        digits++;
+    }
+    if (!digits || i >= n || s[i] != ' ' || n - i - 1 != 8)
+        return false;
+    uint32_t c = 0;
+    for (i++; i < n; i++) {
+        char h = s[i];
+        int v = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : -1;
+        if (v < 0)
+            return false;
+        c = c << 4 | (uint32_t)v;
+    }
+    *records = (size_t)r;
+    *crc = c;
+    return true;
+}
+
+int cache_decode(const char *data, size_t len, struct store_dump *d, char *err, size_t errlen)
+{
+    d->feeds = NULL;
+    d->n_feeds = 0;
+    static const char magic[] = CACHE_MAGIC " ";
+    size_t mlen = sizeof magic - 1;
+    if (len == 0)
+        return kt_error(err, errlen, "empty file");
+
+    /* The first line decides whether this is ours at all. */
+    const char *nl = memchr(data, '\n', len);
+    size_t first = nl ? (size_t)(nl - data) : len;
+    if (memcmp(data, magic, len < mlen ? len : mlen) != 0)
+        return kt_error(err, errlen, "not a kiosk-ticker cache");
+    if (!nl)
+        return kt_error(err, errlen, "truncated");
+    char want[32];
+    int wlen = snprintf(want, sizeof want, "%s%d", magic, CACHE_VERSION);
+    if (first != (size_t)wlen || memcmp(data, want, first) != 0) {
+        /* Name the version when it is a number, to make downgrades obvious. */
+        size_t vlen = first - mlen;
+        bool numeric = vlen > 0 && vlen <= 9;
+        for (size_t i = mlen; numeric && i < first; i++)
+            numeric = data[i] >= '0' && data[i] <= '9';
+        if (numeric)
+            return kt_error(err, errlen,
+                            "not a kiosk-ticker cache version %d (file has version %.*s)",
+                            CACHE_VERSION, (int)vlen, data + mlen);
+        return kt_error(err, errlen, "not a kiosk-ticker cache");
+    }
+
+    /* Integrity before content: the last line must be a well-formed end
+     * line whose checksum matches. */
+    if (data[len - 1] != '\n')
+        return kt_error(err, errlen, "truncated");
+    size_t end_start = len - 1;
+    while (end_start > 0 && data[end_start - 1] != '\n')
+        end_start--;
+    size_t records;
+    uint32_t crc;
+    if (end_start <= first ||
+        !cache_parse_end(data + end_start, len - 1 - end_start, &records, &crc))
+        return kt_error(err, errlen, "truncated");
+    if (cache_crc32(data, end_start) != crc)
+        return kt_error(err, errlen, "checksum mismatch");
+
+    struct cache_parser p = {.d = d, .line = 1, .err = err, .errlen = errlen};
+    size_t seen = 0;
+    for (size_t pos = first + 1; pos < end_start;) {
+        const char *e = memchr(data + pos, '\n', end_start - pos);
+        size_t n = (size_t)(e - (data + pos)); /* end_start follows a '\n' */
+        p.line++;
+        if (cache_parse_record(&p, data + pos, n) != 0) {
+            store_dump_free(d);
+            return -1;
+        }
+        seen++;
+        pos += n + 1;
+    }
+    if (seen != records) {
+        store_dump_free(d);
+        return kt_error(err, errlen, "line %zu: end says %zu records, file has %zu", p.line + 1,
+                        records, seen);
+    }
+    return 0;
+}
+
+/* ---- saving ---- */
+
+/* Serialises saves within the process: the temporary name only carries the
+ * PID, so two threads must not write it at once. */
+static pthread_mutex_t cache_save_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static char *cache_dirname(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return xstrdup(".");
+    if (slash == path)
+        return xstrdup("/");
+    return xstrndup(path, (size_t)(slash - path));
+}
+
+static int cache_mkdir_p(const char *dir)
+{
+    char *p = xstrdup(dir);
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+            rc = -1;
+            break;
+        }
+        *s = c;
+        if (c == '\0')
+            break;
+    }
+    if (rc == 0) {
+        /* EEXIST also covers a file in the way; say so rather than fail
+         * later with a puzzling ENOTDIR on the temporary file. */
+        struct stat st;
+        if (stat(p, &st) != 0)
+            rc = -1;
+        else if (!S_ISDIR(st.st_mode)) {
+            errno = ENOTDIR;
+            rc = -1;
+        }
+    }
+    int saved = errno;
+    free(p);
+    errno = saved;
+    return rc;
+}
+
+static int cache_write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0) {
+            errno = ENOSPC;
+            return -1;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Test hook: KT_CACHE_WRITE_DELAY_MS=N sleeps N ms after the temporary file
+ * is written and before it is renamed, so a test can kill -9 the process
+ * in the middle of a save and check the old cache survives. */
+static void cache_test_delay(void)
+{
+    const char *v = getenv("KT_CACHE_WRITE_DELAY_MS");
+    if (!v || !*v)
+        return;
+    long ms = strtol(v, NULL, 10);
+    if (ms <= 0)
+        return;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static int cache_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    /* Some filesystems cannot sync a directory; nothing more can be done. */
+    if (rc != 0 && saved == EINVAL)
+        rc = 0;
+    errno = saved;
+    return rc;
+}
+
+/* Writes data to tmp and renames it to path. On error errno is set and
+ * the temporary file is gone. */
+static int cache_write_atomic(const char *path, const char *tmp, const char *dir, const char *data,
+                              size_t len)
+{
+    int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) {
+        /* Left by an earlier process with our PID (PIDs repeat across the
+         * reboots a power cut causes); saves here are serialised, so it is
+         * not in use. */
+        unlink(tmp);
+        fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+    }
+    if (fd < 0)
+        return -1;
+    if (cache_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        int saved = errno;
+        close(fd);
+        unlink(tmp);
+        errno = saved;
+        return -1;
+    }
+    /* close can report deferred write errors (NFS, some FUSE). */
+    if (close(fd) != 0) {
+        int saved = errno;
+        unlink(tmp);
+        errno = saved;
+        return -1;
+    }
+    cache_test_delay();
+    if (rename(tmp, path) != 0) {
+        int saved = errno;
+        unlink(tmp);
+        errno = saved;
+        return -1;
+    }
+    return cache_fsync_dir(dir);
+}
+
+int cache_save(struct store *s, const char *path, char *err, size_t errlen)
+{
+    struct store_dump d = store_dump(s);
+    size_t len;
+    char *data = cache_encode(&d, &len);
+    store_dump_free(&d);
+
+    char *dir = cache_dirname(path);
+    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    int rc = 0;
+    pthread_mutex_lock(&cache_save_mu);
+    if (cache_mkdir_p(dir) != 0)
+        rc = kt_error(err, errlen, "%s: %s", dir, strerror(errno));
+    else if (cache_write_atomic(path, tmp, dir, data, len) != 0)
+        rc = kt_error(err, errlen, "%s: %s", path, strerror(errno));
+    pthread_mutex_unlock(&cache_save_mu);
+    free(tmp);
+    free(dir);
+    free(data);
+    return rc;
+}
+
+/* ---- loading ---- */
+
+/* Removes PATH.tmp.PID files whose process is gone: each one is a save
+ * that a crash or power cut interrupted. Files of live processes are left
+ * alone, in case two instances share a cache path. */
+static void cache_remove_stale_tmp(const char *path)
+{
+    char *dir = cache_dirname(path);
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char *prefix = xasprintf("%s.tmp.", base);
+    size_t plen = strlen(prefix);
+    DIR *dh = opendir(dir);
+    if (dh) {
+        struct dirent *de;
+        while ((de = readdir(dh)) != NULL) {
+            if (strncmp(de->d_name, prefix, plen) != 0)
+                continue;
+            char *endp;
+            errno = 0;
+            long pid = strtol(de->d_name + plen, &endp, 10);
+            if (errno || *endp || endp == de->d_name + plen || pid <= 0 || pid > INT_MAX)
+                continue;
+            if (pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+                char *full = xasprintf("%s/%s", dir, de->d_name);
+                unlink(full);
+                free(full);
+            }
+        }
+        closedir(dh);
+    }
+    free(prefix);
+    free(dir);
+}
+
+int cache_load(struct store *s, const char *path, int64_t now, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        return kt_error(err, errlen, "%s: %s", path, strerror(errno));
+    }
+    cache_remove_stale_tmp(path);
+    char *data;
+    size_t len;
+    if (read_file(path, CACHE_MAX_FILE, &data, &len, err, errlen) != 0)
+        return -1;
+    struct store_dump d;
+    char why[KT_ERR_MAX];
+    int rc = cache_decode(data, len, &d, why, sizeof why);
+    free(data);
+    if (rc != 0)
+        return kt_error(err, errlen, "%s: %s", path, why);
+    store_restore(s, &d, now);
+    store_dump_free(&d);
+    return 0;
+}

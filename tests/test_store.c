@@ -1,0 +1,692 @@
+/*
+ * test_store: the headline store. Ordering, de-duplication and limits come
+ * from the case files in tests/data/store (format in its README); the
+ * stateful behaviour (first_seen, generations, snapshot lifetime,
+ * reconfiguration, dump/restore, threads) is checked here in code.
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "store.h"
+#include "tap.h"
+#include "util.h"
+
+/* ---- a config built by hand, so this test does not depend on config.c ---- */
+
+static struct config *tcfg_new(enum order order, int max_items, int64_t max_age)
+{
+    struct config *c = xcalloc(1, sizeof *c);
+    c->order = order;
+    c->max_items = max_items;
+    c->max_age = max_age;
+    return c;
+}
+
+static void tcfg_feed(struct config *c, const char *name, const char *url, const char *label,
+                      int max_items)
+{
+    c->feeds = xrealloc(c->feeds, (c->n_feeds + 1) * sizeof *c->feeds);
+    struct cfg_feed *f = &c->feeds[c->n_feeds++];
+    memset(f, 0, sizeof *f);
+    f->name = xstrdup(name);
+    f->url = xstrdup(url);
+    f->label = xstrdup(label);
+    f->max_items = max_items;
+}
+
+static void tcfg_free(struct config *c)
+{
+    for (size_t i = 0; i < c->n_feeds; i++) {
+        free(c->feeds[i].name);
+        free(c->feeds[i].url);
+        free(c->feeds[i].label);
+    }
+    free(c->feeds);
+    free(c);
+}
+
+/* ---- the case-file runner ---- */
+
+struct tcase_items {
+    char *feed;
+    struct store_item *v;
+    size_t n;
+};
+
+static size_t tsplit(char *line, char **f, size_t max)
+{
+    size_t n = 0;
+    f[n++] = line;
+    for (char *p = line; *p && n < max; p++)
+        if (*p == '|') {
+            *p = '\0';
+            f[n++] = p + 1;
+        }
+    return n;
+}
+
+static const char *tnull(const char *s)
+{
+    return strcmp(s, "-") == 0 ? NULL : s;
+}
+
+static void run_case(const char *dir, const char *name)
+{
+    char *path = xasprintf("%s/%s", dir, name), *data, err[KT_ERR_MAX];
+    size_t len;
+    if (read_file(path, 1 << 20, &data, &len, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        CHECK(!"case file readable");
+        free(path);
+        return;
+    }
+    struct config *cfg = tcfg_new(ORDER_NEWEST, 0, 0);
+    int64_t now = 0;
+    struct tcase_items *fi = NULL;
+    size_t nfi = 0;
+    char **exp_feed = NULL, **exp_label = NULL, **exp_title = NULL;
+    size_t nexp = 0;
+    bool expect_none = false, bad = false;
+    int lineno = 0;
+
+    for (char *line = data, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        lineno++;
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        char *f[8];
+        size_t nf = tsplit(line, f, 8);
+        if (strcmp(f[0], "order") == 0 && nf == 2) {
+            cfg->order = strcmp(f[1], "feeds") == 0        ? ORDER_FEEDS
+                         : strcmp(f[1], "interleave") == 0 ? ORDER_INTERLEAVE
+                                                           : ORDER_NEWEST;
+        } else if (strcmp(f[0], "max_items") == 0 && nf == 2) {
+            cfg->max_items = atoi(f[1]);
+        } else if (strcmp(f[0], "max_age") == 0 && nf == 2) {
+            cfg->max_age = strtoll(f[1], NULL, 10);
+        } else if (strcmp(f[0], "now") == 0 && nf == 2) {
+            now = strtoll(f[1], NULL, 10);
+        } else if (strcmp(f[0], "feed") == 0 && nf == 5) {
+            tcfg_feed(cfg, f[1], f[2], tnull(f[3]), atoi(f[4]));
+        } else if (strcmp(f[0], "item") == 0 && nf == 6) {
+            size_t k = 0;
+            while (k < nfi && strcmp(fi[k].feed, f[1]) != 0)
+                k++;
+            if (k == nfi) {
+                fi = xrealloc(fi, (nfi + 1) * sizeof *fi);
+                fi[nfi++] = (struct tcase_items){xstrdup(f[1]), NULL, 0};
+            }
+            fi[k].v = xrealloc(fi[k].v, (fi[k].n + 1) * sizeof *fi[k].v);
+            fi[k].v[fi[k].n++] =
+                (struct store_item){xstrdup(f[2]), xstrdup(tnull(f[3])), strtoll(f[4], NULL, 10),
+                                    strtoll(f[5], NULL, 10)};
+        } else if (strcmp(f[0], "expect") == 0 && nf == 4) {
+            exp_feed = xrealloc(exp_feed, (nexp + 1) * sizeof *exp_feed);
+            exp_label = xrealloc(exp_label, (nexp + 1) * sizeof *exp_label);
+            exp_title = xrealloc(exp_title, (nexp + 1) * sizeof *exp_title);
+            exp_feed[nexp] = xstrdup(f[1]);
+            exp_label[nexp] = xstrdup(f[2]);
+            exp_title[nexp++] = xstrdup(f[3]);
+        } else if (strcmp(f[0], "expect_none") == 0 && nf == 1) {
+            expect_none = true;
+        } else {
+            fprintf(stderr, "%s:%d: bad case line\n", path, lineno);
+            bad = true;
+        }
+    }
+    CHECK(!bad);
+    if (nexp == 0 && !expect_none) {
+        fprintf(stderr, "%s: no expect lines and no expect_none\n", path);
+        CHECK(!"case has an expectation");
+    }
+
+    struct store *s = store_new();
+    store_configure(s, cfg, now);
+    for (size_t k = 0; k < nfi; k++) {
+        bool known = false;
+        for (size_t i = 0; i < cfg->n_feeds; i++)
+            known |= strcmp(cfg->feeds[i].name, fi[k].feed) == 0;
+        CHECK(known);
+        store_replace_items(s, fi[k].feed, fi[k].v, fi[k].n, now);
+    }
+    const struct store_snapshot *snap = store_snapshot(s);
+    bool ok = snap->n == nexp;
+    for (size_t i = 0; ok && i < nexp; i++)
+        ok = strcmp(snap->items[i].feed, exp_feed[i]) == 0 &&
+             strcmp(snap->items[i].label, exp_label[i]) == 0 &&
+             strcmp(snap->items[i].title, exp_title[i]) == 0;
+    CHECK(ok);
+    if (!ok) {
+        fprintf(stderr, "%s: merged list differs\n  got:\n", path);
+        for (size_t i = 0; i < snap->n; i++)
+            fprintf(stderr, "    %s|%s|%s\n", snap->items[i].feed, snap->items[i].label,
+                    snap->items[i].title);
+        fprintf(stderr, "  want:\n");
+        for (size_t i = 0; i < nexp; i++)
+            fprintf(stderr, "    %s|%s|%s\n", exp_feed[i], exp_label[i], exp_title[i]);
+    }
+    store_snapshot_release(snap);
+    store_free(s);
+
+    for (size_t k = 0; k < nfi; k++) {
+        for (size_t i = 0; i < fi[k].n; i++) {
+            free(fi[k].v[i].title);
+            free(fi[k].v[i].link);
+        }
+        free(fi[k].v);
+        free(fi[k].feed);
+    }
+    free(fi);
+    for (size_t i = 0; i < nexp; i++) {
+        free(exp_feed[i]);
+        free(exp_label[i]);
+        free(exp_title[i]);
+    }
+    free(exp_feed);
+    free(exp_label);
+    free(exp_title);
+    tcfg_free(cfg);
+    free(data);
+    free(path);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_cases(void)
+{
+    const char *root = getenv("KT_TEST_DATA");
+    CHECK(root != NULL);
+    if (!root)
+        return;
+    char *dir = xasprintf("%s/store", root);
+    DIR *dh = opendir(dir);
+    CHECK(dh != NULL);
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    while (dh && (de = readdir(dh)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (l > 5 && strcmp(de->d_name + l - 5, ".case") == 0) {
+            names = xrealloc(names, (n + 1) * sizeof *names);
+            names[n++] = xstrdup(de->d_name);
+        }
+    }
+    if (dh)
+        closedir(dh);
+    /* A lost data directory must not pass as "no cases, no failures". */
+    CHECK(n >= 10);
+    qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        int before = tap_failures;
+        run_case(dir, names[i]);
+        printf("%s %s\n", tap_failures == before ? "ok" : "FAIL", names[i]);
+        free(names[i]);
+    }
+    free(names);
+    free(dir);
+}
+
+/* ---- stateful behaviour ---- */
+
+static struct store_item titem(const char *title, const char *link, int64_t published,
+                               int64_t first_seen)
+{
+    return (struct store_item){(char *)title, (char *)link, published, first_seen};
+}
+
+static const struct store_item *dump_find(const struct store_dump *d, const char *feed,
+                                          const char *title)
+{
+    for (size_t i = 0; i < d->n_feeds; i++)
+        if (strcmp(d->feeds[i].name, feed) == 0)
+            for (size_t j = 0; j < d->feeds[i].n_items; j++)
+                if (strcmp(d->feeds[i].items[j].title, title) == 0)
+                    return &d->feeds[i].items[j];
+    return NULL;
+}
+
+static void test_first_seen(void)
+{
+    struct config *cfg = tcfg_new(ORDER_FEEDS, 0, 0);
+    tcfg_feed(cfg, "a", "http://a/", NULL, 0);
+    struct store *s = store_new();
+    store_configure(s, cfg, 100);
+
+    struct store_item v1[] = {titem("A", "http://a/1", 0, 0), titem("B", NULL, 0, 0)};
+    CHECK(store_replace_items(s, "a", v1, 2, 100));
+    /* Same titles with another link, or seen first elsewhere, are new. */
+    struct store_item v2[] = {titem("B", NULL, 0, 0), titem("C", NULL, 0, 0),
+                              titem("A", "http://a/1", 0, 999), titem("D", NULL, 0, 50),
+                              titem("A", "http://a/other", 0, 0)};
+    CHECK(store_replace_items(s, "a", v2, 5, 200));
+    struct store_dump d = store_dump(s);
+    CHECK_INT(d.n_feeds, 1);
+    CHECK_INT(d.feeds[0].n_items, 5);
+    CHECK_INT(d.feeds[0].last_success, 200);
+    /* Document order is the new one. */
+    CHECK_STR(d.feeds[0].items[0].title, "B");
+    CHECK_STR(d.feeds[0].items[2].title, "A");
+    CHECK_INT(d.feeds[0].items[0].first_seen, 100); /* kept */
+    CHECK_INT(d.feeds[0].items[1].first_seen, 200); /* new: now */
+    CHECK_INT(d.feeds[0].items[2].first_seen, 100); /* stored beats incoming */
+    CHECK_INT(d.feeds[0].items[3].first_seen, 50);  /* new with its own */
+    CHECK_INT(d.feeds[0].items[4].first_seen, 200); /* link differs: new */
+    store_dump_free(&d);
+
+    /* An item that disappears and comes back is new again. */
+    struct store_item v3[] = {titem("C", NULL, 0, 0)};
+    store_replace_items(s, "a", v3, 1, 300);
+    store_replace_items(s, "a", v1, 1, 400);
+    d = store_dump(s);
+    CHECK_INT(d.feeds[0].items[0].first_seen, 400);
+    store_dump_free(&d);
+
+    CHECK(!store_replace_items(s, "nope", v1, 2, 500));
+    store_free(s);
+    tcfg_free(cfg);
+}
+
+static void test_generation(void)
+{
+    struct config *cfg = tcfg_new(ORDER_NEWEST, 0, 0);
+    tcfg_feed(cfg, "a", "http://a/", "A", 0);
+    tcfg_feed(cfg, "b", "http://b/", "B", 0);
+    struct store *s = store_new();
+
+    const struct store_snapshot *empty = store_snapshot(s);
+    CHECK(empty != NULL);
+    CHECK_INT(empty->n, 0);
+    CHECK_INT(empty->generation, store_generation(s));
+    store_snapshot_release(empty);
+
+    store_configure(s, cfg, 1000);
+    uint64_t g0 = store_generation(s);
+    struct store_item va[] = {titem("one", "http://a/1", 10, 0), titem("two", NULL, 20, 0)};
+    CHECK(store_replace_items(s, "a", va, 2, 1000));
+    uint64_t g1 = store_generation(s);
+    CHECK_INT(g1, g0 + 1);
+    const struct store_snapshot *s1 = store_snapshot(s);
+    CHECK_INT(s1->generation, g1);
+    CHECK_INT(s1->n, 2);
+
+    /* Same list again (later fetch, same items): nothing published. */
+    CHECK(!store_replace_items(s, "a", va, 2, 2000));
+    CHECK_INT(store_generation(s), g1);
+    const struct store_snapshot *s2 = store_snapshot(s);
+    CHECK(s2 == s1);
+    store_snapshot_release(s2);
+    store_touch(s, "a", 3000);
+    store_set_meta(s, "a", "\"e1\"", NULL, 5);
+    CHECK(!store_expire(s, 3000));
+    store_configure(s, cfg, 3000);
+    CHECK_INT(store_generation(s), g1);
+
+    /* An item from another feed, a label change, and an order change each
+     * publish. */
+    struct store_item vb[] = {titem("three", NULL, 30, 0)};
+    CHECK(store_replace_items(s, "b", vb, 1, 3000));
+    CHECK_INT(store_generation(s), g1 + 1);
+    free(cfg->feeds[0].label);
+    cfg->feeds[0].label = xstrdup("Label A");
+    store_configure(s, cfg, 3000);
+    CHECK_INT(store_generation(s), g1 + 2);
+    cfg->order = ORDER_FEEDS;
+    store_configure(s, cfg, 3000);
+    CHECK_INT(store_generation(s), g1 + 3);
+    const struct store_snapshot *s3 = store_snapshot(s);
+    CHECK_INT(s3->generation, g1 + 3);
+    CHECK_INT(s3->n, 3);
+    CHECK_STR(s3->items[0].label, "Label A");
+    CHECK_STR(s3->items[0].title, "one");
+    CHECK_STR(s3->items[2].title, "three");
+
+    /* The old snapshot is untouched by all this. */
+    CHECK_INT(s1->generation, g1);
+    CHECK_INT(s1->n, 2);
+    CHECK_STR(s1->items[0].title, "two");
+    CHECK_STR(s1->items[0].label, "A");
+    CHECK_STR(s1->items[1].link, "http://a/1");
+    CHECK(s1->items[0].link == NULL);
+    store_snapshot_release(s1);
+    store_snapshot_release(s3);
+    store_free(s);
+    tcfg_free(cfg);
+}
+
+static void test_ids(void)
+{
+    struct config *cfg = tcfg_new(ORDER_FEEDS, 0, 0);
+    tcfg_feed(cfg, "a", "http://a/", NULL, 0);
+    tcfg_feed(cfg, "b", "http://b/", NULL, 0);
+    struct store *s = store_new();
+    store_configure(s, cfg, 0);
+    struct store_item v[] = {titem("x", "http://l/", 1, 0), titem("y", NULL, 1, 0),
+                             titem("x", "http://l/2", 1, 0)};
+    struct store_item w[] = {titem("z", NULL, 1, 0)};
+    store_replace_items(s, "a", v, 3, 0);
+    store_replace_items(s, "b", w, 1, 0);
+    const struct store_snapshot *a = store_snapshot(s);
+    /* Title "x" again is de-duplicated, so: x, y, z. */
+    CHECK_INT(a->n, 3);
+    CHECK(a->items[0].id != a->items[1].id);
+    CHECK(a->items[1].id != a->items[2].id);
+
+    /* The id is a function of feed, title and link only: a second store with
+     * the same items, fetched at another time, agrees. */
+    struct store *t = store_new();
+    store_configure(t, cfg, 5000);
+    store_replace_items(t, "b", w, 1, 5000);
+    store_replace_items(t, "a", v, 3, 6000);
+    const struct store_snapshot *b = store_snapshot(t);
+    CHECK_INT(b->n, 3);
+    for (size_t i = 0; i < 3 && i < b->n; i++)
+        CHECK(a->items[i].id == b->items[i].id);
+
+    /* The same headline from another feed is another id. */
+    struct store *u = store_new();
+    store_configure(u, cfg, 0);
+    store_replace_items(u, "b", v, 1, 0);
+    const struct store_snapshot *c = store_snapshot(u);
+    CHECK_INT(c->n, 1);
+    CHECK_STR(c->items[0].title, a->items[0].title);
+    CHECK(c->items[0].id != a->items[0].id);
+    store_snapshot_release(c);
+    store_free(u);
+
+    store_snapshot_release(a);
+    store_snapshot_release(b);
+    store_free(s);
+    store_free(t);
+    tcfg_free(cfg);
+}
+
+static void test_snapshot_lifetime(void)
+{
+    struct config *cfg = tcfg_new(ORDER_FEEDS, 0, 0);
+    tcfg_feed(cfg, "a", "http://a/", "A", 0);
+    struct store *s = store_new();
+    store_configure(s, cfg, 0);
+    struct store_item v1[] = {titem("first list", "http://a/1", 0, 0)};
+    struct store_item v2[] = {titem("second list", "http://a/2", 0, 0)};
+    store_replace_items(s, "a", v1, 1, 0);
+    const struct store_snapshot *old1 = store_snapshot(s);
+    const struct store_snapshot *old2 = store_snapshot(s); /* a second reader */
+    store_replace_items(s, "a", v2, 1, 0);
+    const struct store_snapshot *cur = store_snapshot(s);
+    CHECK_STR(cur->items[0].title, "second list");
+    /* Release order does not matter; the remaining holder still sees it. */
+    store_snapshot_release(old1);
+    CHECK_STR(old2->items[0].title, "first list");
+    CHECK_STR(old2->items[0].feed, "a");
+    /* Even the store going away leaves held snapshots readable. */
+    store_free(s);
+    CHECK_STR(old2->items[0].link, "http://a/1");
+    CHECK_STR(cur->items[0].link, "http://a/2");
+    CHECK_STR(cur->items[0].label, "A");
+    store_snapshot_release(cur);
+    store_snapshot_release(old2);
+    tcfg_free(cfg);
+}
+
+static void test_reconfigure(void)
+{
+    struct config *cfg = tcfg_new(ORDER_FEEDS, 0, 0);
+    tcfg_feed(cfg, "keep", "http://k/", NULL, 0);
+    tcfg_feed(cfg, "moved", "http://m/", NULL, 0);
+    tcfg_feed(cfg, "renamed", "http://r/", NULL, 0);
+    tcfg_feed(cfg, "shrunk", "http://s/", NULL, 0);
+    struct store *s = store_new();
+    store_configure(s, cfg, 0);
+    struct store_item v[] = {titem("i1", NULL, 0, 0), titem("i2", NULL, 0, 0),
+                             titem("i3", NULL, 0, 0)};
+    const char *names[] = {"keep", "moved", "renamed", "shrunk"};
+    for (int i = 0; i < 4; i++) {
+        char t0[32], t1[32], t2[32];
+        snprintf(t0, sizeof t0, "%s 1", names[i]);
+        snprintf(t1, sizeof t1, "%s 2", names[i]);
+        snprintf(t2, sizeof t2, "%s 3", names[i]);
+        v[0].title = t0;
+        v[1].title = t1;
+        v[2].title = t2;
+        store_replace_items(s, names[i], v, 3, 10);
+        store_set_meta(s, names[i], "etag", "lm", 7);
+    }
+
+    struct config *c2 = tcfg_new(ORDER_FEEDS, 0, 0);
+    tcfg_feed(c2, "shrunk", "http://s/", NULL, 2);
+    tcfg_feed(c2, "moved", "http://m/new", NULL, 0);
+    tcfg_feed(c2, "new name", "http://r/", NULL, 0);
+    tcfg_feed(c2, "keep", "http://k/", "Kept", 0);
+    store_configure(s, c2, 20);
+
+    struct store_dump d = store_dump(s);
+    CHECK_INT(d.n_feeds, 4);
+    CHECK_STR(d.feeds[0].name, "shrunk");
+    CHECK_INT(d.feeds[0].n_items, 2);
+    CHECK_STR(d.feeds[1].name, "moved");
+    CHECK_STR(d.feeds[1].url, "http://m/new");
+    CHECK_INT(d.feeds[1].n_items, 0);
+    CHECK(d.feeds[1].etag == NULL);
+    CHECK_INT(d.feeds[1].ttl_minutes, 0);
+    CHECK_INT(d.feeds[2].n_items, 0);
+    CHECK_STR(d.feeds[3].name, "keep");
+    CHECK_INT(d.feeds[3].n_items, 3);
+    CHECK_STR(d.feeds[3].etag, "etag");
+    CHECK_INT(d.feeds[3].last_success, 10);
+    CHECK(dump_find(&d, "keep", "keep 3") != NULL);
+    store_dump_free(&d);
+
+    const struct store_snapshot *snap = store_snapshot(s);
+    CHECK_INT(snap->n, 5);
+    CHECK_STR(snap->items[0].title, "shrunk 1");
+    CHECK_STR(snap->items[1].title, "shrunk 2");
+    CHECK_STR(snap->items[2].title, "keep 1");
+    CHECK_STR(snap->items[2].label, "Kept");
+    store_snapshot_release(snap);
+
+    /* The old name is gone: its fetch results are ignored. */
+    CHECK(!store_replace_items(s, "renamed", v, 3, 30));
+    char *etag = (char *)"x";
+    CHECK(!store_get_meta(s, "renamed", &etag, NULL, NULL));
+    store_free(s);
+    tcfg_free(cfg);
+    tcfg_free(c2);
+}
+
+static void test_expire(void)
+{
+    struct config *cfg = tcfg_new(ORDER_FEEDS, 0, 100);
+    tcfg_feed(cfg, "a", "http://a/", NULL, 0);
+    struct store *s = store_new();
+    store_configure(s, cfg, 1000);
+    struct store_item v[] = {titem("dated", NULL, 1000, 0), titem("undated", NULL, 0, 0),
+                             titem("late", NULL, 1150, 0)};
+    store_replace_items(s, "a", v, 3, 1050);
+    CHECK(!store_expire(s, 1100));
+    /* 1101: "dated" is 101 s old; "undated" was first seen at 1050. */
+    CHECK(store_expire(s, 1101));
+    struct store_dump d = store_dump(s);
+    CHECK_INT(d.feeds[0].n_items, 2);
+    CHECK_STR(d.feeds[0].items[0].title, "undated");
+    CHECK_STR(d.feeds[0].items[1].title, "late");
+    store_dump_free(&d);
+    CHECK(!store_expire(s, 1101));
+    CHECK(store_expire(s, 1151));
+    const struct store_snapshot *snap = store_snapshot(s);
+    CHECK_INT(snap->n, 1);
+    CHECK_STR(snap->items[0].title, "late");
+    store_snapshot_release(snap);
+    store_free(s);
+    tcfg_free(cfg);
+}
+
+static void test_meta(void)
+{
+    struct config *cfg = tcfg_new(ORDER_FEEDS, 0, 0);
+    tcfg_feed(cfg, "a", "http://a/", NULL, 0);
+    struct store *s = store_new();
+    store_configure(s, cfg, 0);
+    char *etag = NULL, *lm = NULL;
+    int ttl = -5;
+    CHECK(store_get_meta(s, "a", &etag, &lm, &ttl));
+    CHECK(etag == NULL && lm == NULL);
+    CHECK_INT(ttl, 0);
+    store_set_meta(s, "a", "W/\"1\"", "Mon, 01 Jan 2024 00:00:00 GMT", 30);
+    store_set_meta(s, "a", NULL, NULL, -1); /* keeps everything */
+    CHECK(store_get_meta(s, "a", &etag, &lm, &ttl));
+    CHECK_STR(etag, "W/\"1\"");
+    CHECK_STR(lm, "Mon, 01 Jan 2024 00:00:00 GMT");
+    CHECK_INT(ttl, 30);
+    free(etag);
+    free(lm);
+    store_set_meta(s, "a", "", NULL, 0); /* "" clears */
+    CHECK(store_get_meta(s, "a", &etag, &lm, &ttl));
+    CHECK(etag == NULL);
+    CHECK_STR(lm, "Mon, 01 Jan 2024 00:00:00 GMT");
+    CHECK_INT(ttl, 0);
+    free(lm);
+    store_set_meta(s, "missing", "x", "y", 1); /* ignored, no crash */
+    store_touch(s, "missing", 5);
+    store_free(s);
+    tcfg_free(cfg);
+}
+
+static void test_dump_restore(void)
+{
+    struct config *cfg = tcfg_new(ORDER_FEEDS, 0, 0);
+    tcfg_feed(cfg, "a", "http://a/", NULL, 0);
+    tcfg_feed(cfg, "b", "http://b/", NULL, 0);
+    struct store *s = store_new();
+    store_configure(s, cfg, 0);
+    struct store_item v[] = {titem("a1", "http://a/1", 5, 0), titem("a2", NULL, 0, 0),
+                             titem("a3", NULL, 0, 0)};
+    store_replace_items(s, "a", v, 3, 100);
+    store_set_meta(s, "a", "e", "lm", 15);
+    store_replace_items(s, "b", v, 1, 100);
+    struct store_dump d = store_dump(s);
+    store_free(s);
+
+    /* a: same name and url, limited to 2 items. b: url changed. c: absent
+     * from the dump. */
+    struct config *c2 = tcfg_new(ORDER_FEEDS, 0, 0);
+    tcfg_feed(c2, "c", "http://c/", NULL, 0);
+    tcfg_feed(c2, "b", "http://b/changed", NULL, 0);
+    tcfg_feed(c2, "a", "http://a/", NULL, 2);
+    struct store *t = store_new();
+    store_configure(t, c2, 200);
+    uint64_t g = store_generation(t);
+    CHECK_INT(store_restore(t, &d, 300), 1);
+    CHECK_INT(store_generation(t), g + 1);
+    struct store_dump e = store_dump(t);
+    CHECK_INT(e.n_feeds, 3);
+    CHECK_INT(e.feeds[0].n_items, 0);
+    CHECK_INT(e.feeds[1].n_items, 0);
+    CHECK_INT(e.feeds[2].n_items, 2);
+    CHECK_STR(e.feeds[2].etag, "e");
+    CHECK_STR(e.feeds[2].last_modified, "lm");
+    CHECK_INT(e.feeds[2].ttl_minutes, 15);
+    CHECK_INT(e.feeds[2].last_success, 100);
+    CHECK_STR(e.feeds[2].items[0].link, "http://a/1");
+    CHECK_INT(e.feeds[2].items[0].published, 5);
+    CHECK_INT(e.feeds[2].items[1].first_seen, 100);
+    /* Deep copies: the dump is independent of the store. */
+    CHECK(e.feeds[2].items[0].title != d.feeds[0].items[0].title);
+    store_dump_free(&e);
+    store_dump_free(&d);
+    CHECK(d.feeds == NULL && d.n_feeds == 0);
+    const struct store_snapshot *snap = store_snapshot(t);
+    CHECK_INT(snap->n, 2);
+    store_snapshot_release(snap);
+    store_free(t);
+    tcfg_free(cfg);
+    tcfg_free(c2);
+}
+
+/* Fetch threads replace while a render thread reads; every snapshot a reader
+ * sees must be internally consistent and generations must only grow. */
+struct thread_arg {
+    struct store *s;
+    const char *feed;
+    int bad;
+};
+
+static void *writer(void *p)
+{
+    struct thread_arg *a = p;
+    char t[3][48];
+    struct store_item v[3];
+    for (int round = 0; round < 2000; round++) {
+        for (int i = 0; i < 3; i++) {
+            snprintf(t[i], sizeof t[i], "%s round %d item %d", a->feed, round % 7, i);
+            v[i] = titem(t[i], NULL, round, 0);
+        }
+        store_replace_items(a->s, a->feed, v, 3, round);
+        if (round % 100 == 0)
+            store_expire(a->s, round);
+    }
+    return NULL;
+}
+
+static void *reader(void *p)
+{
+    struct thread_arg *a = p;
+    uint64_t last = 0;
+    for (int i = 0; i < 20000; i++) {
+        uint64_t g = store_generation(a->s);
+        const struct store_snapshot *snap = store_snapshot(a->s);
+        if (snap->generation < last || snap->generation < g || snap->n > 6)
+            a->bad++;
+        for (size_t k = 0; k < snap->n; k++)
+            if (strstr(snap->items[k].title, snap->items[k].feed) != snap->items[k].title)
+                a->bad++;
+        last = snap->generation;
+        store_snapshot_release(snap);
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    struct config *cfg = tcfg_new(ORDER_INTERLEAVE, 0, 0);
+    tcfg_feed(cfg, "alpha", "http://a/", NULL, 0);
+    tcfg_feed(cfg, "beta", "http://b/", NULL, 0);
+    struct store *s = store_new();
+    store_configure(s, cfg, 0);
+    struct thread_arg args[3] = {{s, "alpha", 0}, {s, "beta", 0}, {s, NULL, 0}};
+    pthread_t th[3];
+    CHECK(pthread_create(&th[0], NULL, writer, &args[0]) == 0);
+    CHECK(pthread_create(&th[1], NULL, writer, &args[1]) == 0);
+    CHECK(pthread_create(&th[2], NULL, reader, &args[2]) == 0);
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    CHECK_INT(args[2].bad, 0);
+    const struct store_snapshot *snap = store_snapshot(s);
+    CHECK_INT(snap->n, 6);
+    store_snapshot_release(snap);
+    store_free(s);
+    tcfg_free(cfg);
+}
+
+int main(void)
+{
+    test_cases();
+    test_first_seen();
+    test_generation();
+    test_ids();
+    test_snapshot_lifetime();
+    test_reconfigure();
+    test_expire();
+    test_meta();
+    test_dump_restore();
+    test_threads();
+    return tap_done();
+}
