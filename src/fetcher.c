@@ -16,7 +16,7 @@
 #include "config.h"
 #include "filter.h"
 #include "log.h"
-#include "sched.h"
+#include "schedule.h"
 #include "source.h"
 #include "store.h"
 #include "util.h"
@@ -37,7 +37,7 @@ struct worker {
     struct fetcher *owner;
     const struct cfg_feed *feed;
     struct filter *exclude; /* [ticker] exclude plus the feed's own */
-    struct sched_state sched;
+    struct schedule_state sched;
     pthread_t thread;
     bool started;
 };
@@ -114,10 +114,12 @@ static int refresh_feed(const struct config *cfg, struct store *store,
             *ttl = r.ttl_minutes;
             log_info("feed \"%s\": %zu headlines", feed->name, r.n_items);
         }
-        /* A 304 may omit the validators; keep the ones we sent. */
-        const char *new_etag = r.etag ? r.etag : etag;
-        const char *new_lm = r.last_modified ? r.last_modified : lm;
-        if (!same_str(new_etag, etag) || !same_str(new_lm, lm) || *ttl != old_ttl)
+        /* A 304 may omit the validators: keep the ones we sent. A full
+         * answer replaces them ("" clears one the server stopped sending). */
+        const char *new_etag = r.etag ? r.etag : r.not_modified && etag ? etag : "";
+        const char *new_lm = r.last_modified ? r.last_modified : r.not_modified && lm ? lm : "";
+        if (!same_str(*new_etag ? new_etag : NULL, etag) ||
+            !same_str(*new_lm ? new_lm : NULL, lm) || *ttl != old_ttl)
             *changed = true;
         store_set_meta(store, feed->name, new_etag, new_lm, *ttl);
         /* The feed's own items may change without the merged list changing
@@ -150,7 +152,7 @@ static void *worker_main(void *arg)
             }
         }
         store_dump_free(&d);
-        delay = sched_initial_delay(clock_now(), last, w->feed->refresh, ttl);
+        delay = schedule_initial_delay(clock_now(), last, w->feed->refresh, ttl);
     }
     for (;;) {
         struct timespec until;
@@ -176,8 +178,8 @@ static void *worker_main(void *arg)
             changed = true;
         if (changed)
             fetcher_save_cache(f, f->store, cfg);
-        delay = rc == 0 ? sched_after_success(&w->sched, w->feed->refresh, ttl)
-                        : sched_after_failure(&w->sched, w->feed->refresh, retry_after);
+        delay = rc == 0 ? schedule_after_success(&w->sched, w->feed->refresh, ttl)
+                        : schedule_after_failure(&w->sched, w->feed->refresh, retry_after);
         log_debug("feed \"%s\": next refresh in %lld s", w->feed->name, (long long)delay);
     }
     return NULL;
