@@ -58,13 +58,8 @@ char *xasprintf(const char *fmt, ...)
     va_list ap;
     buf_init(&b);
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    buf_reserve(&b, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(b.data, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b.len = (size_t)n;
     return buf_steal(&b);
 }
 
@@ -122,19 +117,25 @@ void buf_putc(struct buf *b, char c)
     buf_append(b, &c, 1);
 }
 
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    if (n > 0) {
+        buf_reserve(b, (size_t)n);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end(again);
+}
+
 void buf_printf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n <= 0)
-        return;
-    buf_reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
 }
 
 char *buf_steal(struct buf *b)
