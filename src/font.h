@@ -26,8 +26,7 @@ struct text_span {
     SDL_Color color;
 };
 
-struct font_set *font_set_open(const char *pattern_or_path, int size_px, char *err,
-                               size_t errlen);
+struct font_set *font_set_open(const char *pattern_or_path, int size_px, char *err, size_t errlen);
 void font_set_close(struct font_set *fs);
 /* Height of a rendered line in pixels (ascent + descent of the main font). */
 int font_set_line_height(const struct font_set *fs);
