@@ -4,3 +4,8 @@ add_test(NAME cli COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_cli.py $<TARGET_FILE:
 # The README's config reference is what --help prints.
 add_test(NAME readme COMMAND ${KT_PYTHON} ${CMAKE_SOURCE_DIR}/tools/readme_reference.py --check
                              $<TARGET_FILE:kiosk-ticker> ${CMAKE_SOURCE_DIR}/README.md)
+if(TARGET ktdisplay)
+  # SIGHUP (good and broken config) and SIGTERM on the running ticker.
+  add_test(NAME signals COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_signals.py
+                                $<TARGET_FILE:kiosk-ticker> ${CMAKE_SOURCE_DIR})
+endif()

@@ -1,0 +1,251 @@
+/*
+ * scroll: see scroll.h. Tape coordinates are int64 sums of whole-pixel
+ * widths, so where an entry lands never depends on how often advance()
+ * was called: 30, 60 or 144 Hz, or a frame that came late, all give the
+ * same tape. Only adopt() and reflow() change it, at the time they run.
+ */
+#include "scroll.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void scroll_clock_init(struct scroll_clock *c, double speed)
+{
+    c->t0 = 0;
+    c->base = 0;
+    c->speed = speed;
+}
+
+void scroll_clock_set_speed(struct scroll_clock *c, double t, double speed)
+{
+    c->base = scroll_clock_offset(c, t);
+    c->t0 = t;
+    c->speed = speed;
+}
+
+double scroll_clock_offset(const struct scroll_clock *c, double t)
+{
+    return c->base + c->speed * (t - c->t0);
+}
+
+double scroll_snap_speed(double speed, double refresh_hz)
+{
+    if (!(refresh_hz > 0))
+        return speed;
+    double per_frame = round(speed / refresh_hz);
+    if (per_frame < 1)
+        per_frame = 1;
+    return per_frame * refresh_hz;
+}
+
+/* ---- id hash of the current list ---- */
+
+static size_t scroll_hash_slot(uint64_t id, size_t cap)
+{
+    /* ids are already hashes; mix anyway so structured test ids spread. */
+    id ^= id >> 33;
+    id *= 0xff51afd7ed558ccdULL;
+    id ^= id >> 33;
+    return (size_t)id & (cap - 1);
+}
+
+static void scroll_hash_build(struct scroll_layout *l)
+{
+    size_t cap = 16;
+    while (cap < l->n_list * 2)
+        cap *= 2;
+    free(l->hash);
+    l->hash = xcalloc(cap, sizeof *l->hash);
+    l->hash_cap = cap;
+    for (size_t i = 0; i < l->n_list; i++) {
+        size_t s = scroll_hash_slot(l->ids[i], cap);
+        while (l->hash[s]) {
+            if (l->ids[l->hash[s] - 1] == l->ids[i])
+                break; /* a duplicate id: the first one wins */
+            s = (s + 1) & (cap - 1);
+        }
+        if (!l->hash[s])
+            l->hash[s] = i + 1;
+    }
+}
+
+size_t scroll_layout_find(const struct scroll_layout *l, uint64_t id)
+{
+    if (!l->hash_cap)
+        return SCROLL_NONE;
+    for (size_t s = scroll_hash_slot(id, l->hash_cap); l->hash[s]; s = (s + 1) & (l->hash_cap - 1))
+        if (l->ids[l->hash[s] - 1] == id)
+            return l->hash[s] - 1;
+    return SCROLL_NONE;
+}
+
+/* ---- layout ---- */
+
+void scroll_layout_init(struct scroll_layout *l, int64_t origin, int32_t gap,
+                        scroll_measure_fn measure, void *ctx)
+{
+    memset(l, 0, sizeof *l);
+    l->tail = origin;
+    l->gap = gap;
+    l->measure = measure;
+    l->ctx = ctx;
+    /* Enough for a full screen of short headlines; grows (rarely) if not. */
+    l->cap = 64;
+    l->e = xmalloc(l->cap * sizeof *l->e);
+}
+
+void scroll_layout_free(struct scroll_layout *l)
+{
+    free(l->e);
+    free(l->ids);
+    free(l->widths);
+    free(l->hash);
+    memset(l, 0, sizeof *l);
+}
+
+int32_t scroll_layout_width(struct scroll_layout *l, size_t index)
+{
+    if (l->widths[index] < 0) {
+        int32_t w = l->measure ? l->measure(l->ctx, index) : 0;
+        /* At least 1 px, so that an empty headline with an empty separator
+         * still advances the tape (placement would never end otherwise). */
+        l->widths[index] = w < 1 ? 1 : w;
+        l->n_measured++;
+        l->measured_sum += (int64_t)l->widths[index] + l->gap;
+    }
+    return l->widths[index];
+}
+
+static int64_t scroll_advance_of(struct scroll_layout *l, size_t index)
+{
+    return (int64_t)scroll_layout_width(l, index) + l->gap;
+}
+
+static void scroll_layout_forget_widths(struct scroll_layout *l)
+{
+    for (size_t i = 0; i < l->n_list; i++)
+        l->widths[i] = -1;
+    l->n_measured = 0;
+    l->measured_sum = 0;
+}
+
+void scroll_layout_adopt(struct scroll_layout *l, const uint64_t *ids, size_t n, double edge)
+{
+    size_t kept = 0;
+    while (kept < l->n && (double)l->e[kept].start < edge)
+        kept++;
+    if (kept > 0) {
+        const struct scroll_entry *last = &l->e[kept - 1];
+        l->tail = last->start + last->width + l->gap;
+    } else if (l->n > 0) {
+        l->tail = l->e[0].start; /* nothing on screen yet: the new list starts there */
+    }
+    l->n = kept;
+
+    uint64_t *old_ids = l->ids;
+    int32_t *old_widths = l->widths;
+    size_t old_n = l->n_list;
+
+    l->ids = xmalloc((n ? n : 1) * sizeof *l->ids);
+    if (n)
+        memcpy(l->ids, ids, n * sizeof *ids);
+    l->widths = xmalloc((n ? n : 1) * sizeof *l->widths);
+    l->n_list = n;
+    l->n_measured = 0;
+    l->measured_sum = 0;
+    l->serial++;
+    scroll_hash_build(l);
+    for (size_t i = 0; i < n; i++)
+        l->widths[i] = -1;
+    /* Carry widths over by id: measuring is cheap, but not free at 10,000. */
+    for (size_t i = 0; i < old_n; i++) {
+        if (old_widths[i] < 0)
+            continue;
+        size_t j = scroll_layout_find(l, old_ids[i]);
+        if (j != SCROLL_NONE && l->widths[j] < 0) {
+            l->widths[j] = old_widths[i];
+            l->n_measured++;
+            l->measured_sum += (int64_t)old_widths[i] + l->gap;
+        }
+    }
+    free(old_ids);
+    free(old_widths);
+
+    l->next = 0;
+    if (kept > 0 && n > 0) {
+        size_t j = scroll_layout_find(l, l->e[kept - 1].id);
+        if (j != SCROLL_NONE)
+            l->next = (j + 1) % n;
+    }
+}
+
+static void scroll_layout_push(struct scroll_layout *l, size_t index, int32_t width)
+{
+    if (l->n == l->cap) {
+        l->cap *= 2;
+        l->e = xrealloc(l->e, l->cap * sizeof *l->e);
+    }
+    l->e[l->n++] = (struct scroll_entry){.id = l->ids[index],
+                                         .start = l->tail,
+                                         .width = width,
+                                         .list = l->serial,
+                                         .index = index,
+                                         .user = -1};
+    l->placed++;
+}
+
+void scroll_layout_advance(struct scroll_layout *l, double lo, double hi)
+{
+    size_t drop = 0;
+    while (drop < l->n && (double)(l->e[drop].start + l->e[drop].width + l->gap) <= lo)
+        drop++;
+    if (drop) {
+        memmove(l->e, l->e + drop, (l->n - drop) * sizeof *l->e);
+        l->n -= drop;
+    }
+    if (l->n_list == 0)
+        return;
+
+    if (l->n == 0) {
+        /* Far behind (a stalled frame, a screenshot at t = 1 hour): skip
+         * whole loops at once when every width is known (integer sums, so
+         * identical to stepping), then step item by item. */
+        int64_t cycle = l->n_measured == l->n_list ? l->measured_sum : 0;
+        if (cycle > 0 && lo - (double)l->tail > (double)cycle)
+            l->tail += (int64_t)floor((lo - (double)l->tail) / (double)cycle) * cycle;
+        while ((double)(l->tail + scroll_advance_of(l, l->next)) <= lo) {
+            l->tail += scroll_advance_of(l, l->next);
+            l->next = (l->next + 1) % l->n_list;
+        }
+    }
+    while ((double)l->tail < hi) {
+        int32_t w = scroll_layout_width(l, l->next);
+        scroll_layout_push(l, l->next, w);
+        l->tail += (int64_t)w + l->gap;
+        l->next = (l->next + 1) % l->n_list;
+    }
+}
+
+void scroll_layout_reflow(struct scroll_layout *l, double lo, int32_t gap)
+{
+    size_t i = 0;
+    for (; i < l->n; i++) {
+        const struct scroll_entry *e = &l->e[i];
+        if ((double)(e->start + e->width + l->gap) <= lo)
+            continue;
+        size_t j = e->list == l->serial ? e->index : scroll_layout_find(l, e->id);
+        if (j != SCROLL_NONE) {
+            l->tail = e->start;
+            l->next = j;
+            break;
+        }
+    }
+    if (i == l->n && l->n > 0)
+        l->tail = l->e[0].start; /* nothing of this list on screen: start it there */
+    l->n = 0;
+    l->gap = gap;
+    scroll_layout_forget_widths(l);
+}
