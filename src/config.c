@@ -37,9 +37,9 @@ struct option {
     enum section section;
     const char *key;
     enum opt_type type;
-    size_t offset;      /* into struct config, or struct cfg_feed for SEC_FEED */
-    const char *def;    /* default, in config syntax; NULL = unset */
-    double min, max;    /* numeric range */
+    size_t offset;            /* into struct config, or struct cfg_feed for SEC_FEED */
+    const char *def;          /* default, in config syntax; NULL = unset */
+    double min, max;          /* numeric range */
     const char *const *names; /* OPT_ENUM */
     const char *help;
 };
@@ -111,8 +111,7 @@ static const struct option options[] = {
      "text between headlines (quote it to keep spaces)"},
     {SEC_DISPLAY, "font", OPT_STRING, D(font), "DejaVu Sans:bold", 0, 0, NULL,
      "fontconfig pattern (DejaVu Sans:bold) or a font file path"},
-    {SEC_DISPLAY, "font_size", OPT_INT, D(font_size), "40", 6, 1000, NULL,
-     "font size in pixels"},
+    {SEC_DISPLAY, "font_size", OPT_INT, D(font_size), "40", 6, 1000, NULL, "font size in pixels"},
     {SEC_DISPLAY, "speed", OPT_DOUBLE, D(speed), "120", 1, 5000, NULL,
      "scrolling speed in pixels per second"},
     {SEC_DISPLAY, "direction", OPT_ENUM, D(direction), "left", 0, 0, direction_names,
@@ -316,8 +315,7 @@ static int option_set(const struct option *o, void *base, const char *value, cha
     case OPT_SIZE: {
         int64_t v;
         if (config_parse_size(value, &v) < 0)
-            return kt_error(err, errlen, "%s: bad size \"%s\" (use e.g. 512K, 5M)", o->key,
-                            value);
+            return kt_error(err, errlen, "%s: bad size \"%s\" (use e.g. 512K, 5M)", o->key, value);
         if (v < o->min || v > o->max)
             return kt_error(err, errlen, "%s: %s is out of range (1K to 1G)", o->key, value);
         *(int64_t *)p = v;
@@ -364,8 +362,8 @@ static int option_set(const struct option *o, void *base, const char *value, cha
         return -1;
     case OPT_COLOR:
         if (parse_color(value, (struct color *)p) < 0)
-            return kt_error(err, errlen, "%s: bad colour \"%s\" (use #RRGGBB or #RRGGBBAA)",
-                            o->key, value);
+            return kt_error(err, errlen, "%s: bad colour \"%s\" (use #RRGGBB or #RRGGBBAA)", o->key,
+                            value);
         return 0;
     case OPT_BOOL:
         if (parse_bool(value, (bool *)p) < 0)
@@ -374,8 +372,8 @@ static int option_set(const struct option *o, void *base, const char *value, cha
     case OPT_WXH: {
         unsigned w, h;
         char c;
-        if (sscanf(value, "%ux%u%c", &w, &h, &c) != 2 || w < o->min || h < o->min ||
-            w > o->max || h > o->max)
+        if (sscanf(value, "%ux%u%c", &w, &h, &c) != 2 || w < o->min || h < o->min || w > o->max ||
+            h > o->max)
             return kt_error(err, errlen, "%s: expected WIDTHxHEIGHT (e.g. 1920x96), got \"%s\"",
                             o->key, value);
         ((int *)p)[0] = (int)w;
@@ -527,8 +525,10 @@ struct config *config_parse(const char *text, size_t len, const char *name, char
         if (*line == '[') {
             char *close = strrchr(line, ']');
             if (!close || close[1] != '\0') {
-                kt_error(err, errlen, "%s:%d: bad section header (expected [ticker], "
-                         "[display] or [feed NAME])", name, lineno);
+                kt_error(err, errlen,
+                         "%s:%d: bad section header (expected [ticker], "
+                         "[display] or [feed NAME])",
+                         name, lineno);
                 free(raw);
                 goto fail;
             }
@@ -539,19 +539,17 @@ struct config *config_parse(const char *text, size_t len, const char *name, char
             if (strcmp(sname, "ticker") == 0 || strcmp(sname, "display") == 0) {
                 sec = sname[0] == 't' ? SEC_TICKER : SEC_DISPLAY;
                 if (seen_section[sec]) {
-                    kt_error(err, errlen, "%s:%d: section [%s] appears twice", name, lineno,
-                             sname);
+                    kt_error(err, errlen, "%s:%d: section [%s] appears twice", name, lineno, sname);
                     free(raw);
                     goto fail;
                 }
                 seen_section[sec] = true;
-            } else if (strncmp(sname, "feed", 4) == 0 && (sname[4] == ' ' || sname[4] == '\t' ||
-                                                          sname[4] == '\0')) {
+            } else if (strncmp(sname, "feed", 4) == 0 &&
+                       (sname[4] == ' ' || sname[4] == '\t' || sname[4] == '\0')) {
                 char *fname = trim(sname + 4);
                 unquote(fname, why, sizeof why);
                 if (!valid_name(fname)) {
-                    kt_error(err, errlen, "%s:%d: [feed] needs a name: [feed NAME]", name,
-                             lineno);
+                    kt_error(err, errlen, "%s:%d: [feed] needs a name: [feed NAME]", name, lineno);
                     free(raw);
                     goto fail;
                 }
@@ -566,8 +564,10 @@ struct config *config_parse(const char *text, size_t len, const char *name, char
                 sec = SEC_FEED;
                 feed = add_feed(cfg, fname, lineno);
             } else {
-                kt_error(err, errlen, "%s:%d: unknown section [%s] (expected [ticker], "
-                         "[display] or [feed NAME])", name, lineno, sname);
+                kt_error(err, errlen,
+                         "%s:%d: unknown section [%s] (expected [ticker], "
+                         "[display] or [feed NAME])",
+                         name, lineno, sname);
                 free(raw);
                 goto fail;
             }
@@ -599,14 +599,12 @@ struct config *config_parse(const char *text, size_t len, const char *name, char
         }
         size_t idx = (size_t)(o - options);
         if (seen[idx] && o->type != OPT_REGEX) {
-            kt_error(err, errlen, "%s:%d: \"%s\" is set twice in this section", name, lineno,
-                     key);
+            kt_error(err, errlen, "%s:%d: \"%s\" is set twice in this section", name, lineno, key);
             free(raw);
             goto fail;
         }
         seen[idx] = true;
-        if (unquote(value, why, sizeof why) < 0 ||
-            (*value == '\0' && o->type != OPT_STRING)) {
+        if (unquote(value, why, sizeof why) < 0 || (*value == '\0' && o->type != OPT_STRING)) {
             kt_error(err, errlen, "%s:%d: %s: %s", name, lineno, key,
                      *value ? why : "missing value");
             free(raw);

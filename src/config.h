@@ -30,44 +30,44 @@ struct color {
 struct cfg_feed {
     char *name;
     char *url;
-    char *label;          /* default: name */
-    int64_t refresh;      /* seconds; 0 = [ticker] refresh */
-    int max_items;        /* 0 = no per-feed limit */
+    char *label;     /* default: name */
+    int64_t refresh; /* seconds; 0 = [ticker] refresh */
+    int max_items;   /* 0 = no per-feed limit */
     struct strlist exclude;
-    int line;             /* line of the [feed NAME] header */
+    int line; /* line of the [feed NAME] header */
 };
 
 struct cfg_display {
     enum display_mode mode;
     int screen;
-    int width, height_window;     /* size = WxH (window mode) */
+    int width, height_window; /* size = WxH (window mode) */
     enum display_position position;
-    int height;                   /* strip height in px; 0 = auto */
+    int height; /* strip height in px; 0 = auto */
     struct color background, foreground, label_color;
     char *separator;
-    char *font;                   /* fontconfig pattern or path */
+    char *font; /* fontconfig pattern or path */
     int font_size;
-    double speed;                 /* px per second */
+    double speed; /* px per second */
     enum scroll_direction direction;
     char *idle_text;
-    bool snap_speed;              /* round speed to whole px per refresh */
+    bool snap_speed; /* round speed to whole px per refresh */
     bool vsync;
 };
 
 struct config {
-    char *path;                   /* file it was read from, or "<string>" */
-    int64_t refresh;              /* seconds */
+    char *path;      /* file it was read from, or "<string>" */
+    int64_t refresh; /* seconds */
     int max_items;
-    int64_t max_age;              /* seconds; 0 = none */
+    int64_t max_age; /* seconds; 0 = none */
     int max_chars;
     struct strlist exclude;
     enum order order;
-    char *cache;                  /* cache file path (default filled in) */
-    int64_t timeout;              /* total seconds per fetch */
-    int64_t connect_timeout;      /* seconds */
+    char *cache;             /* cache file path (default filled in) */
+    int64_t timeout;         /* total seconds per fetch */
+    int64_t connect_timeout; /* seconds */
     int64_t max_bytes;
     char *user_agent;
-    char *ca_file;                /* NULL = system store */
+    char *ca_file; /* NULL = system store */
     struct cfg_feed *feeds;
     size_t n_feeds;
     struct cfg_display display;

@@ -23,23 +23,23 @@ struct fetch_request {
     int64_t connect_timeout;   /* seconds */
     int64_t max_bytes;         /* cap on the decoded body */
     const char *user_agent;
-    const char *ca_file;       /* NULL = system store */
-    const int *cancel;         /* may be NULL; when *cancel becomes non-zero (read
-                                * atomically) the transfer stops within ~100 ms,
-                                * so SIGTERM never waits for a slow server */
+    const char *ca_file; /* NULL = system store */
+    const int *cancel;   /* may be NULL; when *cancel becomes non-zero (read
+                          * atomically) the transfer stops within ~100 ms,
+                          * so SIGTERM never waits for a slow server */
 };
 
 struct fetch_result {
-    bool is_file;          /* the source was a local file */
-    long status;           /* HTTP status; 0 for files */
-    bool not_modified;     /* 304 */
-    char *body;            /* NUL-terminated (the NUL is not counted) */
+    bool is_file;      /* the source was a local file */
+    long status;       /* HTTP status; 0 for files */
+    bool not_modified; /* 304 */
+    char *body;        /* NUL-terminated (the NUL is not counted) */
     size_t len;
-    char *content_type;    /* may be NULL */
-    char *etag;            /* may be NULL */
-    char *last_modified;   /* may be NULL */
-    int64_t retry_after;   /* seconds from a 429/503 Retry-After; 0 = none */
-    char *effective_url;   /* after redirects (base for relative links) */
+    char *content_type;  /* may be NULL */
+    char *etag;          /* may be NULL */
+    char *last_modified; /* may be NULL */
+    int64_t retry_after; /* seconds from a 429/503 Retry-After; 0 = none */
+    char *effective_url; /* after redirects (base for relative links) */
 };
 
 /* Call once before any thread starts (wraps curl_global_init). */

@@ -47,7 +47,7 @@ struct fetcher {
     const struct config *cfg;
     pthread_mutex_t lock; /* guards the wait below */
     pthread_cond_t wake;
-    int stop;             /* read atomically; also cancels transfers */
+    int stop; /* read atomically; also cancels transfers */
     struct worker *workers;
     size_t n_workers;
 };
@@ -71,10 +71,10 @@ static struct filter *feed_filter(const struct config *cfg, const struct cfg_fee
 {
     char err[KT_ERR_MAX];
     /* Patterns were checked when the config was read, so this cannot fail. */
-    struct filter *a = filter_new((const char *const *)cfg->exclude.v, cfg->exclude.n, err,
-                                  sizeof err);
-    struct filter *b = filter_new((const char *const *)feed->exclude.v, feed->exclude.n, err,
-                                  sizeof err);
+    struct filter *a =
+        filter_new((const char *const *)cfg->exclude.v, cfg->exclude.n, err, sizeof err);
+    struct filter *b =
+        filter_new((const char *const *)feed->exclude.v, feed->exclude.n, err, sizeof err);
     struct filter *u = filter_union(a, b);
     filter_free(a);
     filter_free(b);
@@ -89,9 +89,9 @@ static bool same_str(const char *a, const char *b)
 /* One refresh of one feed into the store. Returns 0 on success; on failure
  * logs one line naming the feed and why. *changed tells whether the cache
  * needs writing. */
-static int refresh_feed(const struct config *cfg, struct store *store,
-                        const struct cfg_feed *feed, const struct filter *exclude,
-                        const int *cancel, bool *changed, int *ttl, int64_t *retry_after)
+static int refresh_feed(const struct config *cfg, struct store *store, const struct cfg_feed *feed,
+                        const struct filter *exclude, const int *cancel, bool *changed, int *ttl,
+                        int64_t *retry_after)
 {
     char *etag = NULL, *lm = NULL;
     int old_ttl = 0;

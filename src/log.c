@@ -19,8 +19,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 {
     if (level > max_level)
         return;
-    static const char *const words[] = {[LOG_ERR] = "error", [LOG_WARN] = "warning",
-                                        [LOG_INFO] = "info", [LOG_DEBUG] = "debug"};
+    static const char *const words[] = {
+        [LOG_ERR] = "error", [LOG_WARN] = "warning", [LOG_INFO] = "info", [LOG_DEBUG] = "debug"};
     char line[1024];
     va_list ap;
     va_start(ap, fmt);

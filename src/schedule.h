@@ -15,8 +15,8 @@
 #include <stdint.h>
 
 struct schedule_state {
-    int failures;      /* consecutive failures */
-    uint64_t rng;      /* jitter generator state (xorshift) */
+    int failures; /* consecutive failures */
+    uint64_t rng; /* jitter generator state (xorshift) */
 };
 
 #define SCHEDULE_FIRST_RETRY 30

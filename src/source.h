@@ -21,7 +21,7 @@ struct source_result {
     char *etag;
     char *last_modified;
     int ttl_minutes;
-    int64_t retry_after; /* on failure: seconds the server asked us to wait */
+    int64_t retry_after;  /* on failure: seconds the server asked us to wait */
     char err[KT_ERR_MAX]; /* on failure: why, one line */
 };
 

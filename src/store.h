@@ -78,8 +78,8 @@ bool store_replace_items(struct store *s, const char *feed, const struct store_i
 /* A 304 or unchanged document: only refreshes last_success. */
 void store_touch(struct store *s, const char *feed, int64_t now);
 /* Conditional-GET and TTL metadata. NULL leaves a value as it is. */
-void store_set_meta(struct store *s, const char *feed, const char *etag,
-                    const char *last_modified, int ttl_minutes);
+void store_set_meta(struct store *s, const char *feed, const char *etag, const char *last_modified,
+                    int ttl_minutes);
 /* Copies of the metadata (caller frees); false if the feed is unknown. */
 bool store_get_meta(struct store *s, const char *feed, char **etag, char **last_modified,
                     int *ttl_minutes);
