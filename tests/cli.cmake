@@ -1,11 +1,11 @@
 # The command-line contract, end to end on the shipped demo.
-add_test(NAME cli COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_cli.py $<TARGET_FILE:kiosk-ticker>
+add_test(NAME cli COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_cli.py ${KT_TICKER}
                           ${CMAKE_SOURCE_DIR})
 # The README's config reference is what --help prints.
 add_test(NAME readme COMMAND ${KT_PYTHON} ${CMAKE_SOURCE_DIR}/tools/readme_reference.py --check
-                             $<TARGET_FILE:kiosk-ticker> ${CMAKE_SOURCE_DIR}/README.md)
+                             ${KT_TICKER} ${CMAKE_SOURCE_DIR}/README.md)
 if(TARGET ktdisplay)
   # SIGHUP (good and broken config) and SIGTERM on the running ticker.
   add_test(NAME signals COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_signals.py
-                                $<TARGET_FILE:kiosk-ticker> ${CMAKE_SOURCE_DIR})
+                                ${KT_TICKER} ${CMAKE_SOURCE_DIR})
 endif()

@@ -5,5 +5,5 @@ kt_unit_test(fetch SOURCES test_fetch.c LIBS ktnet
 
 add_test(NAME http_faults
          COMMAND ${KT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/test_http_faults.py
-                 $<TARGET_FILE:kiosk-ticker> ${CMAKE_CURRENT_SOURCE_DIR}/http_server.py)
+                 ${KT_TICKER} ${CMAKE_CURRENT_SOURCE_DIR}/http_server.py)
 set_tests_properties(http_faults PROPERTIES TIMEOUT 120)

@@ -42,6 +42,15 @@ static int tap_failures, tap_checks;
         }                                                                                          \
     } while (0)
 
+/* Factor for wall-clock limits in tests: 1 natively, larger under an
+ * emulator (KT_TEST_TIME_SCALE), where everything runs ~10x slower. */
+static inline double t_time_scale(void)
+{
+    const char *s = getenv("KT_TEST_TIME_SCALE");
+    double k = s ? atof(s) : 1.0;
+    return k > 1.0 ? k : 1.0;
+}
+
 static inline int tap_done(void)
 {
     if (tap_checks == 0) {

@@ -9,7 +9,7 @@ BUILD="build-essential cmake pkg-config
   libcurl4-openssl-dev libxml2-dev libjson-c-dev
   libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev libfribidi-dev libfontconfig-dev
   fonts-dejavu-core"
-TEST="python3 ca-certificates fonts-noto-core fonts-noto-cjk imagemagick xvfb xauth"
+TEST="python3 ca-certificates systemd fonts-noto-core fonts-noto-cjk imagemagick xvfb xauth"
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"
 missing=""
