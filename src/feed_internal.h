@@ -52,10 +52,6 @@ char *feed_charset_fix_value(char *s, bool utf8_source);
  * rules; absolute refs come back unchanged. Never NULL for non-NULL ref. */
 char *feed_resolve_url(const char *ref, const char *base);
 
-/* True when a string holds something that looks like HTML: a closing tag,
- * a line-break or image tag, or a character/entity reference. */
-bool feed_looks_like_html(const char *s, size_t len);
-
 /* Per-format parsers over valid UTF-8 text (doc is zeroed by the caller and
  * freed by it on failure). */
 int feed_xml_parse(const struct feed_utf8 *u, const struct feed_parse_opts *opts,
