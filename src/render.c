@@ -17,10 +17,16 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <SDL_syswm.h>
+#ifdef SDL_VIDEO_DRIVER_X11
+#include <X11/Xatom.h>
+#endif
 
 #include "config.h"
 #include "font.h"
@@ -55,8 +61,15 @@ struct render {
      * sends only the strip to the screen (a fullscreen kiosk's strip is a
      * tenth of the window); NULL otherwise. */
     SDL_Surface *win_surf;
-    bool full_update; /* the whole window must be drawn and sent */
-    bool failed;      /* lost the renderer: display_run gives up */
+    SDL_Surface *target; /* render_open_surface's */
+    bool full_update;    /* the whole window must be drawn and sent */
+    /* Window surface, opaque background: the rows of the strip that text
+     * has drawn into since the last full update. Only they change from
+     * frame to frame, so only they are filled and sent (about half the
+     * strip). banded: this frame does so. */
+    int band_y0, band_y1;
+    bool banded;
+    bool failed; /* lost the renderer: display_run gives up */
     bool video_inited;
     char driver[32], renderer_name[32];
     int tile_w;
@@ -140,19 +153,57 @@ static void render_flush_slots(struct render *r)
     r->n_slots = 0;
 }
 
-/* Uploads surface columns [x, x + w) as one static texture. */
-static SDL_Texture *render_upload(struct render *r, SDL_Surface *s, int x, int w)
+/* The surface the software renderer draws into (the window's, or the
+ * caller's), or NULL for a GPU renderer. */
+static SDL_Surface *render_target(const struct render *r)
 {
-    SDL_Texture *t =
-        SDL_CreateTexture(r->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STATIC, w, s->h);
+    return r->win_surf ? r->win_surf : r->target;
+}
+
+/* Opaque text is kept in the format of the surface drawn into (the
+ * window's, often XRGB8888), so that copying it is a memcpy rather than a
+ * conversion per pixel; ARGB8888 for a GPU. */
+static Uint32 render_opaque_format(const struct render *r)
+{
+    const SDL_Surface *target = render_target(r);
+    return target ? target->format->format : SDL_PIXELFORMAT_ARGB8888;
+}
+
+/* Over an opaque background, text is drawn onto that colour once, as it
+ * is rasterised: its textures are then opaque and a frame copies them
+ * instead of blending them (the same pixels; blending was most of a
+ * software frame's cost once the fill was plain, bench/README.md).
+ * Returns the new surface, or NULL to upload s as it is (with blending). */
+static SDL_Surface *render_flatten(const struct render *r, SDL_Surface *s)
+{
+    if (r->bg.a != 255)
+        return NULL;
+    SDL_Surface *flat = SDL_CreateRGBSurfaceWithFormat(0, s->w, s->h, 32, render_opaque_format(r));
+    if (!flat)
+        return NULL;
+    SDL_FillRect(flat, NULL, SDL_MapRGBA(flat->format, r->bg.r, r->bg.g, r->bg.b, 255));
+    SDL_SetSurfaceBlendMode(s, SDL_BLENDMODE_BLEND);
+    SDL_BlitSurface(s, NULL, flat, NULL);
+    return flat;
+}
+
+/* Uploads surface columns [x, x + w) as one static texture. */
+static SDL_Texture *render_upload(struct render *r, SDL_Surface *s, int x, int w, bool opaque)
+{
+    /* Opaque text drawn in software into a known surface is copied by
+     * render_draw, which reads the texture's pixels (streaming access). */
+    int access =
+        opaque && render_target(r) ? SDL_TEXTUREACCESS_STREAMING : SDL_TEXTUREACCESS_STATIC;
+    SDL_Texture *t = SDL_CreateTexture(r->ren, s->format->format, access, w, s->h);
     if (!t)
         return NULL;
     if (SDL_MUSTLOCK(s))
         SDL_LockSurface(s);
-    SDL_UpdateTexture(t, NULL, (const Uint8 *)s->pixels + (size_t)x * 4, s->pitch);
+    SDL_UpdateTexture(t, NULL, (const Uint8 *)s->pixels + (size_t)x * s->format->BytesPerPixel,
+                      s->pitch);
     if (SDL_MUSTLOCK(s))
         SDL_UnlockSurface(s);
-    SDL_SetTextureBlendMode(t, SDL_BLENDMODE_BLEND);
+    SDL_SetTextureBlendMode(t, opaque ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND);
     render_count_created(r);
     return t;
 }
@@ -168,6 +219,9 @@ static void render_slot_fill(struct render *r, struct render_slot *slot, SDL_Sur
             return;
         s = conv;
     }
+    SDL_Surface *flat = render_flatten(r, s);
+    if (flat)
+        s = flat;
     int n = (s->w + r->tile_w - 1) / r->tile_w;
     if (n > RENDER_MAX_TILES) {
         log_warn("display: a headline %d px wide is cut at %d px", s->w,
@@ -179,11 +233,12 @@ static void render_slot_fill(struct render *r, struct render_slot *slot, SDL_Sur
     for (int i = 0; i < n; i++) {
         int x = i * r->tile_w;
         int w = s->w - x < r->tile_w ? s->w - x : r->tile_w;
-        slot->tile[i] = render_upload(r, s, x, w);
+        slot->tile[i] = render_upload(r, s, x, w, flat != NULL);
         if (!slot->tile[i])
             break;
         slot->n_tiles = i + 1;
     }
+    SDL_FreeSurface(flat);
     SDL_FreeSurface(conv);
 }
 
@@ -288,6 +343,56 @@ static struct render_slot *render_rasterise(struct render *r, struct scroll_entr
 
 /* ---- drawing ---- */
 
+/* Copies a texture to dst. An opaque one drawn in software into a known
+ * surface is copied row by row with memcpy, clipped to the strip: SDL's
+ * own copy picks its loop by alignment, and on x86 the 8-byte loop it
+ * mostly took was a quarter of the kiosk's CPU (bench/README.md). */
+static void render_draw(struct render *r, SDL_Texture *t, const SDL_FRect *dst)
+{
+    SDL_Surface *target = render_target(r);
+    SDL_BlendMode mode;
+    Uint32 format;
+    int access, tw, th;
+    void *pixels;
+    int pitch;
+    if (!target || SDL_GetTextureBlendMode(t, &mode) < 0 || mode != SDL_BLENDMODE_NONE ||
+        SDL_QueryTexture(t, &format, &access, &tw, &th) < 0 ||
+        access != SDL_TEXTUREACCESS_STREAMING || format != target->format->format ||
+        (float)tw != dst->w || (float)th != dst->h) {
+        SDL_RenderCopyF(r->ren, t, NULL, dst);
+        return;
+    }
+    int x = (int)floorf(dst->x), y = (int)floorf(dst->y), sx = 0, sy = 0, w = tw, h = th;
+    int y_end = r->strip_y + r->strip_h < target->h ? r->strip_y + r->strip_h : target->h;
+    if (x < 0) {
+        sx = -x;
+        w += x;
+        x = 0;
+    }
+    if (x + w > target->w)
+        w = target->w - x;
+    if (y < r->strip_y) {
+        sy = r->strip_y - y;
+        h -= sy;
+        y = r->strip_y;
+    }
+    if (y + h > y_end)
+        h = y_end - y;
+    if (w <= 0 || h <= 0 || SDL_LockTexture(t, NULL, &pixels, &pitch) < 0)
+        return;
+    if (SDL_MUSTLOCK(target))
+        SDL_LockSurface(target);
+    size_t bpp = target->format->BytesPerPixel;
+    const Uint8 *from = (const Uint8 *)pixels + (size_t)sy * (size_t)pitch + (size_t)sx * bpp;
+    Uint8 *to = (Uint8 *)target->pixels + (size_t)y * (size_t)target->pitch + (size_t)x * bpp;
+    for (int row = 0; row < h; row++)
+        memcpy(to + (size_t)row * (size_t)target->pitch, from + (size_t)row * (size_t)pitch,
+               (size_t)w * bpp);
+    if (SDL_MUSTLOCK(target))
+        SDL_UnlockSurface(target);
+    SDL_UnlockTexture(t);
+}
+
 static void render_copy(struct render *r, SDL_Texture *t, float x, float y, float w, float h)
 {
     /* SDL's software renderer truncates toward zero, which would move a
@@ -297,7 +402,19 @@ static void render_copy(struct render *r, SDL_Texture *t, float x, float y, floa
     SDL_FRect dst = {x, y, w, h};
     if (x >= (float)r->w || x + w <= 0)
         return;
-    SDL_RenderCopyF(r->ren, t, NULL, &dst);
+    render_draw(r, t, &dst);
+    if (r->win_surf) {
+        int y0 = (int)floorf(y), y1 = (int)ceilf(y + h);
+        y0 = y0 > r->strip_y ? y0 : r->strip_y;
+        y1 = y1 < r->strip_y + r->strip_h ? y1 : r->strip_y + r->strip_h;
+        if (r->band_y1 <= r->band_y0) {
+            r->band_y0 = y0;
+            r->band_y1 = y1;
+        } else {
+            r->band_y0 = y0 < r->band_y0 ? y0 : r->band_y0;
+            r->band_y1 = y1 > r->band_y1 ? y1 : r->band_y1;
+        }
+    }
     if (r->record) {
         if (r->n_rec == r->cap_rec) {
             r->cap_rec = r->cap_rec ? r->cap_rec * 2 : 64;
@@ -310,19 +427,35 @@ static void render_copy(struct render *r, SDL_Texture *t, float x, float y, floa
 static void render_background(struct render *r)
 {
     SDL_Rect strip = {0, r->strip_y, r->w, r->strip_h};
+    r->banded = r->win_surf && !r->full_update && r->bg.a == 255 && r->band_y1 > r->band_y0;
+    if (!r->banded)
+        r->band_y0 = r->band_y1 = 0; /* drawn whole: the copies make it again */
     SDL_SetRenderDrawBlendMode(r->ren, SDL_BLENDMODE_NONE);
     SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
-    /* Into the window surface, the black around the strip stays drawn. */
-    if (r->win_surf && !r->full_update)
-        SDL_RenderFillRect(r->ren, &strip);
-    else
+    /* Into the window surface, the black around the strip stays drawn;
+     * a strip as high as the output leaves nothing around it to clear. */
+    if ((!r->win_surf || r->full_update) && r->strip_h < r->h)
         SDL_RenderClear(r->ren);
-    /* A translucent background blends over the black around it. */
-    SDL_SetRenderDrawBlendMode(r->ren, SDL_BLENDMODE_BLEND);
-    SDL_SetRenderDrawColor(r->ren, r->bg.r, r->bg.g, r->bg.b, r->bg.a);
-    SDL_RenderFillRect(r->ren, &strip);
+    if (r->bg.a == 255) {
+        /* An opaque background is one plain fill. Blending it over black
+         * gives the same pixels, but SDL's software blended fill was 87 %
+         * of a frame's instructions (bench/README.md). */
+        SDL_Rect band = {0, r->band_y0, r->w, r->band_y1 - r->band_y0};
+        SDL_SetRenderDrawColor(r->ren, r->bg.r, r->bg.g, r->bg.b, 255);
+        SDL_RenderFillRect(r->ren, r->banded ? &band : &strip);
+    } else {
+        /* A translucent background blends over the black around it. */
+        if (r->win_surf && !r->full_update)
+            SDL_RenderFillRect(r->ren, &strip);
+        SDL_SetRenderDrawBlendMode(r->ren, SDL_BLENDMODE_BLEND);
+        SDL_SetRenderDrawColor(r->ren, r->bg.r, r->bg.g, r->bg.b, r->bg.a);
+        SDL_RenderFillRect(r->ren, &strip);
+    }
     /* Text never spills out of the strip, even in a strip lower than it. */
     SDL_RenderSetClipRect(r->ren, &strip);
+    /* Now: render_draw writes into the surface directly, after the fill. */
+    if (render_target(r))
+        SDL_RenderFlush(r->ren);
 }
 
 double render_offset(const struct render *r, double t)
@@ -408,10 +541,11 @@ void render_present(struct render *r)
         return;
     if (r->win_surf) {
         SDL_Rect strip = {0, r->strip_y, r->w, r->strip_h};
+        SDL_Rect band = {0, r->band_y0, r->w, r->band_y1 - r->band_y0};
         if (r->full_update)
             SDL_UpdateWindowSurface(r->win);
         else
-            SDL_UpdateWindowSurfaceRects(r->win, &strip, 1);
+            SDL_UpdateWindowSurfaceRects(r->win, r->banded ? &band : &strip, 1);
         r->full_update = false;
         return;
     }
@@ -464,7 +598,7 @@ void render_replay(struct render *r)
 {
     render_background(r);
     for (size_t i = 0; i < r->n_rec; i++)
-        SDL_RenderCopyF(r->ren, r->rec[i].tex, NULL, &r->rec[i].dst);
+        render_draw(r, r->rec[i].tex, &r->rec[i].dst);
     SDL_RenderSetClipRect(r->ren, NULL);
 }
 
@@ -531,6 +665,8 @@ static void render_update_geometry(struct render *r)
     r->strip_h = h;
     r->strip_y = r->position == POS_BOTTOM ? r->h - h : 0;
     r->text_y = r->strip_y + (h - r->line_h) / 2;
+    /* The strip may have moved: draw and send everything once. */
+    r->full_update = true;
 }
 
 static void render_update_refresh(struct render *r)
@@ -563,9 +699,12 @@ static void render_make_separator(struct render *r)
         log_warn("display: cannot draw the separator: %s", err);
         return;
     }
+    SDL_Surface *flat = render_flatten(r, s);
     /* The separator is narrow: one texture, whatever the tile width. */
-    r->sep_tex = render_upload(r, s, 0, s->w < r->tile_w ? s->w : r->tile_w);
+    r->sep_tex =
+        render_upload(r, flat ? flat : s, 0, s->w < r->tile_w ? s->w : r->tile_w, flat != NULL);
     r->sep_w = s->w;
+    SDL_FreeSurface(flat);
     SDL_FreeSurface(s);
 }
 
@@ -629,7 +768,9 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
     bool text_changed = font_changed || !render_str_eq(d->separator, r->separator) ||
                         !render_str_eq(d->idle_text, r->idle_text) ||
                         !render_color_eq(render_color(d->foreground), r->fg) ||
-                        !render_color_eq(render_color(d->label_color), r->label);
+                        !render_color_eq(render_color(d->label_color), r->label) ||
+                        /* opaque text is drawn onto the background */
+                        !render_color_eq(render_color(d->background), r->bg);
     free(r->separator);
     r->separator = xstrdup(d->separator);
     free(r->idle_text);
@@ -727,6 +868,7 @@ struct render *render_open_surface(SDL_Surface *target, char *err, size_t errlen
     }
     snprintf(r->driver, sizeof r->driver, "none");
     render_read_info(r);
+    r->target = target;
     r->w = target->w;
     r->h = target->h;
     return r;
@@ -816,6 +958,50 @@ static bool render_is_software_gl(const char *gl)
     return false;
 }
 
+/* Does the X server have a window manager (the EWMH check window on its
+ * root)? Asked through a hidden probe window; Xlib through dlsym, as SDL
+ * has loaded it and the program need not link it. Unknown counts as yes. */
+static bool render_x11_has_wm(void)
+{
+#ifdef SDL_VIDEO_DRIVER_X11
+    typedef Atom (*intern_fn)(Display *, const char *, Bool);
+    typedef Window (*root_fn)(Display *);
+    typedef int (*prop_fn)(Display *, Window, Atom, long, long, Bool, Atom, Atom *, int *,
+                           unsigned long *, unsigned long *, unsigned char **);
+    typedef int (*free_fn)(void *);
+    intern_fn intern = (intern_fn)dlsym(RTLD_DEFAULT, "XInternAtom");
+    root_fn root = (root_fn)dlsym(RTLD_DEFAULT, "XDefaultRootWindow");
+    prop_fn prop = (prop_fn)dlsym(RTLD_DEFAULT, "XGetWindowProperty");
+    free_fn xfree = (free_fn)dlsym(RTLD_DEFAULT, "XFree");
+    if (!intern || !root || !prop || !xfree)
+        return true;
+    SDL_Window *probe = SDL_CreateWindow("", 0, 0, 1, 1, SDL_WINDOW_HIDDEN);
+    SDL_SysWMinfo info;
+    SDL_VERSION(&info.version);
+    bool wm = true;
+    if (probe && SDL_GetWindowWMInfo(probe, &info) && info.subsystem == SDL_SYSWM_X11) {
+        Display *dpy = info.info.x11.display;
+        Atom check = intern(dpy, "_NET_SUPPORTING_WM_CHECK", True);
+        Atom type = None;
+        int format = 0;
+        unsigned long n = 0, left = 0;
+        unsigned char *data = NULL;
+        if (check == None)
+            wm = false; /* no EWMH window manager ever ran on this server */
+        else if (prop(dpy, root(dpy), check, 0, 1, False, XA_WINDOW, &type, &format, &n, &left,
+                      &data) == Success)
+            wm = n == 1 && data;
+        if (data)
+            xfree(data);
+    }
+    if (probe)
+        SDL_DestroyWindow(probe);
+    return wm;
+#else
+    return true;
+#endif
+}
+
 static SDL_Window *render_create_window(const struct render *r, const struct cfg_display *d,
                                         int screen)
 {
@@ -826,9 +1012,16 @@ static SDL_Window *render_create_window(const struct render *r, const struct cfg
             w = m.w;
             h = m.h;
         }
+        Uint32 flags = SDL_WINDOW_FULLSCREEN_DESKTOP | SDL_WINDOW_BORDERLESS;
+        /* SDL 2.26 asks the window manager for fullscreen, then waits
+         * 100 ms for the window to change. With no window manager (an X
+         * server started for the kiosk alone) nothing ever does, and a
+         * borderless window the size of the screen is the same thing,
+         * shown 100 ms sooner (bench/README.md, start-up). */
+        if (strcmp(r->driver, "x11") == 0 && !render_x11_has_wm())
+            flags = SDL_WINDOW_BORDERLESS;
         return SDL_CreateWindow("kiosk-ticker", SDL_WINDOWPOS_UNDEFINED_DISPLAY(screen),
-                                SDL_WINDOWPOS_UNDEFINED_DISPLAY(screen), w, h,
-                                SDL_WINDOW_FULLSCREEN_DESKTOP | SDL_WINDOW_BORDERLESS);
+                                SDL_WINDOWPOS_UNDEFINED_DISPLAY(screen), w, h, flags);
     }
     int w = r->size_w > 0 ? r->size_w : d->width;
     int h = r->size_h > 0 ? r->size_h : d->height_window;

@@ -9,9 +9,14 @@ BUILD="build-essential cmake pkg-config
   libcurl4-openssl-dev libxml2-dev libjson-c-dev
   libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev libfribidi-dev libfontconfig-dev
   fonts-dejavu-core"
-TEST="python3 ca-certificates systemd fonts-noto-core fonts-noto-cjk imagemagick xvfb xauth"
+TEST="python3 ca-certificates systemd valgrind strace fonts-noto-core fonts-noto-cjk imagemagick xvfb xauth"
+# The peers the benchmark compares against (bench/run.sh, not the tests).
+BENCH="tickr chromium"
 want="$BUILD"
-[ "${1:-}" = "--test" ] && want="$BUILD $TEST"
+case "${1:-}" in
+--test) want="$BUILD $TEST" ;;
+--bench) want="$BUILD $TEST $BENCH" ;;
+esac
 missing=""
 for p in $want; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
