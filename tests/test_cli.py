@@ -14,19 +14,10 @@ import subprocess
 import sys
 import tempfile
 
+from kttest import check, finish
+
 BIN, ROOT = sys.argv[1], pathlib.Path(sys.argv[2])
 DATA = ROOT / "tests" / "data" / "cli"
-failures = 0
-checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}")
-
 
 def run(*args, env=None):
     e = dict(os.environ)
@@ -133,6 +124,4 @@ with tempfile.TemporaryDirectory() as tmp:
     same(out, "".join(l + "\n" for l in want.splitlines() if not l.startswith("Lobby\t")),
          "good cache restores the headlines")
 
-print(f"{checks} passed, {failures} failed" if failures == 0 else
-      f"{checks - failures} passed, {failures} failed")
-sys.exit(1 if failures or checks == 0 else 0)
+finish()

@@ -25,17 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-failures = 0
-checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", flush=True)
-    return cond
+from kttest import check, finish
 
 
 def run(cmd, **kw):
@@ -315,8 +305,7 @@ def main():
     ap.add_argument("--emulator", default="")
     a = ap.parse_args()
     {"install": cmd_install, "deb": cmd_deb, "presets": cmd_presets}[a.what](a)
-    print(f"{checks - failures} passed, {failures} failed")
-    sys.exit(1 if failures or not checks else 0)
+    finish()
 
 
 if __name__ == "__main__":

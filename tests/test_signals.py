@@ -15,17 +15,9 @@ import sys
 import tempfile
 import time
 
+from kttest import check, failures, finish
+
 BIN, ROOT = sys.argv[1], pathlib.Path(sys.argv[2])
-failures = checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}")
-
 
 def wait_for(path, text, timeout=10.0):
     end = time.monotonic() + timeout
@@ -90,8 +82,7 @@ with tempfile.TemporaryDirectory() as tmp:
         if p.poll() is None:
             p.kill()
             p.wait()
-    if failures:
+    if failures():
         print(log.read_text(encoding="utf-8"))
 
-print(f"{checks - failures} passed, {failures} failed")
-sys.exit(1 if failures or checks == 0 else 0)
+finish()
