@@ -27,6 +27,7 @@
 #include "config.h"
 #include "font.h"
 #include "log.h"
+#include "notify.h"
 #include "render.h"
 #include "scroll.h"
 #include "store.h"
@@ -35,6 +36,28 @@
 static double display_now(Uint64 start)
 {
     return (double)(SDL_GetPerformanceCounter() - start) / (double)SDL_GetPerformanceFrequency();
+}
+
+/* The first look needs a font. One that cannot be opened (a typo in the
+ * path or family, a corrupt or unreadable file) is reported and replaced by
+ * a default, so the screen shows its headlines instead of exiting into a
+ * restart loop. (A later reload with a bad font keeps the one in use.) */
+static int display_apply_first(struct render *r, const struct cfg_display *d, char *err,
+                               size_t errlen)
+{
+    if (render_apply(r, d, 0, err, errlen) == 0)
+        return 0;
+    static const char *const fallbacks[] = {"DejaVu Sans:bold", "sans-serif"};
+    struct cfg_display fb = *d;
+    for (size_t i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++) {
+        char why[KT_ERR_MAX];
+        fb.font = (char *)fallbacks[i];
+        if (render_apply(r, &fb, 0, why, sizeof why) == 0) {
+            log_warn("display: %s; using \"%s\" instead", err, fallbacks[i]);
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* ---- the kiosk loop ---- */
@@ -69,7 +92,7 @@ static int display_loop(const struct config *cfg, struct store *store,
         log_error("display: %s", err);
         return 1;
     }
-    if (render_apply(r, &cfg->display, 0, err, sizeof err) < 0) {
+    if (display_apply_first(r, &cfg->display, err, sizeof err) < 0) {
         log_error("display: %s", err);
         render_close(r);
         return 1;
@@ -81,7 +104,7 @@ static int display_loop(const struct config *cfg, struct store *store,
 
     Uint64 start = SDL_GetPerformanceCounter();
     double deadline = 0;
-    bool quit = false;
+    bool quit = false, presented = false;
     while (!quit) {
         double t = display_now(start);
         SDL_Event ev;
@@ -112,10 +135,18 @@ static int display_loop(const struct config *cfg, struct store *store,
         }
         render_frame(r, t);
         render_present(r);
+        if (!presented) {
+            /* The end point of bench/kiosk.py's start-up time. */
+            log_debug("display: first frame presented");
+            presented = true;
+        }
         if (render_failed(r)) {
             render_close(r);
             return 1;
         }
+        /* systemd: ready once a frame is up; pings prove frames keep coming. */
+        notify_ready();
+        notify_watchdog();
         display_pace(r, start, &deadline);
     }
     render_close(r);
@@ -135,7 +166,7 @@ static struct render *display_offscreen(const struct config *cfg, struct store *
         return NULL;
     }
     struct render *r = render_open_surface(*surf, err, sizeof err);
-    if (!r || render_apply(r, &cfg->display, 0, err, sizeof err) < 0) {
+    if (!r || display_apply_first(r, &cfg->display, err, sizeof err) < 0) {
         log_error("display: %s", err);
         render_close(r);
         SDL_FreeSurface(*surf);

@@ -54,6 +54,10 @@ struct fetcher {
 
 /* Serialises cache writes: one temporary file at a time, whoever writes. */
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The last save error logged (under cache_lock). A full or read-only disk
+ * fails every save of every feed the same way: one error line says so, the
+ * repeats go to debug, and the first save that works again says that. */
+static char cache_last_err[KT_ERR_MAX];
 
 int fetcher_save_cache(struct fetcher *f, struct store *store, const struct config *cfg)
 {
@@ -61,9 +65,14 @@ int fetcher_save_cache(struct fetcher *f, struct store *store, const struct conf
     char err[KT_ERR_MAX];
     pthread_mutex_lock(&cache_lock);
     int rc = cache_save(store, cfg->cache, err, sizeof err);
-    pthread_mutex_unlock(&cache_lock);
-    if (rc < 0)
+    if (rc < 0 && strcmp(err, cache_last_err) != 0)
         log_error("cache not saved: %s", err);
+    else if (rc < 0)
+        log_debug("cache not saved (again): %s", err);
+    else if (cache_last_err[0])
+        log_info("cache saved again to %s", cfg->cache);
+    snprintf(cache_last_err, sizeof cache_last_err, "%s", rc < 0 ? err : "");
+    pthread_mutex_unlock(&cache_lock);
     return rc;
 }
 

@@ -19,6 +19,7 @@
 #include "fetcher.h"
 #include "filter.h"
 #include "log.h"
+#include "notify.h"
 #include "source.h"
 #include "store.h"
 #include "util.h"
@@ -304,8 +305,12 @@ static int run_fetch_once(const struct config *cfg, struct store *store)
     print_snapshot(store);
     if (fflush(stdout) != 0)
         return 1;
-    if (ok == 0 && n == 0) {
-        log_error("no headlines: no feed answered and the cache is empty");
+    /* A feed that answered with nothing (an emptied list) gives no
+     * headlines either: exit 1 means "nothing to show". */
+    if (n == 0) {
+        log_error("no headlines: %d of %zu feeds answered, none with headlines, and the cache "
+                  "had none",
+                  ok, cfg->n_feeds);
         return 1;
     }
     return 0;
@@ -417,21 +422,30 @@ static int run_ticker(struct app *app, const struct cli *cli)
     }
     app->fetcher = fetcher_start(app->cfg, app->store);
     struct display_host host = {app, app_poll};
-    rc = display_run(app->cfg, app->store, &host, &opts);
+    rc = display_run(app->cfg, app->store, &host, &opts); /* READY=1 after its first frame */
 #else
     if (cli->screenshot || cli->bench_frames) {
         log_error("this build has no display (built with KT_DISPLAY=OFF)");
         return 2;
     }
     app->fetcher = fetcher_start(app->cfg, app->store);
+    notify_ready();
     while (!quit_requested) {
-        pause();
+        notify_watchdog();
+        /* Signals end the wait; a watchdog needs waking at least as often
+         * as it wants pings. */
+        uint64_t usec = notify_watchdog_usec();
+        if (usec)
+            usleep((useconds_t)(usec / 4 < 999999 ? usec / 4 : 999999));
+        else
+            pause();
         if (reload_requested) {
             reload_requested = 0;
             app_reload(app);
         }
     }
 #endif
+    notify_stopping();
     fetcher_stop(app->fetcher);
     app->fetcher = NULL;
     /* Flush: whatever the threads last published is on disk at exit. */
@@ -478,6 +492,8 @@ int main(int argc, char **argv)
         rc = run_fetch_once(cfg, app.store);
     } else {
         install_signals();
+        if (!cli.screenshot && !cli.bench_frames)
+            notify_init(); /* systemd: READY, WATCHDOG, STOPPING */
         rc = run_ticker(&app, &cli);
     }
     store_free(app.store);

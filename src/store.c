@@ -277,8 +277,10 @@ static bool store_expired(const struct store_item *it, int64_t max_age, int64_t 
     if (max_age <= 0)
         return false;
     int64_t when = it->published ? it->published : it->first_seen;
-    /* Compared as a difference bound so huge values cannot overflow. */
-    return when < now && now - when > max_age;
+    /* Compared as a difference bound, in unsigned arithmetic: with when < now
+     * the difference is exact there, while now - when overflows int64 for a
+     * first_seen near INT64_MIN (a cache file may hold any int64). */
+    return when < now && (uint64_t)now - (uint64_t)when > (uint64_t)max_age;
 }
 
 static int store_cand_cmp_newest(const void *a, const void *b)

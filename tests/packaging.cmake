@@ -1,3 +1,5 @@
+# Not in sanitizer builds: a sanitized binary is never packaged or benchmarked.
+if(NOT KT_SANITIZE)
 # Install rules, systemd unit and .deb package (cmake/Install.cmake,
 # packaging/). Both tests install from this build tree, so they take turns.
 #
@@ -28,3 +30,4 @@ set_tests_properties(package_install package_deb PROPERTIES
 
 add_test(NAME presets
          COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_package.py presets ${_kt_pkg_args})
+endif()

@@ -1,0 +1,83 @@
+/*
+ * fuzz_text: the text normaliser (entities, markup, whitespace, UTF-8
+ * repair, cutting, first sentence) on arbitrary bytes, HTML and plain.
+ * Checks the contracts text.h states, not just memory safety.
+ */
+#include "fuzz.h"
+
+#include <string.h>
+
+#include "filter.h"
+#include "text.h"
+#include "util.h"
+
+static struct filter *fuzz_exclude;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    static const char *const pats[] = {"subscrib", "^advert"};
+    char err[KT_ERR_MAX];
+    fuzz_exclude = filter_new(pats, 2, err, sizeof err);
+    if (!fuzz_exclude)
+        abort();
+    return 0;
+}
+
+/* text_plain's promise: one line of valid UTF-8, no control characters,
+ * nothing to trim. */
+static void fuzz_check_plain(const char *s, const char *what)
+{
+    size_t n = strlen(s);
+    FUZZ_CHECK(text_utf8_valid(s, n), "%s: invalid UTF-8", what);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        FUZZ_CHECK(c >= 0x20 && c != 0x7F, "%s: control byte 0x%02X at %zu", what, c, i);
+    }
+    FUZZ_CHECK(n == 0 || (s[0] != ' ' && s[n - 1] != ' '), "%s: not trimmed", what);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!fuzz_exclude)
+        LLVMFuzzerInitialize(NULL, NULL);
+    const char *in = (const char *)data;
+
+    char *html = text_plain(in, size, true);
+    fuzz_check_plain(html, "text_plain(html)");
+    char *plain = text_plain(in, size, false);
+    fuzz_check_plain(plain, "text_plain(plain)");
+
+    size_t max = 1 + size % 64;
+    char *cut = text_cut(html, max);
+    FUZZ_CHECK(text_utf8_valid(cut, strlen(cut)), "text_cut: invalid UTF-8");
+    FUZZ_CHECK(text_utf8_len(cut) <= max, "text_cut: %zu code points, max %zu", text_utf8_len(cut),
+               max);
+    if (text_utf8_len(html) <= max)
+        FUZZ_CHECK(strcmp(cut, html) == 0, "text_cut changed a short enough text");
+    free(cut);
+
+    char *first = text_first_sentence(in, size, size & 1, fuzz_exclude);
+    if (first)
+        fuzz_check_plain(first, "text_first_sentence");
+    free(first);
+
+    char *rep = text_utf8_repair(in, size);
+    size_t rlen = strlen(rep);
+    if (memchr(in, '\0', size) == NULL) {
+        FUZZ_CHECK(text_utf8_valid(rep, rlen), "text_utf8_repair: still invalid");
+        if (text_utf8_valid(in, size))
+            FUZZ_CHECK(rlen == size && memcmp(rep, in, size) == 0,
+                       "text_utf8_repair changed valid UTF-8");
+    }
+    free(rep);
+
+    const char *ent = text_entity_lookup(in, size < 40 ? size : 40);
+    if (ent)
+        FUZZ_CHECK(text_utf8_valid(ent, strlen(ent)), "entity expansion: invalid UTF-8");
+
+    free(html);
+    free(plain);
+    return 0;
+}
