@@ -116,14 +116,15 @@ for arch in "${arches[@]}"; do
     bad=""
     n=0
     while IFS= read -r f; do
-        m=$(readelf -h "$f" 2>/dev/null | sed -n 's/^ *Machine: *//p')
+        # Not every executable is a program (the .deb's maintainer scripts).
+        m=$(readelf -h "$f" 2>/dev/null | sed -n 's/^ *Machine: *//p' || true)
         [ -n "$m" ] || continue
         n=$((n + 1))
         case $m in
             "$machine") ;;
             *) bad="$bad $f($m)" ;;
         esac
-        if [ "$arch" = armhf ] && ! readelf -A "$f" | grep -q 'Tag_ABI_VFP_args: VFP registers'; then
+        if [ "$arch" = armhf ] && ! readelf -A "$f" 2>/dev/null | grep -c 'Tag_ABI_VFP_args: VFP registers' >/dev/null; then
             bad="$bad $f(not hard-float)"
         fi
     done < <(find "$dir" -maxdepth 2 -type f -perm -u+x ! -name '*.sh' ! -name '*-run')
