@@ -13,7 +13,7 @@ if(KT_SANITIZE OR KT_FUZZ)
 elseif(CMAKE_CROSSCOMPILING)
   # Under qemu everything runs ~10x slower: 3 days still cover every fault
   # kind and the ageing; the full month runs natively.
-  set_property(TEST soak APPEND PROPERTY ENVIRONMENT KT_SOAK_DAYS=3)
+  set_property(TEST soak APPEND PROPERTY ENVIRONMENT KT_SOAK_DAYS=3 KT_SOAK_UNDER_EMULATOR=1)
 endif()
 
 # The display in real time with headlines swapped every 3 s

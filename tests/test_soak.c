@@ -796,11 +796,17 @@ int main(int argc, char **argv)
 #ifdef KT_SANITIZED
     printf("# RSS not judged in a sanitizer build: ASan's quarantine keeps freed memory.\n");
 #else
-    tap_checks++;
-    if (rss_max - rss_warm > SOAK_RSS_SLACK_KB) {
-        tap_failures++;
-        fprintf(stderr, "RSS grew by %ld kB after warm-up (limit %d kB)\n", rss_max - rss_warm,
-                SOAK_RSS_SLACK_KB);
+    if (getenv("KT_SOAK_UNDER_EMULATOR")) {
+        /* qemu-user's translation caches grow with every thread the fetcher
+         * starts and count in this process's RSS; the native run judges it. */
+        printf("# RSS not judged under an emulator (qemu-user's own caches count in it).\n");
+    } else {
+        tap_checks++;
+        if (rss_max - rss_warm > SOAK_RSS_SLACK_KB) {
+            tap_failures++;
+            fprintf(stderr, "RSS grew by %ld kB after warm-up (limit %d kB)\n", rss_max - rss_warm,
+                    SOAK_RSS_SLACK_KB);
+        }
     }
 #endif
     tap_checks++;
