@@ -413,8 +413,11 @@ static bool store_rebuild(struct store *s, int64_t now)
 
     const struct store_snapshot *old = &s->cur->pub;
     bool same = old->n == n;
+    /* The id covers feed, title and link, not the date: a duplicate that
+     * takes over from an expired twin, or a re-dated item, is a change. */
     for (size_t i = 0; same && i < n; i++)
-        same = old->items[i].id == ids[i] && strcmp(old->items[i].label, c[i].feed->label) == 0;
+        same = old->items[i].id == ids[i] && old->items[i].published == c[i].item->published &&
+               strcmp(old->items[i].label, c[i].feed->label) == 0;
     if (same) {
         free(ids);
         free(c);
