@@ -250,8 +250,8 @@ static void print_date(int64_t t)
 static int run_dump(const struct config *cfg, const char *url)
 {
     char err[KT_ERR_MAX];
-    struct filter *ex = filter_new((const char *const *)cfg->exclude.v, cfg->exclude.n, err,
-                                   sizeof err);
+    struct filter *ex =
+        filter_new((const char *const *)cfg->exclude.v, cfg->exclude.n, err, sizeof err);
     struct source_result r;
     int rc = source_refresh(cfg, url, ex, NULL, NULL, NULL, &r);
     filter_free(ex);
