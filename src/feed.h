@@ -21,19 +21,19 @@
 enum feed_format { FEED_RSS, FEED_RDF, FEED_ATOM, FEED_JSON, FEED_TEXT };
 
 struct feed_entry {
-    char *title;      /* UTF-8 as in the document after XML/JSON decoding, or NULL */
-    bool title_html;  /* title is HTML (tags and entity references still to do) */
-    char *summary;    /* first of content / summary / description, or NULL */
+    char *title;     /* UTF-8 as in the document after XML/JSON decoding, or NULL */
+    bool title_html; /* title is HTML (tags and entity references still to do) */
+    char *summary;   /* first of content / summary / description, or NULL */
     bool summary_html;
-    char *link;       /* absolute URL (resolved against xml:base / the feed URL), or NULL */
+    char *link;        /* absolute URL (resolved against xml:base / the feed URL), or NULL */
     int64_t published; /* UTC seconds: published, else updated; 0 = unknown */
 };
 
 struct feed_doc {
     enum feed_format format;
-    char *title;       /* feed title, plain UTF-8 (already normalised), or NULL */
-    char *link;        /* feed link (absolute), or NULL */
-    int ttl_minutes;   /* RSS <ttl>, 0 when absent */
+    char *title;     /* feed title, plain UTF-8 (already normalised), or NULL */
+    char *link;      /* feed link (absolute), or NULL */
+    int ttl_minutes; /* RSS <ttl>, 0 when absent */
     size_t n_entries;
     struct feed_entry *entries; /* document order */
 };
