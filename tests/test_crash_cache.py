@@ -36,18 +36,10 @@ import tempfile
 import time
 import zlib
 
+from kttest import check, finish
+
 MODE, BIN = sys.argv[1], sys.argv[2]
-failures = checks = 0
 FEEDS = ("north", "south", "west")
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", flush=True)
-    return cond
 
 
 def env(**extra):
@@ -374,5 +366,4 @@ elif MODE == "disk-full":
 else:
     sys.exit(f"usage: {sys.argv[0]} kill|disk-full KIOSK_TICKER [KILLS]")
 
-print(f"{checks - failures} passed, {failures} failed")
-sys.exit(1 if failures or checks == 0 else 0)
+finish()

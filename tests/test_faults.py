@@ -20,18 +20,10 @@ import sys
 import tempfile
 import time
 
+from kttest import check, finish
+
 BIN, ROOT = sys.argv[1], pathlib.Path(sys.argv[2])
-failures = checks = 0
 rows = []
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", flush=True)
-    return cond
 
 
 def png_size(path):
@@ -274,5 +266,4 @@ print("\n| fault | expected | what it said | result |\n| --- | --- | --- | --- |
 for fault, expect, said, result in rows:
     said = said.replace("|", "\\|")
     print(f"| {fault} | {expect} | {('`' + said + '`') if said else ''} | {result} |")
-print(f"\n{checks - failures} passed, {failures} failed")
-sys.exit(1 if failures or checks == 0 else 0)
+finish()

@@ -19,17 +19,9 @@ import sys
 import tempfile
 import time
 
+from kttest import check, failures, finish
+
 BIN, ROOT = sys.argv[1], pathlib.Path(sys.argv[2])
-failures = checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}")
-
 
 def receive(sock, seconds):
     """[(monotonic time, message)] received within seconds."""
@@ -125,9 +117,8 @@ with tempfile.TemporaryDirectory() as tmp:
     time.sleep(1.0)
     p.send_signal(signal.SIGTERM)
     check(p.wait(timeout=10) == 0, "without NOTIFY_SOCKET: exit 0")
-    if failures:
+    if failures():
         log.seek(0)
         print(log.read())
 
-print(f"{checks - failures} passed, {failures} failed")
-sys.exit(1 if failures or checks == 0 else 0)
+finish()
