@@ -28,6 +28,7 @@
 
 #include "fetch.h"
 #include "tap.h"
+#include "test_server.h"
 #include "util.h"
 
 #define CAP (256 * 1024)
@@ -40,58 +41,21 @@ static int n_servers;
 static int server_port; /* the plain HTTP server */
 static const char *python, *server_script;
 
-/* Starts the server with a pipe on its stdin: when this process exits,
- * however it exits, the pipe closes and the server follows. Returns its
- * port, or -1. tls_cert/tls_key: NULL for plain HTTP. */
+/* Returns the port of a new server, or -1. tls_cert/tls_key: NULL for
+ * plain HTTP. */
 static int server_start(const char *tls_cert, const char *tls_key)
 {
-    int in[2], out[2];
-    if (n_servers == MAX_SERVERS || pipe(in) != 0 || pipe(out) != 0)
+    const char *tls[] = {"--tls", tls_cert, tls_key, NULL};
+    if (n_servers == MAX_SERVERS)
         return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[0]);
-        close(in[1]);
-        close(out[0]);
-        close(out[1]);
-        if (tls_cert)
-            execlp(python, python, server_script, "--tls", tls_cert, tls_key, (char *)NULL);
-        else
-            execlp(python, python, server_script, (char *)NULL);
-        fprintf(stderr, "test_fetch: cannot run %s: %s\n", python, strerror(errno));
-        _exit(127);
-    }
-    server_pids[n_servers++] = pid;
-    close(in[0]);
-    close(out[1]);
-    fcntl(in[1], F_SETFD, FD_CLOEXEC); /* kept open on purpose until exit */
-    char line[32];
-    size_t n = 0;
-    while (n < sizeof line - 1) {
-        struct pollfd p = {.fd = out[0], .events = POLLIN};
-        if (poll(&p, 1, 10000) <= 0)
-            break;
-        ssize_t r = read(out[0], line + n, 1);
-        if (r <= 0 || line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = '\0';
-    close(out[0]);
-    int port = atoi(line);
-    return port > 0 ? port : -1;
+    return test_server_start(python, server_script, tls_cert ? tls : NULL,
+                             &server_pids[n_servers++]);
 }
 
 static void servers_stop(void)
 {
-    for (int i = 0; i < n_servers; i++) {
-        kill(server_pids[i], SIGTERM);
-        waitpid(server_pids[i], NULL, 0);
-    }
+    for (int i = 0; i < n_servers; i++)
+        test_server_stop(server_pids[i]);
     n_servers = 0;
 }
 

@@ -53,6 +53,7 @@
 #include "log.h"
 #include "store.h"
 #include "tap.h"
+#include "test_server.h"
 #include "util.h"
 
 #define SOAK_START 1767225600 /* 2026-01-01T00:00:00Z */
@@ -70,47 +71,13 @@ static int server_port;
 
 static int server_start(const char *python, const char *script)
 {
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[0]);
-        close(in[1]);
-        close(out[0]);
-        close(out[1]);
-        execlp(python, python, script, (char *)NULL);
-        _exit(127);
-    }
-    server_pid = pid;
-    close(in[0]);
-    close(out[1]);
-    /* Our end of its stdin stays open until we exit: then it exits too. */
-    fcntl(in[1], F_SETFD, FD_CLOEXEC);
-    char line[32];
-    size_t n = 0;
-    while (n < sizeof line - 1) {
-        struct pollfd p = {.fd = out[0], .events = POLLIN};
-        if (poll(&p, 1, 10000) <= 0 || read(out[0], line + n, 1) <= 0 || line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = '\0';
-    close(out[0]);
-    return atoi(line) > 0 ? atoi(line) : -1;
+    return test_server_start(python, script, NULL, &server_pid);
 }
 
 static void server_stop(void)
 {
-    if (server_pid > 0) {
-        kill(server_pid, SIGTERM);
-        waitpid(server_pid, NULL, 0);
-        server_pid = 0;
-    }
+    test_server_stop(server_pid);
+    server_pid = 0;
 }
 
 static CURL *post_handle;
