@@ -35,18 +35,18 @@ static uint32_t fuzz_crc32(const char *data, size_t len)
 /* body + "\n" if missing + "end N CRC\n"; N = lines after the first. */
 static char *fuzz_seal(const uint8_t *data, size_t size, size_t *len)
 {
-    struct buf b;
-    buf_init(&b);
-    buf_append(&b, data, size);
+    struct kt_buf b;
+    kt_buf_init(&b);
+    kt_buf_append(&b, data, size);
     if (b.len == 0 || b.data[b.len - 1] != '\n')
-        buf_putc(&b, '\n');
+        kt_buf_putc(&b, '\n');
     size_t lines = 0;
     for (size_t i = 0; i < b.len; i++)
         lines += b.data[i] == '\n';
     uint32_t crc = fuzz_crc32(b.data, b.len);
-    buf_printf(&b, "end %zu %08x\n", lines - 1, (unsigned)crc);
+    kt_buf_printf(&b, "end %zu %08x\n", lines - 1, (unsigned)crc);
     *len = b.len;
-    return buf_steal(&b);
+    return kt_buf_steal(&b);
 }
 #endif
 
@@ -64,25 +64,25 @@ static void fuzz_restore(const struct store_dump *d, size_t size)
             pick[n++] = &d->feeds[i];
     }
     static const char *const orders[] = {"newest", "feeds", "interleave"};
-    struct buf text;
-    buf_init(&text);
-    buf_printf(&text, "[ticker]\nmax_items = %zu\nmax_age = %s\norder = %s\n", 1 + size % 50,
-               size & 1 ? "1d" : "0", orders[size % 3]);
+    struct kt_buf text;
+    kt_buf_init(&text);
+    kt_buf_printf(&text, "[ticker]\nmax_items = %zu\nmax_age = %s\norder = %s\n", 1 + size % 50,
+                  size & 1 ? "1d" : "0", orders[size % 3]);
     for (size_t k = 0; k < n; k++)
-        buf_printf(&text, "[feed f%zu]\nurl = http://127.0.0.1/%zu\n%s", k, k,
-                   k == 0 ? "max_items = 3\n" : "");
+        kt_buf_printf(&text, "[feed f%zu]\nurl = http://127.0.0.1/%zu\n%s", k, k,
+                      k == 0 ? "max_items = 3\n" : "");
     char err[KT_ERR_MAX];
     struct config *cfg = config_parse(text.data, text.len, "fuzz.conf", err, sizeof err);
-    buf_free(&text);
+    kt_buf_free(&text);
     FUZZ_CHECK(cfg != NULL, "harness config refused: %s", err);
     /* The cache's own names and URLs, which no INI file could spell. */
     for (size_t k = 0; k < n; k++) {
         free(cfg->feeds[k].name);
         free(cfg->feeds[k].url);
         free(cfg->feeds[k].label);
-        cfg->feeds[k].name = xstrdup(pick[k]->name);
-        cfg->feeds[k].url = xstrdup(pick[k]->url);
-        cfg->feeds[k].label = xstrdup(pick[k]->name);
+        cfg->feeds[k].name = kt_strdup(pick[k]->name);
+        cfg->feeds[k].url = kt_strdup(pick[k]->url);
+        cfg->feeds[k].label = kt_strdup(pick[k]->name);
     }
     int64_t now = 1700000000;
     struct store *s = store_new();

@@ -116,10 +116,10 @@ static bool cache_utf8_valid(const char *s, size_t n)
 /* Writes one text field. Invalid UTF-8 (which the text module should
  * already have removed) becomes U+FFFD, because the decoder rejects it and a
  * cache that can never be read back is worse than one odd character. */
-static void cache_put_text(struct buf *b, const char *s, bool nullable)
+static void cache_put_text(struct kt_buf *b, const char *s, bool nullable)
 {
     if (!s) {
-        buf_puts(b, nullable ? "\\N" : "");
+        kt_buf_puts(b, nullable ? "\\N" : "");
         return;
     }
     const unsigned char *p = (const unsigned char *)s;
@@ -127,19 +127,19 @@ static void cache_put_text(struct buf *b, const char *s, bool nullable)
     for (size_t i = 0; i < n;) {
         switch (p[i]) {
         case '\t':
-            buf_puts(b, "\\t");
+            kt_buf_puts(b, "\\t");
             i++;
             continue;
         case '\n':
-            buf_puts(b, "\\n");
+            kt_buf_puts(b, "\\n");
             i++;
             continue;
         case '\r':
-            buf_puts(b, "\\r");
+            kt_buf_puts(b, "\\r");
             i++;
             continue;
         case '\\':
-            buf_puts(b, "\\\\");
+            kt_buf_puts(b, "\\\\");
             i++;
             continue;
         default:
@@ -147,10 +147,10 @@ static void cache_put_text(struct buf *b, const char *s, bool nullable)
         }
         size_t k = cache_utf8_seq(p + i, n - i);
         if (k) {
-            buf_append(b, p + i, k);
+            kt_buf_append(b, p + i, k);
             i += k;
         } else {
-            buf_puts(b, "\xEF\xBF\xBD");
+            kt_buf_puts(b, "\xEF\xBF\xBD");
             i++;
         }
     }
@@ -158,37 +158,38 @@ static void cache_put_text(struct buf *b, const char *s, bool nullable)
 
 char *cache_encode(const struct store_dump *d, size_t *len)
 {
-    struct buf b;
-    buf_init(&b);
-    buf_printf(&b, "%s %d\n", CACHE_MAGIC, CACHE_VERSION);
+    struct kt_buf b;
+    kt_buf_init(&b);
+    kt_buf_printf(&b, "%s %d\n", CACHE_MAGIC, CACHE_VERSION);
     size_t records = 0;
     for (size_t i = 0; i < d->n_feeds; i++) {
         const struct feed_state *f = &d->feeds[i];
-        buf_puts(&b, "feed\t");
+        kt_buf_puts(&b, "feed\t");
         cache_put_text(&b, f->name, false);
-        buf_putc(&b, '\t');
+        kt_buf_putc(&b, '\t');
         cache_put_text(&b, f->url, false);
-        buf_putc(&b, '\t');
+        kt_buf_putc(&b, '\t');
         cache_put_text(&b, f->etag, true);
-        buf_putc(&b, '\t');
+        kt_buf_putc(&b, '\t');
         cache_put_text(&b, f->last_modified, true);
-        buf_printf(&b, "\t%lld\t%d\n", (long long)f->last_success,
-                   f->ttl_minutes > 0 ? f->ttl_minutes : 0);
+        kt_buf_printf(&b, "\t%lld\t%d\n", (long long)f->last_success,
+                      f->ttl_minutes > 0 ? f->ttl_minutes : 0);
         records++;
         for (size_t j = 0; j < f->n_items; j++) {
             const struct store_item *it = &f->items[j];
-            buf_puts(&b, "item\t");
+            kt_buf_puts(&b, "item\t");
             cache_put_text(&b, it->title, false);
-            buf_putc(&b, '\t');
+            kt_buf_putc(&b, '\t');
             cache_put_text(&b, it->link, true);
-            buf_printf(&b, "\t%lld\t%lld\n", (long long)it->published, (long long)it->first_seen);
+            kt_buf_printf(&b, "\t%lld\t%lld\n", (long long)it->published,
+                          (long long)it->first_seen);
             records++;
         }
     }
     uint32_t crc = cache_crc32(b.data, b.len);
-    buf_printf(&b, "end %zu %08x\n", records, (unsigned)crc);
+    kt_buf_printf(&b, "end %zu %08x\n", records, (unsigned)crc);
     *len = b.len;
-    return buf_steal(&b);
+    return kt_buf_steal(&b);
 }
 
 /* ---- decoding ---- */
@@ -212,30 +213,30 @@ static int cache_field_text(struct cache_parser *p, const char *s, size_t n, boo
             return 0;
         return kt_error(p->err, p->errlen, "line %zu: %s cannot be \\N", p->line, what);
     }
-    struct buf b;
-    buf_init(&b);
-    buf_reserve(&b, n);
+    struct kt_buf b;
+    kt_buf_init(&b);
+    kt_buf_reserve(&b, n);
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '\0' || c == '\r') {
-            buf_free(&b);
+            kt_buf_free(&b);
             return kt_error(p->err, p->errlen, "line %zu: control character in %s", p->line, what);
         }
         if (c == '\\') {
             char e = i + 1 < n ? s[++i] : '\0';
             c = e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e == '\\' ? '\\' : 0;
             if (!c) {
-                buf_free(&b);
+                kt_buf_free(&b);
                 return kt_error(p->err, p->errlen, "line %zu: bad escape in %s", p->line, what);
             }
         }
-        buf_putc(&b, c);
+        kt_buf_putc(&b, c);
     }
     if (!cache_utf8_valid(b.data, b.len)) {
-        buf_free(&b);
+        kt_buf_free(&b);
         return kt_error(p->err, p->errlen, "line %zu: invalid UTF-8 in %s", p->line, what);
     }
-    *out = buf_steal(&b);
+    *out = kt_buf_steal(&b);
     return 0;
 }
 
@@ -314,7 +315,7 @@ static int cache_parse_feed(struct cache_parser *p, const char **f, size_t *fl, 
     fs.ttl_minutes = (int)ttl;
     if (p->d->n_feeds == p->cap_feeds) {
         p->cap_feeds = p->cap_feeds ? 2 * p->cap_feeds : 8;
-        p->d->feeds = xrealloc(p->d->feeds, p->cap_feeds * sizeof *p->d->feeds);
+        p->d->feeds = kt_realloc(p->d->feeds, p->cap_feeds * sizeof *p->d->feeds);
     }
     p->d->feeds[p->d->n_feeds++] = fs;
     p->cap_items = 0;
@@ -343,7 +344,7 @@ static int cache_parse_item(struct cache_parser *p, const char **f, size_t *fl, 
     struct feed_state *fs = &p->d->feeds[p->d->n_feeds - 1];
     if (fs->n_items == p->cap_items) {
         p->cap_items = p->cap_items ? 2 * p->cap_items : 16;
-        fs->items = xrealloc(fs->items, p->cap_items * sizeof *fs->items);
+        fs->items = kt_realloc(fs->items, p->cap_items * sizeof *fs->items);
     }
     fs->items[fs->n_items++] = it;
     p->n_items++;
@@ -468,15 +469,15 @@ static char *cache_dirname(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        return xstrdup(".");
+        return kt_strdup(".");
     if (slash == path)
-        return xstrdup("/");
-    return xstrndup(path, (size_t)(slash - path));
+        return kt_strdup("/");
+    return kt_strndup(path, (size_t)(slash - path));
 }
 
 static int cache_mkdir_p(const char *dir)
 {
-    char *p = xstrdup(dir);
+    char *p = kt_strdup(dir);
     int rc = 0;
     for (char *s = p + 1;; s++) {
         if (*s != '/' && *s != '\0')
@@ -605,7 +606,7 @@ int cache_save(struct store *s, const char *path, char *err, size_t errlen)
     store_dump_free(&d);
 
     char *dir = cache_dirname(path);
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    char *tmp = kt_asprintf("%s.tmp.%ld", path, (long)getpid());
     int rc = 0;
     pthread_mutex_lock(&cache_save_mu);
     if (cache_mkdir_p(dir) != 0)
@@ -629,7 +630,7 @@ static void cache_remove_stale_tmp(const char *path)
     char *dir = cache_dirname(path);
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
-    char *prefix = xasprintf("%s.tmp.", base);
+    char *prefix = kt_asprintf("%s.tmp.", base);
     size_t plen = strlen(prefix);
     DIR *dh = opendir(dir);
     if (dh) {
@@ -643,7 +644,7 @@ static void cache_remove_stale_tmp(const char *path)
             if (errno || *endp || endp == de->d_name + plen || pid <= 0 || pid > INT_MAX)
                 continue;
             if (pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
-                char *full = xasprintf("%s/%s", dir, de->d_name);
+                char *full = kt_asprintf("%s/%s", dir, de->d_name);
                 unlink(full);
                 free(full);
             }
@@ -665,7 +666,7 @@ int cache_load(struct store *s, const char *path, int64_t now, char *err, size_t
     cache_remove_stale_tmp(path);
     char *data;
     size_t len;
-    if (read_file(path, CACHE_MAX_FILE, &data, &len, err, errlen) != 0)
+    if (kt_read_file(path, CACHE_MAX_FILE, &data, &len, err, errlen) != 0)
         return -1;
     struct store_dump d;
     char why[KT_ERR_MAX];

@@ -33,7 +33,7 @@ enum opt_type {
     OPT_HEIGHT,   /* int, or "auto" = 0 */
 };
 
-struct option {
+struct config_option {
     enum section section;
     const char *key;
     enum opt_type type;
@@ -54,7 +54,7 @@ static const char *const direction_names[] = {"left", "right", NULL};
 #define D(field) offsetof(struct config, display.field)
 #define DAY (86400.0)
 
-static const struct option options[] = {
+static const struct config_option options[] = {
     {SEC_TICKER, "refresh", OPT_DURATION, T(refresh), "15m", 30, 7 * DAY, NULL,
      "how often each feed is fetched (90s, 15m, 2h); RSS <ttl> is a lower bound"},
     {SEC_TICKER, "max_items", OPT_INT, T(max_items), "100", 1, 100000, NULL,
@@ -247,8 +247,8 @@ static int parse_int_strict(const char *s, long *out)
 
 static void strlist_add(struct strlist *l, const char *s)
 {
-    l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
-    l->v[l->n++] = xstrdup(s);
+    l->v = kt_realloc(l->v, (l->n + 1) * sizeof *l->v);
+    l->v[l->n++] = kt_strdup(s);
 }
 
 static void strlist_free(struct strlist *l)
@@ -260,7 +260,7 @@ static void strlist_free(struct strlist *l)
     l->n = 0;
 }
 
-static const char *range_text(const struct option *o, char *tmp, size_t n)
+static const char *range_text(const struct config_option *o, char *tmp, size_t n)
 {
     if (o->type == OPT_DURATION)
         snprintf(tmp, n, "%gs to %gs", o->min, o->max);
@@ -271,7 +271,7 @@ static const char *range_text(const struct option *o, char *tmp, size_t n)
 
 /* Sets one option in base (struct config or struct cfg_feed). Returns 0, or
  * -1 with a message (without the FILE:LINE: prefix) in err. */
-static int option_set(const struct option *o, void *base, const char *value, char *err,
+static int option_set(const struct config_option *o, void *base, const char *value, char *err,
                       size_t errlen)
 {
     char *p = (char *)base + o->offset;
@@ -335,7 +335,7 @@ static int option_set(const struct option *o, void *base, const char *value, cha
     }
     case OPT_STRING:
         free(*(char **)p);
-        *(char **)p = xstrdup(value);
+        *(char **)p = kt_strdup(value);
         return 0;
     case OPT_REGEX: {
         char why[KT_ERR_MAX];
@@ -352,12 +352,12 @@ static int option_set(const struct option *o, void *base, const char *value, cha
             }
         }
         {
-            struct buf b;
-            buf_init(&b);
+            struct kt_buf b;
+            kt_buf_init(&b);
             for (int i = 0; o->names[i]; i++)
-                buf_printf(&b, "%s%s", i ? ", " : "", o->names[i]);
+                kt_buf_printf(&b, "%s%s", i ? ", " : "", o->names[i]);
             kt_error(err, errlen, "%s: \"%s\" is not one of %s", o->key, value, b.data);
-            buf_free(&b);
+            kt_buf_free(&b);
         }
         return -1;
     case OPT_COLOR:
@@ -384,7 +384,7 @@ static int option_set(const struct option *o, void *base, const char *value, cha
     return kt_error(err, errlen, "%s: unsupported option type", o->key);
 }
 
-static const struct option *option_find(enum section sec, const char *key)
+static const struct config_option *option_find(enum section sec, const char *key)
 {
     for (size_t i = 0; i < N_OPTIONS; i++)
         if (options[i].section == sec && strcmp(options[i].key, key) == 0)
@@ -398,13 +398,13 @@ static void set_defaults(struct config *cfg)
 {
     char err[KT_ERR_MAX];
     for (size_t i = 0; i < N_OPTIONS; i++) {
-        const struct option *o = &options[i];
+        const struct config_option *o = &options[i];
         if (o->section == SEC_FEED || !o->def)
             continue;
         const char *def = o->def;
         char *unq = NULL;
         if (def[0] == '"') /* quoted default keeps its spaces */
-            def = unq = xstrndup(def + 1, strlen(def) - 2);
+            def = unq = kt_strndup(def + 1, strlen(def) - 2);
         if (option_set(o, cfg, def, err, sizeof err) < 0)
             abort(); /* a bad default is a programming error caught by every test */
         free(unq);
@@ -413,8 +413,8 @@ static void set_defaults(struct config *cfg)
 
 struct config *config_default(void)
 {
-    struct config *cfg = xcalloc(1, sizeof *cfg);
-    cfg->path = xstrdup("(defaults)");
+    struct config *cfg = kt_calloc(1, sizeof *cfg);
+    cfg->path = kt_strdup("(defaults)");
     set_defaults(cfg);
     cfg->cache = config_default_cache_path();
     return cfg;
@@ -426,15 +426,15 @@ char *config_default_cache_path(void)
     if (dir && *dir) {
         /* systemd may pass several colon-separated directories: use the first. */
         size_t n = strcspn(dir, ":");
-        return xasprintf("%.*s/cache.tsv", (int)n, dir);
+        return kt_asprintf("%.*s/cache.tsv", (int)n, dir);
     }
     dir = getenv("XDG_STATE_HOME");
     if (dir && *dir == '/')
-        return xasprintf("%s/kiosk-ticker/cache.tsv", dir);
+        return kt_asprintf("%s/kiosk-ticker/cache.tsv", dir);
     const char *home = getenv("HOME");
     if (home && *home)
-        return xasprintf("%s/.local/state/kiosk-ticker/cache.tsv", home);
-    return xstrdup("/var/tmp/kiosk-ticker-cache.tsv");
+        return kt_asprintf("%s/.local/state/kiosk-ticker/cache.tsv", home);
+    return kt_strdup("/var/tmp/kiosk-ticker-cache.tsv");
 }
 
 static char *trim(char *s)
@@ -477,10 +477,10 @@ static bool valid_name(const char *s)
 
 static struct cfg_feed *add_feed(struct config *cfg, const char *name, int line)
 {
-    cfg->feeds = xrealloc(cfg->feeds, (cfg->n_feeds + 1) * sizeof *cfg->feeds);
+    cfg->feeds = kt_realloc(cfg->feeds, (cfg->n_feeds + 1) * sizeof *cfg->feeds);
     struct cfg_feed *f = &cfg->feeds[cfg->n_feeds++];
     memset(f, 0, sizeof *f);
-    f->name = xstrdup(name);
+    f->name = kt_strdup(name);
     f->line = line;
     return f;
 }
@@ -488,8 +488,8 @@ static struct cfg_feed *add_feed(struct config *cfg, const char *name, int line)
 struct config *config_parse(const char *text, size_t len, const char *name, char *err,
                             size_t errlen)
 {
-    struct config *cfg = xcalloc(1, sizeof *cfg);
-    cfg->path = xstrdup(name);
+    struct config *cfg = kt_calloc(1, sizeof *cfg);
+    cfg->path = kt_strdup(name);
     set_defaults(cfg);
 
     enum section sec = SEC_TICKER;
@@ -512,11 +512,11 @@ struct config *config_parse(const char *text, size_t len, const char *name, char
         while (end < len && text[end] != '\n')
             end++;
         lineno++;
-        char *raw = xstrndup(text + pos, end - pos);
+        char *raw = kt_strndup(text + pos, end - pos);
         pos = end + 1;
         char *line = trim(raw);
         /* A UTF-8 BOM at the start of the file (Windows editors). */
-        if (lineno == 1 && str_has_prefix(line, "\xEF\xBB\xBF"))
+        if (lineno == 1 && kt_str_has_prefix(line, "\xEF\xBB\xBF"))
             line = trim(line + 3);
         if (*line == '\0' || *line == '#' || *line == ';') {
             free(raw);
@@ -590,7 +590,7 @@ struct config *config_parse(const char *text, size_t len, const char *name, char
             free(raw);
             goto fail;
         }
-        const struct option *o = option_find(sec, key);
+        const struct config_option *o = option_find(sec, key);
         if (!o) {
             kt_error(err, errlen, "%s:%d: unknown key \"%s\" in [%s]", name, lineno, key,
                      section_names[sec]);
@@ -626,7 +626,7 @@ struct config *config_parse(const char *text, size_t len, const char *name, char
             goto fail;
         }
         if (!f->label)
-            f->label = xstrdup(f->name);
+            f->label = kt_strdup(f->name);
         if (!f->refresh)
             f->refresh = cfg->refresh;
     }
@@ -666,7 +666,7 @@ static void resolve_paths(struct config *cfg, const char *path)
         char *url = cfg->feeds[i].url;
         if (!is_plain_path(url) || url[0] == '/')
             continue;
-        cfg->feeds[i].url = xasprintf("%.*s/%s", (int)(slash - path), path, url);
+        cfg->feeds[i].url = kt_asprintf("%.*s/%s", (int)(slash - path), path, url);
         free(url);
     }
 }
@@ -676,9 +676,9 @@ struct config *config_load(const char *path, char *err, size_t errlen)
     char *data;
     size_t len;
     char why[KT_ERR_MAX];
-    if (read_file(path, 1024 * 1024, &data, &len, why, sizeof why) < 0) {
+    if (kt_read_file(path, 1024 * 1024, &data, &len, why, sizeof why) < 0) {
         kt_error(err, errlen, "%s:0: cannot read: %s", path,
-                 str_has_prefix(why, path) ? why + strlen(path) + 2 : why);
+                 kt_str_has_prefix(why, path) ? why + strlen(path) + 2 : why);
         return NULL;
     }
     struct config *cfg = config_parse(data, len, path, err, errlen);
@@ -688,7 +688,7 @@ struct config *config_load(const char *path, char *err, size_t errlen)
     return cfg;
 }
 
-static void free_fields(const struct option *opts, size_t n, enum section sec, void *base)
+static void free_fields(const struct config_option *opts, size_t n, enum section sec, void *base)
 {
     for (size_t i = 0; i < n; i++) {
         if (opts[i].section != sec)
@@ -718,7 +718,7 @@ void config_free(struct config *cfg)
     free(cfg);
 }
 
-static const char *type_hint(const struct option *o)
+static const char *type_hint(const struct config_option *o)
 {
     switch (o->type) {
     case OPT_DURATION:
@@ -751,7 +751,7 @@ void config_print_reference(FILE *out)
     for (int sec = SEC_TICKER; sec <= SEC_DISPLAY; sec++) {
         fprintf(out, "\n[%s]\n", section_names[sec]);
         for (size_t i = 0; i < N_OPTIONS; i++) {
-            const struct option *o = &options[i];
+            const struct config_option *o = &options[i];
             if ((int)o->section != sec)
                 continue;
             char left[64];

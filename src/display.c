@@ -53,7 +53,7 @@ static int display_apply_first(struct render *r, const struct cfg_display *d, ch
         char why[KT_ERR_MAX];
         fb.font = (char *)fallbacks[i];
         if (render_apply(r, &fb, 0, why, sizeof why) == 0) {
-            log_warn("display: %s; using \"%s\" instead", err, fallbacks[i]);
+            kt_log_warn("display: %s; using \"%s\" instead", err, fallbacks[i]);
             return 0;
         }
     }
@@ -89,11 +89,11 @@ static int display_loop(const struct config *cfg, struct store *store,
     struct render *r = render_open_window(&cfg->display, opts ? opts->width : 0,
                                           opts ? opts->height : 0, err, sizeof err);
     if (!r) {
-        log_error("display: %s", err);
+        kt_log_error("display: %s", err);
         return 1;
     }
     if (display_apply_first(r, &cfg->display, err, sizeof err) < 0) {
-        log_error("display: %s", err);
+        kt_log_error("display: %s", err);
         render_close(r);
         return 1;
     }
@@ -122,9 +122,9 @@ static int display_loop(const struct config *cfg, struct store *store,
             } else if (de == DISPLAY_RELOADED && ncfg) {
                 cfg = ncfg;
                 if (render_apply(r, &cfg->display, t, err, sizeof err) < 0)
-                    log_error("display: %s", err);
+                    kt_log_error("display: %s", err);
                 else
-                    log_info("display: new settings applied");
+                    kt_log_info("display: new settings applied");
             }
         }
         if (quit)
@@ -137,7 +137,7 @@ static int display_loop(const struct config *cfg, struct store *store,
         render_present(r);
         if (!presented) {
             /* The end point of bench/kiosk.py's start-up time. */
-            log_debug("display: first frame presented");
+            kt_log_debug("display: first frame presented");
             presented = true;
         }
         if (render_failed(r)) {
@@ -150,7 +150,7 @@ static int display_loop(const struct config *cfg, struct store *store,
         display_pace(r, start, &deadline);
     }
     render_close(r);
-    log_info("display: closed");
+    kt_log_info("display: closed");
     return 0;
 }
 
@@ -162,12 +162,12 @@ static struct render *display_offscreen(const struct config *cfg, struct store *
     char err[KT_ERR_MAX];
     *surf = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
     if (!*surf) {
-        log_error("display: cannot make a %dx%d surface: %s", w, h, SDL_GetError());
+        kt_log_error("display: cannot make a %dx%d surface: %s", w, h, SDL_GetError());
         return NULL;
     }
     struct render *r = render_open_surface(*surf, err, sizeof err);
     if (!r || display_apply_first(r, &cfg->display, err, sizeof err) < 0) {
-        log_error("display: %s", err);
+        kt_log_error("display: %s", err);
         render_close(r);
         SDL_FreeSurface(*surf);
         return NULL;
@@ -202,9 +202,9 @@ static int display_screenshot(const struct config *cfg, struct store *store,
         rc = SDL_SaveBMP(surf, opts->screenshot);
     }
     if (rc < 0)
-        log_error("display: cannot write %s: %s", opts->screenshot, SDL_GetError());
+        kt_log_error("display: cannot write %s: %s", opts->screenshot, SDL_GetError());
     else
-        log_info("display: wrote %s (%dx%d at t=%.3f s)", opts->screenshot, w, h, opts->at);
+        kt_log_info("display: wrote %s (%dx%d at t=%.3f s)", opts->screenshot, w, h, opts->at);
     render_close(r);
     SDL_FreeSurface(surf);
     return rc < 0 ? 1 : 0;
@@ -253,8 +253,8 @@ static int display_bench(const struct config *cfg, struct store *store,
     struct render *r = display_offscreen(cfg, store, w, h, &surf);
     if (!r)
         return 1;
-    double *us = xmalloc((size_t)n * sizeof *us);
-    double *floor_us = xmalloc((size_t)n * sizeof *floor_us);
+    double *us = kt_malloc((size_t)n * sizeof *us);
+    double *floor_us = kt_malloc((size_t)n * sizeof *floor_us);
     bool counting = render_alloc_counting_works();
     double freq = (double)SDL_GetPerformanceFrequency();
     uint64_t steady_allocs = 0, steady_ras = 0, event_allocs = 0;

@@ -20,7 +20,7 @@ struct feed_entry *feed_doc_add_entry(struct feed_doc *doc, size_t *cap)
         *cap = *cap ? *cap * 2 : 16;
         if (*cap > FEED_MAX_ENTRIES)
             *cap = FEED_MAX_ENTRIES;
-        doc->entries = xrealloc(doc->entries, *cap * sizeof *doc->entries);
+        doc->entries = kt_realloc(doc->entries, *cap * sizeof *doc->entries);
     }
     struct feed_entry *e = &doc->entries[doc->n_entries++];
     memset(e, 0, sizeof *e);

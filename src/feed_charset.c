@@ -25,7 +25,7 @@ static const uint16_t cp1252_c1[32] = {
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
 };
 
-static void feed_charset_put_cp(struct buf *b, uint32_t cp)
+static void feed_charset_put_cp(struct kt_buf *b, uint32_t cp)
 {
     char t[4];
     size_t n;
@@ -48,16 +48,16 @@ static void feed_charset_put_cp(struct buf *b, uint32_t cp)
         t[3] = (char)(0x80 | (cp & 0x3F));
         n = 4;
     }
-    buf_append(b, t, n);
+    kt_buf_append(b, t, n);
 }
 
-/* buf_steal, but without the growth slack: a converted document stays
+/* kt_buf_steal, but without the growth slack: a converted document stays
  * alive next to the parser, and the slack can be as large as the text. */
-static char *feed_charset_steal(struct buf *b)
+static char *feed_charset_steal(struct kt_buf *b)
 {
     size_t n = b->len;
-    char *s = buf_steal(b);
-    return xrealloc(s, n + 1);
+    char *s = kt_buf_steal(b);
+    return kt_realloc(s, n + 1);
 }
 
 static uint32_t feed_charset_cp1252(unsigned char c)
@@ -114,9 +114,9 @@ bool feed_charset_utf8_valid(const char *s, size_t len)
 char *feed_charset_fix_utf8(const char *s, size_t len, size_t max)
 {
     const unsigned char *p = (const unsigned char *)s;
-    struct buf b;
-    buf_init(&b);
-    buf_reserve(&b, (len < max ? len : max) + len / 8 + 16);
+    struct kt_buf b;
+    kt_buf_init(&b);
+    kt_buf_reserve(&b, (len < max ? len : max) + len / 8 + 16);
     size_t i = 0, run = 0; /* p[run..i) is valid and not yet copied */
     while (i < len) {
         unsigned char c = p[i];
@@ -127,7 +127,7 @@ char *feed_charset_fix_utf8(const char *s, size_t len, size_t max)
             i += n;
             continue;
         }
-        buf_append(&b, p + run, i - run);
+        kt_buf_append(&b, p + run, i - run);
         run = ++i;
         if (c) { /* not UTF-8: a windows-1252 byte */
             size_t before = b.len;
@@ -139,7 +139,7 @@ char *feed_charset_fix_utf8(const char *s, size_t len, size_t max)
             }
         }
     }
-    buf_append(&b, p + run, i - run);
+    kt_buf_append(&b, p + run, i - run);
     return feed_charset_steal(&b);
 }
 
@@ -166,7 +166,7 @@ char *feed_charset_fix_value(char *s, bool utf8_source)
             }
         }
         if (only_latin1 && any_high) {
-            char *latin = xmalloc(len + 1);
+            char *latin = kt_malloc(len + 1);
             size_t n = 0;
             bool multi = false;
             for (size_t i = 0; i < len; i++) {
@@ -204,19 +204,19 @@ char *feed_charset_fix_value(char *s, bool utf8_source)
         }
     if (!any_c1)
         return s;
-    struct buf b;
-    buf_init(&b);
-    buf_reserve(&b, len + len / 2);
+    struct kt_buf b;
+    kt_buf_init(&b);
+    kt_buf_reserve(&b, len + len / 2);
     for (size_t i = 0; i < len; i++) {
         if (p[i] == 0xC2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] < 0xA0) {
             feed_charset_put_cp(&b, cp1252_c1[p[i + 1] - 0x80]);
             i++;
         } else {
-            buf_putc(&b, (char)p[i]);
+            kt_buf_putc(&b, (char)p[i]);
         }
     }
     free(s);
-    return buf_steal(&b);
+    return kt_buf_steal(&b);
 }
 
 /* Copies a charset label into out as lower case, refusing anything that is
@@ -344,19 +344,19 @@ static enum feed_charset_kind feed_charset_classify(const char *label, bool has_
 
 static char *feed_charset_decode_cp1252(const char *s, size_t len)
 {
-    struct buf b;
-    buf_init(&b);
-    buf_reserve(&b, len + len / 4 + 16);
+    struct kt_buf b;
+    kt_buf_init(&b);
+    kt_buf_reserve(&b, len + len / 4 + 16);
     size_t run = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x80)
             continue;
-        buf_append(&b, s + run, i - run);
+        kt_buf_append(&b, s + run, i - run);
         feed_charset_put_cp(&b, feed_charset_cp1252(c));
         run = i + 1;
     }
-    buf_append(&b, s + run, len - run);
+    kt_buf_append(&b, s + run, len - run);
     return feed_charset_steal(&b);
 }
 
@@ -368,14 +368,14 @@ static int feed_charset_iconv(const char *name, size_t unit, const char *s, size
     iconv_t cd = iconv_open("UTF-8", name);
     if (cd == (iconv_t)-1)
         return -1;
-    struct buf b;
-    buf_init(&b);
-    buf_reserve(&b, len + len / 2 + 64);
+    struct kt_buf b;
+    kt_buf_init(&b);
+    kt_buf_reserve(&b, len + len / 2 + 64);
     char *in = (char *)s;
     size_t inleft = len;
     while (inleft > 0) {
         if (b.cap - b.len < 64)
-            buf_reserve(&b, b.cap);
+            kt_buf_reserve(&b, b.cap);
         char *o = b.data + b.len;
         size_t oleft = b.cap - b.len - 1;
         size_t r = iconv(cd, &in, &inleft, &o, &oleft);
@@ -384,15 +384,15 @@ static int feed_charset_iconv(const char *name, size_t unit, const char *s, size
         if (r != (size_t)-1)
             break;
         if (errno == E2BIG) {
-            buf_reserve(&b, b.cap);
+            kt_buf_reserve(&b, b.cap);
         } else if (errno == EILSEQ) {
-            buf_append(&b, "\xEF\xBF\xBD", 3);
+            kt_buf_append(&b, "\xEF\xBF\xBD", 3);
             size_t skip = unit < inleft ? unit : inleft;
             in += skip;
             inleft -= skip;
         } else {
             /* EINVAL: truncated sequence at the end */
-            buf_append(&b, "\xEF\xBF\xBD", 3);
+            kt_buf_append(&b, "\xEF\xBF\xBD", 3);
             break;
         }
     }
@@ -401,7 +401,7 @@ static int feed_charset_iconv(const char *name, size_t unit, const char *s, size
      * a decoder bug must not yield invalid UTF-8 downstream. */
     if (memchr(b.data, '\0', b.len) || !feed_charset_utf8_valid(b.data, b.len)) {
         char *fixed = feed_charset_fix_utf8(b.data, b.len, b.len * 3 + 3);
-        buf_free(&b);
+        kt_buf_free(&b);
         *outlen = strlen(fixed);
         *out = fixed;
         return 0;

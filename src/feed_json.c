@@ -346,7 +346,7 @@ int feed_json_parse(const struct feed_utf8 *u, const struct feed_parse_opts *opt
         goto out;
     }
     char *version = feed_json_string(&j, &top.version, FEED_MAX_SHORT, false);
-    bool versioned = version && str_has_prefix(version, "https://jsonfeed.org/version/");
+    bool versioned = version && kt_str_has_prefix(version, "https://jsonfeed.org/version/");
     free(version);
     if (!top.has_items && !versioned) {
         rc = kt_error(err, errlen, "not a feed: JSON without items");
@@ -364,7 +364,7 @@ int feed_json_parse(const struct feed_utf8 *u, const struct feed_parse_opts *opt
     }
     doc->link = feed_json_url(&j, &top.home, top.items.base);
     if (doc->n_entries && doc->n_entries < top.items.cap)
-        doc->entries = xrealloc(doc->entries, doc->n_entries * sizeof *doc->entries);
+        doc->entries = kt_realloc(doc->entries, doc->n_entries * sizeof *doc->entries);
 out:
     json_tokener_free(j.tok);
     return rc;

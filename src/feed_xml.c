@@ -79,7 +79,7 @@ char *feed_resolve_url(const char *ref, const char *base)
         return NULL;
     /* libxml2 would re-serialise absolute URLs; keep them byte for byte */
     if (feed_xml_has_scheme(ref) || !base || !*base)
-        return xstrdup(ref);
+        return kt_strdup(ref);
     xmlChar *r = xmlBuildURI((const xmlChar *)ref, (const xmlChar *)base);
     if (!r) {
         /* spaces, '|', raw non-ASCII: escape what RFC 3986 forbids, retry */
@@ -91,8 +91,8 @@ char *feed_resolve_url(const char *ref, const char *base)
         }
     }
     if (!r)
-        return xstrdup(ref);
-    char *out = xstrdup((const char *)r);
+        return kt_strdup(ref);
+    char *out = kt_strdup((const char *)r);
     xmlFree(r);
     return out;
 }
@@ -120,7 +120,7 @@ char *feed_resolve_url(const char *ref, const char *base)
 #define PREP_OTHER "_"
 
 struct feed_xml_prep {
-    struct buf out;
+    struct kt_buf out;
     /* the output goes to the push parser in chunks, so the rewritten
      * document never exists whole next to the original */
     xmlParserCtxtPtr ctxt;
@@ -185,12 +185,12 @@ static void feed_xml_prep_ent_add(struct feed_xml_prep *p, const char *name, siz
     if (n == 0 || n >= PREP_MAX_NAME || p->n_ents >= PREP_MAX_ENTS)
         return;
     if (!p->ent_slots)
-        p->ent_slots = xcalloc(PREP_SLOTS, sizeof *p->ent_slots);
+        p->ent_slots = kt_calloc(PREP_SLOTS, sizeof *p->ent_slots);
     if (feed_xml_prep_ent_find(p, name, n, &slot))
         return;
     if (p->ent_store_len + n + 1 > p->ent_store_cap) {
         p->ent_store_cap = p->ent_store_cap ? p->ent_store_cap * 2 : 1024;
-        p->ent_store = xrealloc(p->ent_store, p->ent_store_cap);
+        p->ent_store = kt_realloc(p->ent_store, p->ent_store_cap);
     }
     memcpy(p->ent_store + p->ent_store_len, name, n);
     p->ent_store[p->ent_store_len + n] = '\0';
@@ -201,7 +201,7 @@ static void feed_xml_prep_ent_add(struct feed_xml_prep *p, const char *name, siz
 
 static void feed_xml_prep_free(struct feed_xml_prep *p)
 {
-    buf_free(&p->out);
+    kt_buf_free(&p->out);
     free(p->ent_store);
     free(p->ent_slots);
     free(p->stack);
@@ -225,7 +225,7 @@ static bool feed_xml_prep_name_ok(struct feed_xml_prep *p, const char *name, siz
     if (p->n_names >= PREP_MAX_NAMES)
         return false;
     if (!p->name_store)
-        p->name_store = xmalloc(PREP_MAX_NAMES * PREP_MAX_NAME);
+        p->name_store = kt_malloc(PREP_MAX_NAMES * PREP_MAX_NAME);
     memcpy(p->name_store + p->name_store_len, name, n);
     p->name_store[p->name_store_len + n] = '\0';
     p->name_slots[i] = (uint32_t)p->name_store_len + 1;
@@ -342,36 +342,36 @@ static void feed_xml_prep_init_table(void)
 }
 
 /* Copies s[0..n) replacing what XML forbids even in comments and CDATA. */
-static void feed_xml_prep_copy_clean(struct buf *o, const char *s, size_t n)
+static void feed_xml_prep_copy_clean(struct kt_buf *o, const char *s, size_t n)
 {
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '<' || c == '&' || !feed_xml_prep_special[c])
             continue;
-        buf_append(o, s + run, i - run);
+        kt_buf_append(o, s + run, i - run);
         if (c == 0xEF && i + 2 < n && (unsigned char)s[i + 1] == 0xBF &&
             ((unsigned char)s[i + 2] == 0xBE || (unsigned char)s[i + 2] == 0xBF)) {
-            buf_append(o, "\xEF\xBF\xBD", 3);
+            kt_buf_append(o, "\xEF\xBF\xBD", 3);
             i += 2;
         } else if (c == 0xEF) {
-            buf_putc(o, (char)c);
+            kt_buf_putc(o, (char)c);
         } else {
-            buf_putc(o, ' '); /* see feed_xml_prep_odd_byte */
+            kt_buf_putc(o, ' '); /* see feed_xml_prep_odd_byte */
         }
         run = i + 1;
     }
-    buf_append(o, s + run, n - run);
+    kt_buf_append(o, s + run, n - run);
 }
 
 /* What stands in for a removed construct: its newlines, so libxml2's line
  * numbers still match the document, and a space, so the text on either
  * side can never join into markup ("<!DOC<?xml?>TYPE" is not a DOCTYPE). */
-static void feed_xml_prep_newlines(struct buf *o, const char *s, size_t n)
+static void feed_xml_prep_newlines(struct kt_buf *o, const char *s, size_t n)
 {
     for (const char *p = s, *e = s + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
-        buf_putc(o, '\n');
-    buf_putc(o, ' ');
+        kt_buf_putc(o, '\n');
+    kt_buf_putc(o, ' ');
 }
 
 static bool feed_xml_prep_is_space(char c)
@@ -465,11 +465,11 @@ static size_t feed_xml_prep_doctype(struct feed_xml_prep *p, const char *s, size
     return n;
 }
 
-static void feed_xml_prep_numeric_ref(struct buf *o, uint32_t cp)
+static void feed_xml_prep_numeric_ref(struct kt_buf *o, uint32_t cp)
 {
     char t[16];
     int k = snprintf(t, sizeof t, "&#%u;", (unsigned)cp);
-    buf_append(o, t, (size_t)k);
+    kt_buf_append(o, t, (size_t)k);
 }
 
 /* Decodes one code point of valid UTF-8 at *s. */
@@ -498,7 +498,7 @@ static uint32_t feed_xml_prep_utf8_next(const unsigned char **s)
  * after what was consumed. */
 static size_t feed_xml_prep_ampersand(struct feed_xml_prep *p, const char *s, size_t n, size_t i)
 {
-    struct buf *o = &p->out;
+    struct kt_buf *o = &p->out;
     size_t j = i + 1;
     if (j < n && s[j] == '#') {
         bool hex = j + 1 < n && (s[j + 1] == 'x' || s[j + 1] == 'X');
@@ -519,7 +519,7 @@ static size_t feed_xml_prep_ampersand(struct feed_xml_prep *p, const char *s, si
                 cp = cp * (hex ? 16 : 10) + (uint32_t)v;
         }
         if (digits == 0) {
-            buf_puts(o, "&amp;");
+            kt_buf_puts(o, "&amp;");
             return i + 1;
         }
         if (k < n && s[k] == ';')
@@ -530,7 +530,7 @@ static size_t feed_xml_prep_ampersand(struct feed_xml_prep *p, const char *s, si
         else if (cp >= 0x20 || cp == 0)
             feed_xml_prep_numeric_ref(o, 0xFFFD); /* surrogates, out of range, NUL */
         else
-            buf_putc(o, ' '); /* C0 controls, as for raw ones */
+            kt_buf_putc(o, ' '); /* C0 controls, as for raw ones */
         return k;
     }
     size_t k = j;
@@ -540,7 +540,7 @@ static size_t feed_xml_prep_ampersand(struct feed_xml_prep *p, const char *s, si
             k++;
     }
     if (k == j || k >= n || s[k] != ';') {
-        buf_puts(o, "&amp;"); /* bare '&' */
+        kt_buf_puts(o, "&amp;"); /* bare '&' */
         return i + 1;
     }
     const char *name = s + j;
@@ -548,7 +548,7 @@ static size_t feed_xml_prep_ampersand(struct feed_xml_prep *p, const char *s, si
     static const char *const predefined[] = {"amp", "lt", "gt", "quot", "apos"};
     for (size_t e = 0; e < 5; e++)
         if (strlen(predefined[e]) == len && memcmp(name, predefined[e], len) == 0) {
-            buf_append(o, s + i, k + 1 - i);
+            kt_buf_append(o, s + i, k + 1 - i);
             return k + 1;
         }
     const char *exp = text_entity_lookup(name, len);
@@ -559,8 +559,8 @@ static size_t feed_xml_prep_ampersand(struct feed_xml_prep *p, const char *s, si
         return k + 1;
     }
     if (feed_xml_prep_ent_find(p, name, len, NULL))
-        return k + 1;     /* declared by the document: never expanded, dropped */
-    buf_puts(o, "&amp;"); /* unknown: shown as written */
+        return k + 1;        /* declared by the document: never expanded, dropped */
+    kt_buf_puts(o, "&amp;"); /* unknown: shown as written */
     return i + 1;
 }
 
@@ -578,15 +578,15 @@ static bool feed_xml_prep_flush(struct feed_xml_prep *p, bool last)
  * U+FFFD and control characters a space. Never nothing: a dropped byte
  * would join its neighbours, and "<!DOC\bTYPE" must not turn into a
  * DOCTYPE that only libxml2 sees. Returns the next index. */
-static size_t feed_xml_prep_odd_byte(struct buf *o, const char *s, size_t n, size_t i)
+static size_t feed_xml_prep_odd_byte(struct kt_buf *o, const char *s, size_t n, size_t i)
 {
     unsigned char c = (unsigned char)s[i];
     if (c == 0xEF && n - i >= 3 && (unsigned char)s[i + 1] == 0xBF &&
         ((unsigned char)s[i + 2] == 0xBE || (unsigned char)s[i + 2] == 0xBF)) {
-        buf_append(o, "\xEF\xBF\xBD", 3);
+        kt_buf_append(o, "\xEF\xBF\xBD", 3);
         return i + 3;
     }
-    buf_putc(o, c == 0xEF ? (char)c : ' ');
+    kt_buf_putc(o, c == 0xEF ? (char)c : ' ');
     return i + 1;
 }
 
@@ -595,11 +595,11 @@ static size_t feed_xml_prep_odd_byte(struct buf *o, const char *s, size_t n, siz
  * with '&', '<' and '"' made safe. Returns the index after it. */
 static size_t feed_xml_prep_attr_value(struct feed_xml_prep *p, const char *s, size_t n, size_t j)
 {
-    struct buf *o = &p->out;
+    struct kt_buf *o = &p->out;
     char quote = 0;
     if (j < n && (s[j] == '"' || s[j] == '\''))
         quote = s[j++];
-    buf_putc(o, '"');
+    kt_buf_putc(o, '"');
     size_t run = j;
     while (j < n) {
         unsigned char c = (unsigned char)s[j];
@@ -607,11 +607,11 @@ static size_t feed_xml_prep_attr_value(struct feed_xml_prep *p, const char *s, s
                   : (feed_xml_prep_is_space((char)c) || c == '>' || c == '<'))
             break;
         if (c == '&' || c == '<' || c == '"' || feed_xml_prep_special[c]) {
-            buf_append(o, s + run, j - run);
+            kt_buf_append(o, s + run, j - run);
             if (c == '&') {
                 j = feed_xml_prep_ampersand(p, s, n, j);
             } else if (c == '<' || c == '"') {
-                buf_puts(o, c == '<' ? "&lt;" : "&quot;");
+                kt_buf_puts(o, c == '<' ? "&lt;" : "&quot;");
                 j++;
             } else {
                 j = feed_xml_prep_odd_byte(o, s, n, j);
@@ -621,12 +621,12 @@ static size_t feed_xml_prep_attr_value(struct feed_xml_prep *p, const char *s, s
         }
         j++;
     }
-    buf_append(o, s + run, j - run);
-    buf_putc(o, '"');
+    kt_buf_append(o, s + run, j - run);
+    kt_buf_putc(o, '"');
     return quote && j < n ? j + 1 : j;
 }
 
-static void feed_xml_prep_truncate(struct buf *o, size_t len)
+static void feed_xml_prep_truncate(struct kt_buf *o, size_t len)
 {
     o->len = len;
     if (o->data)
@@ -639,7 +639,7 @@ static void feed_xml_prep_truncate(struct buf *o, size_t len)
  * closes itself. Returns the index after the tag. */
 static size_t feed_xml_prep_start_tag(struct feed_xml_prep *p, const char *s, size_t n, size_t i)
 {
-    struct buf *o = &p->out;
+    struct kt_buf *o = &p->out;
     size_t k = i + 1;
     while (k < n && feed_xml_prep_name_char((unsigned char)s[k]))
         k++;
@@ -652,9 +652,9 @@ static size_t feed_xml_prep_start_tag(struct feed_xml_prep *p, const char *s, si
     bool self_closing = false;
     bool renamed = !feed_xml_prep_qname_ok(p, s + i + 1, nlen);
     if (renamed)
-        buf_puts(o, "<" PREP_OTHER);
+        kt_buf_puts(o, "<" PREP_OTHER);
     else
-        buf_append(o, s + i, k - i);
+        kt_buf_append(o, s + i, k - i);
     for (;;) {
         while (j < n && feed_xml_prep_is_space(s[j]))
             j++;
@@ -680,9 +680,9 @@ static size_t feed_xml_prep_start_tag(struct feed_xml_prep *p, const char *s, si
         while (j < n && feed_xml_prep_name_char((unsigned char)s[j]))
             j++;
         size_t alen = j - an;
-        buf_putc(o, ' ');
-        buf_append(o, s + an, alen);
-        buf_putc(o, '=');
+        kt_buf_putc(o, ' ');
+        kt_buf_append(o, s + an, alen);
+        kt_buf_putc(o, '=');
         size_t vstart = o->len, v = j;
         while (v < n && feed_xml_prep_is_space(s[v]))
             v++;
@@ -692,7 +692,7 @@ static size_t feed_xml_prep_start_tag(struct feed_xml_prep *p, const char *s, si
                 v++;
             j = feed_xml_prep_attr_value(p, s, n, v);
         } else {
-            buf_puts(o, "\"\""); /* <input disabled> */
+            kt_buf_puts(o, "\"\""); /* <input disabled> */
         }
         bool is_ns =
             alen >= 5 && memcmp(s + an, "xmlns", 5) == 0 && (alen == 5 || s[an + 5] == ':');
@@ -705,7 +705,7 @@ static size_t feed_xml_prep_start_tag(struct feed_xml_prep *p, const char *s, si
         else if (is_ns)
             nns++;
     }
-    buf_puts(o, self_closing ? "/>" : ">");
+    kt_buf_puts(o, self_closing ? "/>" : ">");
     if (p->depth >= PREP_MAX_DEPTH) {
         feed_xml_prep_truncate(o, tag_mark);
         if (!self_closing)
@@ -714,7 +714,7 @@ static size_t feed_xml_prep_start_tag(struct feed_xml_prep *p, const char *s, si
     }
     if (!self_closing) {
         if (!p->stack)
-            p->stack = xmalloc(PREP_MAX_DEPTH * sizeof *p->stack);
+            p->stack = kt_malloc(PREP_MAX_DEPTH * sizeof *p->stack);
         struct feed_xml_prep_open *e = &p->stack[p->depth++];
         memcpy(e->name, s + i + 1, keep);
         e->name[keep] = '\0';
@@ -733,9 +733,9 @@ static void feed_xml_prep_close_top(struct feed_xml_prep *p)
     struct feed_xml_prep_open *top = &p->stack[--p->depth];
     p->ns_total -= top->ns;
     p->open_count[top->hash & 255]--;
-    buf_puts(&p->out, "</");
-    buf_puts(&p->out, top->renamed ? PREP_OTHER : top->name);
-    buf_putc(&p->out, '>');
+    kt_buf_puts(&p->out, "</");
+    kt_buf_puts(&p->out, top->renamed ? PREP_OTHER : top->name);
+    kt_buf_putc(&p->out, '>');
 }
 
 /* "</name>" at s[i]. libxml2's recovery closes exactly one element per end
@@ -791,22 +791,22 @@ static bool feed_xml_prep_run(struct feed_xml_prep *p, const char *s, size_t n)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, feed_xml_prep_init_table);
     feed_xml_prep_seed_names(p);
-    struct buf *o = &p->out;
-    buf_reserve(o, (n < p->chunk ? n : p->chunk) + 64);
+    struct kt_buf *o = &p->out;
+    kt_buf_reserve(o, (n < p->chunk ? n : p->chunk) + 64);
     size_t i = 0, run = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
         if (!feed_xml_prep_special[c]) {
             i++;
             if (i - run >= p->chunk) {
-                buf_append(o, s + run, i - run);
+                kt_buf_append(o, s + run, i - run);
                 run = i;
                 if (!feed_xml_prep_flush(p, false))
                     return false;
             }
             continue;
         }
-        buf_append(o, s + run, i - run);
+        kt_buf_append(o, s + run, i - run);
         size_t rest = n - i;
         if (c == '&') {
             i = feed_xml_prep_ampersand(p, s, n, i);
@@ -850,7 +850,7 @@ static bool feed_xml_prep_run(struct feed_xml_prep *p, const char *s, size_t n)
             } else {
                 /* also "<!" that is no comment, CDATA or DOCTYPE: as text it
                  * cannot become markup, whatever the rewrite removes after it */
-                buf_puts(o, "&lt;"); /* "1 < 2" in text */
+                kt_buf_puts(o, "&lt;"); /* "1 < 2" in text */
                 i++;
             }
         } else {
@@ -860,7 +860,7 @@ static bool feed_xml_prep_run(struct feed_xml_prep *p, const char *s, size_t n)
         if (o->len >= p->chunk && !feed_xml_prep_flush(p, false))
             return false;
     }
-    buf_append(o, s + run, n - run);
+    kt_buf_append(o, s + run, n - run);
     /* a cut-off document still closes what it opened, so the SAX side sees
      * every element end */
     while (p->depth > 0)
@@ -913,7 +913,7 @@ struct feed_xml_capture {
     bool had_child; /* element children: the value is serialised markup */
     bool tag_open;  /* serialised start tag still lacks its '>' */
     size_t limit;
-    struct buf text, xml;
+    struct kt_buf text, xml;
     const char *base;
 };
 
@@ -1027,18 +1027,18 @@ static char *feed_xml_attr(const xmlChar **attrs, int n, const char *name)
         if (a[2] || !feed_xml_name_is(a[0], name))
             continue;
         const char *v = (const char *)a[3], *e = (const char *)a[4];
-        struct buf b;
-        buf_init(&b);
-        buf_reserve(&b, (size_t)(e - v));
+        struct kt_buf b;
+        kt_buf_init(&b);
+        kt_buf_reserve(&b, (size_t)(e - v));
         while (v < e) {
             if (*v == '&' && e - v >= 5 && memcmp(v, "&#38;", 5) == 0) {
-                buf_putc(&b, '&');
+                kt_buf_putc(&b, '&');
                 v += 5;
             } else {
-                buf_putc(&b, *v++);
+                kt_buf_putc(&b, *v++);
             }
         }
-        return buf_steal(&b);
+        return kt_buf_steal(&b);
     }
     return NULL;
 }
@@ -1048,7 +1048,7 @@ static char *feed_xml_attr_xmlbase(const xmlChar **attrs, int n)
     for (int i = 0; i < n; i++) {
         const xmlChar **a = attrs + 5 * i;
         if (a[2] && xmlStrEqual(a[2], XML_XML_NAMESPACE) && xmlStrEqual(a[0], BAD_CAST "base"))
-            return xstrndup((const char *)a[3], (size_t)(a[4] - a[3]));
+            return kt_strndup((const char *)a[3], (size_t)(a[4] - a[3]));
     }
     return NULL;
 }
@@ -1061,7 +1061,7 @@ static char *feed_xml_trim_dup(const char *s, size_t n)
     }
     while (n && (feed_xml_prep_is_space(s[n - 1]) || s[n - 1] == '\f'))
         n--;
-    return xstrndup(s, n);
+    return kt_strndup(s, n);
 }
 
 /* Resolves within the document's budget: each resolution costs the length
@@ -1070,7 +1070,7 @@ static char *feed_xml_resolve(struct feed_xml_state *st, const char *ref, const 
 {
     size_t cost = strlen(ref) + (base ? strlen(base) : 0) + 16;
     if (!base || feed_xml_has_scheme(ref) || cost > st->url_budget)
-        return xstrdup(ref);
+        return kt_strdup(ref);
     st->url_budget -= cost;
     return feed_resolve_url(ref, base);
 }
@@ -1172,7 +1172,7 @@ static int feed_xml_b64_val(unsigned char c)
 /* Lenient base64 (whitespace skipped, stops at '=' or junk) to UTF-8. */
 static char *feed_xml_base64_text(const char *s, size_t n, size_t limit)
 {
-    char *raw = xmalloc(n / 4 * 3 + 4);
+    char *raw = kt_malloc(n / 4 * 3 + 4);
     size_t len = 0;
     uint32_t acc = 0;
     int bits = 0;
@@ -1196,7 +1196,7 @@ static char *feed_xml_base64_text(const char *s, size_t n, size_t limit)
 }
 
 /* Cuts a byte-capped buffer back to a whole UTF-8 character. */
-static void feed_xml_cut_utf8(struct buf *b)
+static void feed_xml_cut_utf8(struct kt_buf *b)
 {
     size_t n = b->len, back = 0;
     while (n > 0 && back < 4 && ((unsigned char)b->data[n - 1] & 0xC0) == 0x80) {
@@ -1213,16 +1213,16 @@ static void feed_xml_cut_utf8(struct buf *b)
     }
 }
 
-static void feed_xml_cap_append(struct buf *b, const char *s, size_t n, size_t limit)
+static void feed_xml_cap_append(struct kt_buf *b, const char *s, size_t n, size_t limit)
 {
     if (b->len >= limit)
         return;
     if (n > limit - b->len)
         n = limit - b->len;
-    buf_append(b, s, n);
+    kt_buf_append(b, s, n);
 }
 
-static void feed_xml_escape_into(struct buf *b, const char *s, size_t n, bool attr, size_t limit)
+static void feed_xml_escape_into(struct kt_buf *b, const char *s, size_t n, bool attr, size_t limit)
 {
     size_t run = 0;
     for (size_t i = 0; i < n && b->len < limit; i++) {
@@ -1254,7 +1254,7 @@ static void feed_xml_escape_into(struct buf *b, const char *s, size_t n, bool at
 
 /* libxml2 hands '&' in attribute values over as "&#38;" (entities are not
  * substituted); that already is markup for '&', everything else is escaped. */
-static void feed_xml_escape_attr(struct buf *b, const char *s, size_t n, size_t limit)
+static void feed_xml_escape_attr(struct kt_buf *b, const char *s, size_t n, size_t limit)
 {
     const char *e = s + n;
     while (s < e && b->len < limit) {
@@ -1278,11 +1278,11 @@ static char *feed_xml_text_value(struct feed_xml_state *st, struct feed_xml_capt
                 feed_xml_looks_like_html(v, strlen(v));
     } else if (c->had_child) {
         feed_xml_cut_utf8(&c->xml);
-        v = xstrndup(c->xml.data ? c->xml.data : "", c->xml.len);
+        v = kt_strndup(c->xml.data ? c->xml.data : "", c->xml.len);
         *html = true;
     } else {
         feed_xml_cut_utf8(&c->text);
-        v = xstrndup(c->text.data ? c->text.data : "", c->text.len);
+        v = kt_strndup(c->text.data ? c->text.data : "", c->text.len);
         switch (c->type) {
         case T_HTML:
             *html = true;
@@ -1374,7 +1374,7 @@ static void feed_xml_capture_begin(struct feed_xml_state *st, int depth, enum fe
                                    int prio, bool feed_level)
 {
     struct feed_xml_capture *c = &st->cap;
-    struct buf text = c->text, xml = c->xml; /* reused between fields */
+    struct kt_buf text = c->text, xml = c->xml; /* reused between fields */
     memset(c, 0, sizeof *c);
     c->text = text;
     c->xml = xml;
@@ -1517,7 +1517,7 @@ static void feed_xml_field_begin(struct feed_xml_state *st, const xmlChar *name,
 
 static bool feed_xml_url_like(const char *s)
 {
-    return str_has_prefix_nocase(s, "http://") || str_has_prefix_nocase(s, "https://");
+    return kt_str_has_prefix_nocase(s, "http://") || kt_str_has_prefix_nocase(s, "https://");
 }
 
 static void feed_xml_capture_finish(struct feed_xml_state *st)
@@ -1932,7 +1932,7 @@ static void feed_xml_finish_doc(struct feed_xml_state *st)
     doc->link = st->feed.link;
     st->feed.link = NULL;
     if (doc->n_entries && doc->n_entries < st->entries_cap)
-        doc->entries = xrealloc(doc->entries, doc->n_entries * sizeof *doc->entries);
+        doc->entries = kt_realloc(doc->entries, doc->n_entries * sizeof *doc->entries);
 }
 
 int feed_xml_parse(const struct feed_utf8 *u, const struct feed_parse_opts *opts,
@@ -1940,7 +1940,7 @@ int feed_xml_parse(const struct feed_utf8 *u, const struct feed_parse_opts *opts
 {
     pthread_once(&feed_xml_once, feed_xml_init_once);
 
-    struct feed_xml_state *st = xcalloc(1, sizeof *st);
+    struct feed_xml_state *st = kt_calloc(1, sizeof *st);
     st->doc = doc;
     st->utf8_source = u->utf8_source;
     st->feed_depth = -1;
@@ -1949,12 +1949,12 @@ int feed_xml_parse(const struct feed_utf8 *u, const struct feed_parse_opts *opts
     st->url_budget = 4 * u->len + (1u << 20);
     feed_xml_item_reset(&st->item);
     feed_xml_item_reset(&st->feed);
-    buf_init(&st->cap.text);
-    buf_init(&st->cap.xml);
+    kt_buf_init(&st->cap.text);
+    kt_buf_init(&st->cap.xml);
 
     struct feed_xml_prep prep;
     memset(&prep, 0, sizeof prep);
-    buf_init(&prep.out);
+    kt_buf_init(&prep.out);
     prep.stopped = &st->stopped;
     st->doctype = prep.doctype;
     /* few, large chunks: libxml2 2.9's push parser rescans its buffer
@@ -2031,8 +2031,8 @@ out:
     }
     feed_xml_item_reset(&st->item);
     feed_xml_item_reset(&st->feed);
-    buf_free(&st->cap.text);
-    buf_free(&st->cap.xml);
+    kt_buf_free(&st->cap.text);
+    kt_buf_free(&st->cap.xml);
     free(st);
     feed_xml_prep_free(&prep);
     return rc;

@@ -48,17 +48,17 @@ int filter_check(const char *pattern, char *err, size_t errlen)
 
 struct filter *filter_new(const char *const *patterns, size_t n, char *err, size_t errlen)
 {
-    struct filter *f = xcalloc(1, sizeof *f);
+    struct filter *f = kt_calloc(1, sizeof *f);
     if (n > 0) {
-        f->re = xcalloc(n, sizeof *f->re);
-        f->patterns = xcalloc(n, sizeof *f->patterns);
+        f->re = kt_calloc(n, sizeof *f->re);
+        f->patterns = kt_calloc(n, sizeof *f->patterns);
     }
     for (size_t i = 0; i < n; i++) {
         if (filter_compile(&f->re[i], patterns[i], err, errlen) != 0) {
             filter_free(f);
             return NULL;
         }
-        f->patterns[i] = xstrdup(patterns[i]);
+        f->patterns[i] = kt_strdup(patterns[i]);
         f->n = i + 1;
     }
     return f;
@@ -67,7 +67,7 @@ struct filter *filter_new(const char *const *patterns, size_t n, char *err, size
 struct filter *filter_union(const struct filter *a, const struct filter *b)
 {
     size_t na = a ? a->n : 0, nb = b ? b->n : 0;
-    const char **all = xcalloc(na + nb, sizeof *all);
+    const char **all = kt_calloc(na + nb, sizeof *all);
     for (size_t i = 0; i < na; i++)
         all[i] = a->patterns[i];
     for (size_t i = 0; i < nb; i++)

@@ -96,11 +96,11 @@ static void font_set_add_face(struct font_set *fs, const char *path, int index,
             return;
     if (fs->nfaces == fs->capfaces) {
         fs->capfaces = fs->capfaces ? fs->capfaces * 2 : 16;
-        fs->faces = xrealloc(fs->faces, fs->capfaces * sizeof *fs->faces);
+        fs->faces = kt_realloc(fs->faces, fs->capfaces * sizeof *fs->faces);
     }
     struct font_face *f = &fs->faces[fs->nfaces++];
     memset(f, 0, sizeof *f);
-    f->path = xstrdup(path);
+    f->path = kt_strdup(path);
     f->index = index;
     /* Copies, because the patterns they come from are freed right away. */
     f->charset = charset ? FcCharSetCopy((FcCharSet *)charset) : FcCharSetCreate();
@@ -272,7 +272,7 @@ static TTF_Font *font_face_get(struct font_set *fs, int i)
     f->ttf = TTF_OpenFontIndex(f->path, fs->size, f->index);
     if (!f->ttf) {
         f->broken = true;
-        log_warn("font: cannot open %s: %s", f->path, TTF_GetError());
+        kt_log_warn("font: cannot open %s: %s", f->path, TTF_GetError());
         return NULL;
     }
     fs->nopen++;
@@ -302,8 +302,8 @@ struct font_set *font_set_open(const char *spec, int size_px, char *err, size_t 
         kt_error(err, errlen, "font \"%s\": SDL_ttf: %s", spec, TTF_GetError());
         return NULL;
     }
-    struct font_set *fs = xcalloc(1, sizeof *fs);
-    fs->name = xstrdup(spec);
+    struct font_set *fs = kt_calloc(1, sizeof *fs);
+    fs->name = kt_strdup(spec);
     fs->size = size_px;
     for (size_t i = 0; i < FONT_PICK_CACHE; i++)
         fs->picks[i].cp = UINT32_MAX;
@@ -324,8 +324,8 @@ struct font_set *font_set_open(const char *spec, int size_px, char *err, size_t 
         font_set_close(fs);
         return NULL;
     }
-    log_debug("font: \"%s\" is %s (%d px), %zu fallback fonts", spec, fs->faces[0].path, size_px,
-              fs->nfaces - 1);
+    kt_log_debug("font: \"%s\" is %s (%d px), %zu fallback fonts", spec, fs->faces[0].path, size_px,
+                 fs->nfaces - 1);
     return fs;
 }
 
@@ -448,7 +448,7 @@ static uint32_t font_utf8_next(const unsigned char **ps)
     return c;
 }
 
-static void font_utf8_put(struct buf *b, uint32_t c)
+static void font_utf8_put(struct kt_buf *b, uint32_t c)
 {
     static const unsigned char lead[] = {0, 0, 0xC0, 0xE0, 0xF0};
     unsigned char u[4];
@@ -458,7 +458,7 @@ static void font_utf8_put(struct buf *b, uint32_t c)
         c >>= 6;
     }
     u[0] = (unsigned char)(lead[n] | c);
-    buf_append(b, u, n);
+    kt_buf_append(b, u, n);
 }
 
 /* The spans' text as code points with their colours, control characters
@@ -468,8 +468,8 @@ static void font_line_decode(struct font_line *ln, const struct text_span *spans
     size_t cap = 0;
     for (size_t i = 0; i < n; i++)
         cap += spans[i].text ? strlen(spans[i].text) : 0;
-    ln->cp = xmalloc((cap + 1) * sizeof *ln->cp);
-    ln->color = xmalloc((cap + 1) * sizeof *ln->color);
+    ln->cp = kt_malloc((cap + 1) * sizeof *ln->cp);
+    ln->color = kt_malloc((cap + 1) * sizeof *ln->color);
     ln->n = 0;
     for (size_t i = 0; i < n; i++) {
         const unsigned char *s = (const unsigned char *)spans[i].text;
@@ -585,8 +585,8 @@ static void font_resolve_faces(struct font_set *fs, const struct font_line *ln, 
         if (face[i] < 0) {
             /* Tofu is unavoidable; say so once per set, not per frame. */
             if (!fs->warned_missing)
-                log_debug("font: no installed font has U+%04X; drawing it with %s", (unsigned)cp[i],
-                          fs->faces[0].path);
+                kt_log_debug("font: no installed font has U+%04X; drawing it with %s",
+                             (unsigned)cp[i], fs->faces[0].path);
             fs->warned_missing = true;
             face[i] = 0;
         }
@@ -604,10 +604,10 @@ static int font_layout(struct font_set *fs, const struct text_span *spans, size_
     if (n == 0)
         return -1;
 
-    uint8_t *level = xmalloc(n);
-    bool *ign = xmalloc(n * sizeof *ign);
-    const char **scr = xmalloc(n * sizeof *scr);
-    int *face = xmalloc(n * sizeof *face);
+    uint8_t *level = kt_malloc(n);
+    bool *ign = kt_malloc(n * sizeof *ign);
+    const char **scr = kt_malloc(n * sizeof *scr);
+    int *face = kt_malloc(n * sizeof *face);
     font_bidi_levels(ln->cp, n, level);
 
     size_t first = n;
@@ -639,8 +639,8 @@ static int font_layout(struct font_set *fs, const struct text_span *spans, size_
     }
 
     /* Logical runs, then their visual order. */
-    struct font_piece *runs = xmalloc(n * sizeof *runs);
-    uint8_t *run_level = xmalloc(n);
+    struct font_piece *runs = kt_malloc(n * sizeof *runs);
+    uint8_t *run_level = kt_malloc(n);
     size_t nruns = 0;
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && level[i] == level[i - 1] && face[i] == face[i - 1] &&
@@ -656,12 +656,12 @@ static int font_layout(struct font_set *fs, const struct text_span *spans, size_
                                           .color = ln->color[i]};
         run_level[nruns++] = level[i];
     }
-    size_t *order = xmalloc(nruns * sizeof *order);
+    size_t *order = kt_malloc(nruns * sizeof *order);
     font_bidi_order(run_level, nruns, order);
 
-    ln->pieces = xmalloc(nruns * sizeof *ln->pieces);
-    struct buf b;
-    buf_init(&b);
+    ln->pieces = kt_malloc(nruns * sizeof *ln->pieces);
+    struct kt_buf b;
+    kt_buf_init(&b);
     for (size_t k = 0; k < nruns; k++) {
         struct font_piece p = runs[order[k]];
         /* Logical order even for right-to-left pieces: HarfBuzz reverses
@@ -671,10 +671,10 @@ static int font_layout(struct font_set *fs, const struct text_span *spans, size_
                 font_utf8_put(&b, ln->cp[i]);
         if (b.len == 0)
             continue;
-        p.utf8 = buf_steal(&b);
+        p.utf8 = kt_buf_steal(&b);
         ln->pieces[ln->npieces++] = p;
     }
-    buf_free(&b);
+    kt_buf_free(&b);
     free(order);
     free(run_level);
     free(runs);
@@ -826,7 +826,7 @@ SDL_Surface *font_render_line(struct font_set *fs, const struct text_span *spans
         if (!s) {
             /* A piece SDL_ttf measured but cannot draw: leave its gap
              * rather than lose the whole headline. */
-            log_debug("font: cannot draw \"%s\": %s", p->utf8, TTF_GetError());
+            kt_log_debug("font: cannot draw \"%s\": %s", p->utf8, TTF_GetError());
         } else {
             int top = font_piece_top(f, &ln, p, s->h);
             SDL_LockSurface(s);

@@ -19,11 +19,11 @@ int font_bidi_levels(const uint32_t *text, size_t n, uint8_t *levels)
 {
     if (n == 0)
         return 0;
-    FriBidiCharType *types = xmalloc(n * sizeof *types);
-    FriBidiBracketType *brackets = xmalloc(n * sizeof *brackets);
-    FriBidiLevel *lev = xmalloc(n * sizeof *lev);
+    FriBidiCharType *types = kt_malloc(n * sizeof *types);
+    FriBidiBracketType *brackets = kt_malloc(n * sizeof *brackets);
+    FriBidiLevel *lev = kt_malloc(n * sizeof *lev);
     /* FriBidiChar is uint32_t, but do not rely on the typedef. */
-    FriBidiChar *str = xmalloc(n * sizeof *str);
+    FriBidiChar *str = kt_malloc(n * sizeof *str);
     for (size_t i = 0; i < n; i++)
         str[i] = text[i];
 

@@ -26,7 +26,7 @@ static char *entry_text(const struct feed_entry *e, const struct filter *exclude
 size_t headline_from_doc(const struct feed_doc *doc, const struct filter *exclude, int max_chars,
                          struct store_item **out)
 {
-    struct store_item *items = xcalloc(doc->n_entries ? doc->n_entries : 1, sizeof *items);
+    struct store_item *items = kt_calloc(doc->n_entries ? doc->n_entries : 1, sizeof *items);
     size_t n = 0;
     for (size_t i = 0; i < doc->n_entries; i++) {
         const struct feed_entry *e = &doc->entries[i];
@@ -39,7 +39,7 @@ size_t headline_from_doc(const struct feed_doc *doc, const struct filter *exclud
         }
         items[n].title = text_cut(text, (size_t)max_chars);
         free(text);
-        items[n].link = e->link && *e->link ? xstrdup(e->link) : NULL;
+        items[n].link = e->link && *e->link ? kt_strdup(e->link) : NULL;
         items[n].published = e->published;
         items[n].first_seen = 0;
         n++;

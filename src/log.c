@@ -8,19 +8,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static enum log_level max_level = LOG_INFO;
+static enum kt_log_level max_level = KT_LOG_INFO;
 
-void log_set_level(enum log_level max)
+void kt_log_set_level(enum kt_log_level max)
 {
     max_level = max;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+void kt_log_msg(enum kt_log_level level, const char *fmt, ...)
 {
     if (level > max_level)
         return;
-    static const char *const words[] = {
-        [LOG_ERR] = "error", [LOG_WARN] = "warning", [LOG_INFO] = "info", [LOG_DEBUG] = "debug"};
+    static const char *const words[] = {[KT_LOG_ERR] = "error",
+                                        [KT_LOG_WARN] = "warning",
+                                        [KT_LOG_INFO] = "info",
+                                        [KT_LOG_DEBUG] = "debug"};
     char line[1024];
     va_list ap;
     va_start(ap, fmt);

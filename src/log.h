@@ -6,14 +6,15 @@
 #ifndef KT_LOG_H
 #define KT_LOG_H
 
-enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_INFO = 6, LOG_DEBUG = 7 };
+enum kt_log_level { KT_LOG_ERR = 3, KT_LOG_WARN = 4, KT_LOG_INFO = 6, KT_LOG_DEBUG = 7 };
 
-void log_set_level(enum log_level max);
-void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kt_log_set_level(enum kt_log_level max);
+void kt_log_msg(enum kt_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-#define log_error(...) log_msg(LOG_ERR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define kt_log_error(...) kt_log_msg(KT_LOG_ERR, __VA_ARGS__)
+#define kt_log_warn(...) kt_log_msg(KT_LOG_WARN, __VA_ARGS__)
+#define kt_log_info(...) kt_log_msg(KT_LOG_INFO, __VA_ARGS__)
+#define kt_log_debug(...) kt_log_msg(KT_LOG_DEBUG, __VA_ARGS__)
 
 #endif

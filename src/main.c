@@ -15,8 +15,8 @@
 #include "cache.h"
 #include "config.h"
 #include "date.h"
-#include "fetch.h"
-#include "fetcher.h"
+#include "transport.h"
+#include "poller.h"
 #include "filter.h"
 #include "log.h"
 #include "notify.h"
@@ -130,10 +130,10 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
             printf("kiosk-ticker %s\n", KT_VERSION);
             exit(0);
         case CLI_VERBOSE:
-            log_set_level(LOG_DEBUG);
+            kt_log_set_level(KT_LOG_DEBUG);
             break;
         case CLI_QUIET:
-            log_set_level(LOG_ERR);
+            kt_log_set_level(KT_LOG_ERR);
             break;
         case CLI_CHECK:
             cli->check = true;
@@ -154,7 +154,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
             char *end;
             cli->at = strtod(optarg, &end);
             if (*end || cli->at < 0) {
-                log_error("--at: expected seconds, got \"%s\"", optarg);
+                kt_log_error("--at: expected seconds, got \"%s\"", optarg);
                 return -1;
             }
             break;
@@ -163,7 +163,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
             char extra;
             if (sscanf(optarg, "%dx%d%c", &cli->width, &cli->height, &extra) != 2 ||
                 cli->width < 16 || cli->height < 8 || cli->width > 16384 || cli->height > 16384) {
-                log_error("--size: expected WIDTHxHEIGHT, got \"%s\"", optarg);
+                kt_log_error("--size: expected WIDTHxHEIGHT, got \"%s\"", optarg);
                 return -1;
             }
             break;
@@ -172,7 +172,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
             char *end;
             cli->bench_frames = strtol(optarg, &end, 10);
             if (*end || cli->bench_frames < 1) {
-                log_error("--bench-frames: expected a positive count, got \"%s\"", optarg);
+                kt_log_error("--bench-frames: expected a positive count, got \"%s\"", optarg);
                 return -1;
             }
             break;
@@ -183,7 +183,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
         }
     }
     if (optind < argc) {
-        log_error("unexpected argument \"%s\"", argv[optind]);
+        kt_log_error("unexpected argument \"%s\"", argv[optind]);
         return -1;
     }
     return 0;
@@ -196,14 +196,14 @@ static char *default_config_path(void)
     const char *home = getenv("HOME");
     char *p = NULL;
     if (xdg && *xdg == '/')
-        p = xasprintf("%s/kiosk-ticker/ticker.conf", xdg);
+        p = kt_asprintf("%s/kiosk-ticker/ticker.conf", xdg);
     else if (home && *home)
-        p = xasprintf("%s/.config/kiosk-ticker/ticker.conf", home);
+        p = kt_asprintf("%s/.config/kiosk-ticker/ticker.conf", home);
     if (p && access(p, F_OK) == 0)
         return p;
     free(p);
     if (access("/etc/kiosk-ticker/ticker.conf", F_OK) == 0)
-        return xstrdup("/etc/kiosk-ticker/ticker.conf");
+        return kt_strdup("/etc/kiosk-ticker/ticker.conf");
     return NULL;
 }
 
@@ -256,7 +256,7 @@ static int run_dump(const struct config *cfg, const char *url)
     int rc = source_refresh(cfg, url, ex, NULL, NULL, NULL, &r);
     filter_free(ex);
     if (rc < 0) {
-        log_error("%s: %s", url, r.err);
+        kt_log_error("%s: %s", url, r.err);
         source_result_free(&r);
         return 1;
     }
@@ -276,7 +276,7 @@ static void load_cache(struct store *store, const struct config *cfg)
 {
     char err[KT_ERR_MAX];
     if (cache_load(store, cfg->cache, (int64_t)time(NULL), err, sizeof err) < 0)
-        log_warn("cache ignored: %s", err);
+        kt_log_warn("cache ignored: %s", err);
 }
 
 static void print_snapshot(struct store *store)
@@ -298,7 +298,7 @@ static void print_snapshot(struct store *store)
 
 static int run_fetch_once(const struct config *cfg, struct store *store)
 {
-    int ok = fetcher_run_once(cfg, store);
+    int ok = poller_run_once(cfg, store);
     const struct store_snapshot *snap = store_snapshot(store);
     size_t n = snap->n;
     store_snapshot_release(snap);
@@ -308,9 +308,9 @@ static int run_fetch_once(const struct config *cfg, struct store *store)
     /* A feed that answered with nothing (an emptied list) gives no
      * headlines either: exit 1 means "nothing to show". */
     if (n == 0) {
-        log_error("no headlines: %d of %zu feeds answered, none with headlines, and the cache "
-                  "had none",
-                  ok, cfg->n_feeds);
+        kt_log_error("no headlines: %d of %zu feeds answered, none with headlines, and the cache "
+                     "had none",
+                     ok, cfg->n_feeds);
         return 1;
     }
     return 0;
@@ -351,7 +351,7 @@ struct app {
     struct config *cfg;      /* in use */
     struct config *retired;  /* replaced by a reload; freed at the next poll */
     struct store *store;
-    struct fetcher *fetcher;
+    struct poller *poller;
 };
 
 /* SIGHUP: a valid config takes effect at once; an invalid one is reported
@@ -368,15 +368,15 @@ static bool app_reload(struct app *app)
         free(def);
     }
     if (!next) {
-        log_error("reload refused, keeping the running config: %s", err);
+        kt_log_error("reload refused, keeping the running config: %s", err);
         return false;
     }
     store_configure(app->store, next, (int64_t)time(NULL));
-    fetcher_reconfigure(app->fetcher, next);
+    poller_reconfigure(app->poller, next);
     config_free(app->retired);
     app->retired = app->cfg;
     app->cfg = next;
-    log_info("config reloaded from %s (%zu feeds)", next->path, next->n_feeds);
+    kt_log_info("config reloaded from %s (%zu feeds)", next->path, next->n_feeds);
     return true;
 }
 
@@ -416,19 +416,19 @@ static int run_ticker(struct app *app, const struct cli *cli)
         /* Headless one-shots: the cache (and with --fetch the feeds), no
          * background thread. */
         if (cli->screenshot && cli->fetch)
-            fetcher_run_once(app->cfg, app->store);
+            poller_run_once(app->cfg, app->store);
         struct display_host none = {app, app_poll};
         return display_run(app->cfg, app->store, &none, &opts);
     }
-    app->fetcher = fetcher_start(app->cfg, app->store);
+    app->poller = poller_start(app->cfg, app->store);
     struct display_host host = {app, app_poll};
     rc = display_run(app->cfg, app->store, &host, &opts); /* READY=1 after its first frame */
 #else
     if (cli->screenshot || cli->bench_frames) {
-        log_error("this build has no display (built with KT_DISPLAY=OFF)");
+        kt_log_error("this build has no display (built with KT_DISPLAY=OFF)");
         return 2;
     }
-    app->fetcher = fetcher_start(app->cfg, app->store);
+    app->poller = poller_start(app->cfg, app->store);
     notify_ready();
     while (!quit_requested) {
         notify_watchdog();
@@ -446,11 +446,11 @@ static int run_ticker(struct app *app, const struct cli *cli)
     }
 #endif
     notify_stopping();
-    fetcher_stop(app->fetcher);
-    app->fetcher = NULL;
+    poller_stop(app->poller);
+    app->poller = NULL;
     /* Flush: whatever the threads last published is on disk at exit. */
-    fetcher_save_cache(NULL, app->store, app->cfg);
-    log_info("stopped");
+    poller_save_cache(NULL, app->store, app->cfg);
+    kt_log_info("stopped");
     return rc;
 }
 
@@ -474,12 +474,12 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    fetch_global_init();
+    transport_global_init();
     int rc;
     if (cli.dump) {
         rc = run_dump(cfg, cli.dump);
         config_free(cfg);
-        fetch_global_cleanup();
+        transport_global_cleanup();
         return rc;
     }
 
@@ -499,6 +499,6 @@ int main(int argc, char **argv)
     store_free(app.store);
     config_free(app.retired);
     config_free(app.cfg);
-    fetch_global_cleanup();
+    transport_global_cleanup();
     return rc;
 }

@@ -73,7 +73,7 @@ void notify_init(void)
             (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (path[0] == '/' ? 1 : 0));
         notify.enabled = true;
     } else if (n > 0) {
-        log_warn("NOTIFY_SOCKET=%s: not a socket path or @name; not notifying systemd", path);
+        kt_log_warn("NOTIFY_SOCKET=%s: not a socket path or @name; not notifying systemd", path);
     }
 
     uint64_t usec, pid;
@@ -106,7 +106,7 @@ int notify_send(const char *msg)
     if (notify.fd < 0) {
         notify.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (notify.fd < 0) {
-            log_debug("notify: socket: %s", strerror(errno));
+            kt_log_debug("notify: socket: %s", strerror(errno));
             return -1;
         }
     }
@@ -117,7 +117,7 @@ int notify_send(const char *msg)
                     (const struct sockaddr *)&notify.addr, notify.addr_len);
     } while (rc < 0 && errno == EINTR);
     if (rc < 0) {
-        log_debug("notify: %s: %s", msg, strerror(errno));
+        kt_log_debug("notify: %s: %s", msg, strerror(errno));
         return -1;
     }
     return 0;

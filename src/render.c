@@ -224,8 +224,8 @@ static void render_slot_fill(struct render *r, struct render_slot *slot, SDL_Sur
         s = flat;
     int n = (s->w + r->tile_w - 1) / r->tile_w;
     if (n > RENDER_MAX_TILES) {
-        log_warn("display: a headline %d px wide is cut at %d px", s->w,
-                 RENDER_MAX_TILES * r->tile_w);
+        kt_log_warn("display: a headline %d px wide is cut at %d px", s->w,
+                    RENDER_MAX_TILES * r->tile_w);
         n = RENDER_MAX_TILES;
     }
     slot->w = s->w;
@@ -305,7 +305,7 @@ static struct render_slot *render_slot_new(struct render *r)
     if (r->n_slots == r->cap_slots) {
         /* Grows only while the most headlines ever on screen grows. */
         r->cap_slots = r->cap_slots ? r->cap_slots * 2 : 32;
-        r->slots = xrealloc(r->slots, r->cap_slots * sizeof *r->slots);
+        r->slots = kt_realloc(r->slots, r->cap_slots * sizeof *r->slots);
     }
     return &r->slots[r->n_slots++];
 }
@@ -333,7 +333,7 @@ static struct render_slot *render_rasterise(struct render *r, struct scroll_entr
     r->rasterised++;
     if (!s) {
         /* Kept as an empty slot: no retry (and no log line) every frame. */
-        log_warn("display: cannot draw a headline: %s", err);
+        kt_log_warn("display: cannot draw a headline: %s", err);
         return slot;
     }
     render_slot_fill(r, slot, s);
@@ -418,7 +418,7 @@ static void render_copy(struct render *r, SDL_Texture *t, float x, float y, floa
     if (r->record) {
         if (r->n_rec == r->cap_rec) {
             r->cap_rec = r->cap_rec ? r->cap_rec * 2 : 64;
-            r->rec = xrealloc(r->rec, r->cap_rec * sizeof *r->rec);
+            r->rec = kt_realloc(r->rec, r->cap_rec * sizeof *r->rec);
         }
         r->rec[r->n_rec++] = (struct render_copy){t, dst};
     }
@@ -573,7 +573,7 @@ static void render_rebind_surface(struct render *r)
     r->win_surf = SDL_GetWindowSurface(r->win);
     r->ren = r->win_surf ? SDL_CreateSoftwareRenderer(r->win_surf) : NULL;
     if (!r->ren) {
-        log_error("display: lost the window surface: %s", SDL_GetError());
+        kt_log_error("display: lost the window surface: %s", SDL_GetError());
         r->failed = true;
         return;
     }
@@ -589,7 +589,7 @@ void render_record(struct render *r, bool on)
     size_t need = r->layout.n * (RENDER_MAX_TILES + 1) + 16;
     if (on && r->cap_rec < need) {
         r->cap_rec = need;
-        r->rec = xrealloc(r->rec, r->cap_rec * sizeof *r->rec);
+        r->rec = kt_realloc(r->rec, r->cap_rec * sizeof *r->rec);
     }
     r->record = on;
 }
@@ -611,7 +611,7 @@ void render_adopt(struct render *r, const struct store_snapshot *snap, double t)
     r->snap = snap;
     r->idle = snap->n == 0;
     size_t n = r->idle ? 1 : snap->n;
-    uint64_t *ids = xmalloc(n * sizeof *ids);
+    uint64_t *ids = kt_malloc(n * sizeof *ids);
     for (size_t i = 0; i < n; i++)
         ids[i] = r->idle ? RENDER_IDLE_ID : snap->items[i].id;
     /* The splice edge is the last frame drawn: everything kept has been
@@ -619,10 +619,10 @@ void render_adopt(struct render *r, const struct store_snapshot *snap, double t)
     scroll_layout_adopt(&r->layout, ids, n, r->drawn ? r->last_hi : -INFINITY);
     free(ids);
     if (r->idle)
-        log_info("display: no headlines yet, showing the idle text");
+        kt_log_info("display: no headlines yet, showing the idle text");
     else
-        log_info("display: showing %zu headlines (generation %llu)", snap->n,
-                 (unsigned long long)snap->generation);
+        kt_log_info("display: showing %zu headlines (generation %llu)", snap->n,
+                    (unsigned long long)snap->generation);
 }
 
 uint64_t render_generation(const struct render *r)
@@ -696,7 +696,7 @@ static void render_make_separator(struct render *r)
     char err[KT_ERR_MAX];
     SDL_Surface *s = font_render_line(r->font, &sp, 1, err, sizeof err);
     if (!s) {
-        log_warn("display: cannot draw the separator: %s", err);
+        kt_log_warn("display: cannot draw the separator: %s", err);
         return;
     }
     SDL_Surface *flat = render_flatten(r, s);
@@ -727,13 +727,13 @@ static void render_apply_window(struct render *r, const struct cfg_display *d)
         SDL_SetWindowSize(r->win, w, h);
         SDL_SetWindowPosition(r->win, SDL_WINDOWPOS_CENTERED_DISPLAY(screen),
                               SDL_WINDOWPOS_CENTERED_DISPLAY(screen));
-        log_info("display: window %dx%d on screen %d", w, h, screen);
+        kt_log_info("display: window %dx%d on screen %d", w, h, screen);
     } else {
         SDL_SetWindowFullscreen(r->win, 0);
         SDL_SetWindowPosition(r->win, SDL_WINDOWPOS_UNDEFINED_DISPLAY(screen),
                               SDL_WINDOWPOS_UNDEFINED_DISPLAY(screen));
         SDL_SetWindowFullscreen(r->win, SDL_WINDOW_FULLSCREEN_DESKTOP);
-        log_info("display: fullscreen on screen %d", screen);
+        kt_log_info("display: fullscreen on screen %d", screen);
     }
     r->mode = d->mode;
     r->screen = screen;
@@ -759,10 +759,10 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
             font_set_close(r->font);
             r->font = fs;
             free(r->font_name);
-            r->font_name = xstrdup(d->font);
+            r->font_name = kt_strdup(d->font);
             r->font_px = d->font_size;
-            log_info("display: font %s at %d px (line height %d)", font_set_main_path(fs),
-                     d->font_size, font_set_line_height(fs));
+            kt_log_info("display: font %s at %d px (line height %d)", font_set_main_path(fs),
+                        d->font_size, font_set_line_height(fs));
         }
     }
     bool text_changed = font_changed || !render_str_eq(d->separator, r->separator) ||
@@ -772,9 +772,9 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
                         /* opaque text is drawn onto the background */
                         !render_color_eq(render_color(d->background), r->bg);
     free(r->separator);
-    r->separator = xstrdup(d->separator);
+    r->separator = kt_strdup(d->separator);
     free(r->idle_text);
-    r->idle_text = xstrdup(d->idle_text);
+    r->idle_text = kt_strdup(d->idle_text);
     r->bg = render_color(d->background);
     r->fg = render_color(d->foreground);
     r->label = render_color(d->label_color);
@@ -815,7 +815,7 @@ void render_handle_event(struct render *r, const SDL_Event *ev)
 {
     if (ev->type == SDL_RENDER_DEVICE_RESET) {
         /* The textures are gone with the device: rasterise again. */
-        log_warn("display: render device reset, redrawing the text");
+        kt_log_warn("display: render device reset, redrawing the text");
         render_flush_slots(r);
         scroll_layout_reflow(&r->layout, r->drawn ? r->last_hi - r->w : 0, r->layout.gap);
         render_make_separator(r);
@@ -827,7 +827,7 @@ void render_handle_event(struct render *r, const SDL_Event *ev)
             if (!r->ren)
                 return;
             render_update_geometry(r);
-            log_info("display: output is now %dx%d", r->w, r->h);
+            kt_log_info("display: output is now %dx%d", r->w, r->h);
         } else if (ev->window.event == SDL_WINDOWEVENT_DISPLAY_CHANGED) {
             render_update_refresh(r);
         } else if (ev->window.event == SDL_WINDOWEVENT_EXPOSED) {
@@ -840,7 +840,7 @@ void render_handle_event(struct render *r, const SDL_Event *ev)
 
 static struct render *render_alloc(void)
 {
-    struct render *r = xcalloc(1, sizeof *r);
+    struct render *r = kt_calloc(1, sizeof *r);
     r->tile_w = RENDER_TILE_W;
     return r;
 }
@@ -1092,7 +1092,8 @@ struct render *render_open_window(const struct cfg_display *d, int width, int he
     int screens = SDL_GetNumVideoDisplays();
     int screen = d->screen;
     if (screen >= screens) {
-        log_warn("display: screen %d does not exist (%d found), using screen 0", screen, screens);
+        kt_log_warn("display: screen %d does not exist (%d found), using screen 0", screen,
+                    screens);
         screen = 0;
     }
     if (strcmp(r->driver, "kmsdrm") == 0)
@@ -1116,14 +1117,14 @@ struct render *render_open_window(const struct cfg_display *d, int width, int he
         software = !render_may_have_gpu(&why);
     }
     if (want && *want && strcmp(want, "software") != 0 && strcmp(want, "accelerated") != 0)
-        log_warn("display: KT_RENDERER=%s is neither software nor accelerated: ignored", want);
+        kt_log_warn("display: KT_RENDERER=%s is neither software nor accelerated: ignored", want);
 
     if (render_create_renderer(r, d, screen, software, err, errlen) < 0) {
         if (software) {
             render_close(r);
             return NULL;
         }
-        log_warn("display: %s; trying software rendering", err);
+        kt_log_warn("display: %s; trying software rendering", err);
         render_destroy_window(r);
         software = true;
         why = "accelerated renderer failed";
@@ -1140,7 +1141,7 @@ struct render *render_open_window(const struct cfg_display *d, int width, int he
         /* Mesa's software GL costs several times the CPU and memory of
          * SDL's own software renderer for a scrolling strip. Start again
          * without GL (destroying the GL window unloads the GL library). */
-        log_info("display: OpenGL is %s (no GPU acceleration): using software rendering", gl);
+        kt_log_info("display: OpenGL is %s (no GPU acceleration): using software rendering", gl);
         render_destroy_window(r);
         software = true;
         why = "software OpenGL";
@@ -1162,13 +1163,13 @@ struct render *render_open_window(const struct cfg_display *d, int width, int he
     char hz[32] = "unknown";
     if (r->refresh_hz > 0)
         snprintf(hz, sizeof hz, "%.0f Hz", r->refresh_hz);
-    log_info("display: %dx%d %s on screen %d, video %s, renderer %s%s%s (%s)%s, refresh %s", r->w,
-             r->h, d->mode == MODE_FULLSCREEN ? "fullscreen" : "window", screen, r->driver,
-             r->renderer_name, gl ? " on " : "", gl ? gl : "", why,
-             r->win_surf ? ", into the window surface"
-             : r->vsync  ? ", vsync"
-                         : "",
-             hz);
+    kt_log_info("display: %dx%d %s on screen %d, video %s, renderer %s%s%s (%s)%s, refresh %s",
+                r->w, r->h, d->mode == MODE_FULLSCREEN ? "fullscreen" : "window", screen, r->driver,
+                r->renderer_name, gl ? " on " : "", gl ? gl : "", why,
+                r->win_surf ? ", into the window surface"
+                : r->vsync  ? ", vsync"
+                            : "",
+                hz);
     return r;
 }
 

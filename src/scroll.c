@@ -58,7 +58,7 @@ static void scroll_hash_build(struct scroll_layout *l)
     while (cap < l->n_list * 2)
         cap *= 2;
     free(l->hash);
-    l->hash = xcalloc(cap, sizeof *l->hash);
+    l->hash = kt_calloc(cap, sizeof *l->hash);
     l->hash_cap = cap;
     for (size_t i = 0; i < l->n_list; i++) {
         size_t s = scroll_hash_slot(l->ids[i], cap);
@@ -94,7 +94,7 @@ void scroll_layout_init(struct scroll_layout *l, int64_t origin, int32_t gap,
     l->ctx = ctx;
     /* Enough for a full screen of short headlines; grows (rarely) if not. */
     l->cap = 64;
-    l->e = xmalloc(l->cap * sizeof *l->e);
+    l->e = kt_malloc(l->cap * sizeof *l->e);
 }
 
 void scroll_layout_free(struct scroll_layout *l)
@@ -149,10 +149,10 @@ void scroll_layout_adopt(struct scroll_layout *l, const uint64_t *ids, size_t n,
     int32_t *old_widths = l->widths;
     size_t old_n = l->n_list;
 
-    l->ids = xmalloc((n ? n : 1) * sizeof *l->ids);
+    l->ids = kt_malloc((n ? n : 1) * sizeof *l->ids);
     if (n)
         memcpy(l->ids, ids, n * sizeof *ids);
-    l->widths = xmalloc((n ? n : 1) * sizeof *l->widths);
+    l->widths = kt_malloc((n ? n : 1) * sizeof *l->widths);
     l->n_list = n;
     l->n_measured = 0;
     l->measured_sum = 0;
@@ -186,7 +186,7 @@ static void scroll_layout_push(struct scroll_layout *l, size_t index, int32_t wi
 {
     if (l->n == l->cap) {
         l->cap *= 2;
-        l->e = xrealloc(l->e, l->cap * sizeof *l->e);
+        l->e = kt_realloc(l->e, l->cap * sizeof *l->e);
     }
     l->e[l->n++] = (struct scroll_entry){.id = l->ids[index],
                                          .start = l->tail,

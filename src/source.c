@@ -8,7 +8,7 @@
 
 #include "config.h"
 #include "feed.h"
-#include "fetch.h"
+#include "transport.h"
 #include "headline.h"
 
 int source_refresh(const struct config *cfg, const char *url, const struct filter *exclude,
@@ -16,7 +16,7 @@ int source_refresh(const struct config *cfg, const char *url, const struct filte
                    struct source_result *r)
 {
     memset(r, 0, sizeof *r);
-    struct fetch_request req = {
+    struct transport_request req = {
         .url = url,
         .etag = etag,
         .last_modified = last_modified,
@@ -27,18 +27,18 @@ int source_refresh(const struct config *cfg, const char *url, const struct filte
         .ca_file = cfg->ca_file,
         .cancel = cancel,
     };
-    struct fetch_result res;
+    struct transport_result res;
     memset(&res, 0, sizeof res);
-    if (fetch_source(&req, &res, r->err, sizeof r->err) < 0) {
+    if (transport_get(&req, &res, r->err, sizeof r->err) < 0) {
         r->retry_after = res.retry_after;
-        fetch_result_free(&res);
+        transport_result_free(&res);
         return -1;
     }
-    r->etag = xstrdup(res.etag);
-    r->last_modified = xstrdup(res.last_modified);
+    r->etag = kt_strdup(res.etag);
+    r->last_modified = kt_strdup(res.last_modified);
     if (res.not_modified) {
         r->not_modified = true;
-        fetch_result_free(&res);
+        transport_result_free(&res);
         return 0;
     }
     struct feed_parse_opts opts = {
@@ -49,7 +49,7 @@ int source_refresh(const struct config *cfg, const char *url, const struct filte
     struct feed_doc doc;
     memset(&doc, 0, sizeof doc);
     int rc = feed_parse(res.body, res.len, &opts, &doc, r->err, sizeof r->err);
-    fetch_result_free(&res);
+    transport_result_free(&res);
     if (rc < 0) {
         free(r->etag);
         free(r->last_modified);

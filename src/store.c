@@ -101,12 +101,12 @@ void store_dump_free(struct store_dump *d)
  * link de-duplication or in ids differently from NULL. */
 static char *store_link_dup(const char *link)
 {
-    return link && *link ? xstrdup(link) : NULL;
+    return link && *link ? kt_strdup(link) : NULL;
 }
 
 static void store_item_copy(struct store_item *dst, const struct store_item *src)
 {
-    dst->title = xstrdup(src->title ? src->title : "");
+    dst->title = kt_strdup(src->title ? src->title : "");
     dst->link = store_link_dup(src->link);
     dst->published = src->published;
     dst->first_seen = src->first_seen;
@@ -202,8 +202,8 @@ static void store_set_init(struct store_set *set, size_t n)
     size_t cap = 16;
     while (cap < 2 * n + 1)
         cap *= 2;
-    set->slot = xcalloc(cap, sizeof *set->slot);
-    set->hash = xcalloc(cap, sizeof *set->hash);
+    set->slot = kt_calloc(cap, sizeof *set->slot);
+    set->hash = kt_calloc(cap, sizeof *set->hash);
     set->mask = cap - 1;
 }
 
@@ -239,7 +239,7 @@ static void store_set_put(struct store_set *set, size_t pos, uint64_t h, size_t 
 static struct store_snap *store_snap_alloc(size_t n, size_t strbytes, uint64_t generation)
 {
     size_t size = STORE_SNAP_HDR + n * sizeof(struct headline) + strbytes;
-    struct store_snap *snap = xmalloc(size);
+    struct store_snap *snap = kt_malloc(size);
     snap->pub.generation = generation;
     snap->pub.n = n;
     snap->pub.items = n ? (const struct headline *)((char *)snap + STORE_SNAP_HDR) : NULL;
@@ -299,7 +299,7 @@ static struct store_cand *store_candidates(const struct store *s, int64_t now, s
     size_t total = 0;
     for (size_t f = 0; f < s->n_feeds; f++)
         total += s->feeds[f].st.n_items;
-    struct store_cand *c = xmalloc((total ? total : 1) * sizeof *c);
+    struct store_cand *c = kt_malloc((total ? total : 1) * sizeof *c);
     size_t n = 0;
     for (size_t f = 0; f < s->n_feeds; f++) {
         const struct store_feed *feed = &s->feeds[f];
@@ -317,8 +317,8 @@ static struct store_cand *store_candidates(const struct store *s, int64_t now, s
     } else if (s->order == ORDER_INTERLEAVE && s->n_feeds > 1) {
         /* Candidates are grouped by feed in document order; take one from
          * each group per round until all are used. */
-        size_t *next = xcalloc(s->n_feeds, sizeof *next);
-        size_t *end = xcalloc(s->n_feeds, sizeof *end);
+        size_t *next = kt_calloc(s->n_feeds, sizeof *next);
+        size_t *end = kt_calloc(s->n_feeds, sizeof *end);
         for (size_t i = 0; i < n; i++)
             end[c[i].feed_index] = i + 1;
         for (size_t f = 0, start = 0; f < s->n_feeds; f++) {
@@ -327,7 +327,7 @@ static struct store_cand *store_candidates(const struct store *s, int64_t now, s
             next[f] = start;
             start = end[f];
         }
-        struct store_cand *out = xmalloc((n ? n : 1) * sizeof *out);
+        struct store_cand *out = kt_malloc((n ? n : 1) * sizeof *out);
         size_t k = 0;
         while (k < n) {
             for (size_t f = 0; f < s->n_feeds; f++)
@@ -364,7 +364,7 @@ static size_t store_dedup(struct store_cand *c, size_t n, size_t limit)
     store_set_init(&titles, n);
     store_set_init(&links, n);
     /* view[0] is the probe, view[1 + i] is kept candidate i. */
-    struct store_cand *view = xmalloc((n + 1) * sizeof *view);
+    struct store_cand *view = kt_malloc((n + 1) * sizeof *view);
     size_t kept = 0;
     for (size_t i = 0; i < n && (limit == 0 || kept < limit); i++) {
         view[0] = c[i];
@@ -407,7 +407,7 @@ static bool store_rebuild(struct store *s, int64_t now)
     struct store_cand *c = store_candidates(s, now, &n);
     n = store_dedup(c, n, s->max_items > 0 ? (size_t)s->max_items : 0);
 
-    uint64_t *ids = xmalloc((n ? n : 1) * sizeof *ids);
+    uint64_t *ids = kt_malloc((n ? n : 1) * sizeof *ids);
     for (size_t i = 0; i < n; i++)
         ids[i] = store_headline_id(c[i].feed->st.name, c[i].item->title, c[i].item->link);
 
@@ -425,9 +425,9 @@ static bool store_rebuild(struct store *s, int64_t now)
     }
 
     /* Feed name and label are stored once per contributing feed. */
-    const char **fname = xcalloc(s->n_feeds ? s->n_feeds : 1, sizeof *fname);
-    const char **flabel = xcalloc(s->n_feeds ? s->n_feeds : 1, sizeof *flabel);
-    bool *used = xcalloc(s->n_feeds ? s->n_feeds : 1, sizeof *used);
+    const char **fname = kt_calloc(s->n_feeds ? s->n_feeds : 1, sizeof *fname);
+    const char **flabel = kt_calloc(s->n_feeds ? s->n_feeds : 1, sizeof *flabel);
+    bool *used = kt_calloc(s->n_feeds ? s->n_feeds : 1, sizeof *used);
     size_t bytes = 0;
     for (size_t i = 0; i < n; i++) {
         const struct store_feed *f = c[i].feed;
@@ -474,7 +474,7 @@ static bool store_rebuild(struct store *s, int64_t now)
 
 struct store *store_new(void)
 {
-    struct store *s = xcalloc(1, sizeof *s);
+    struct store *s = kt_calloc(1, sizeof *s);
     pthread_mutex_init(&s->mu, NULL);
     s->order = ORDER_NEWEST;
     /* Generation 1, so a reader may use 0 for "never looked". */
@@ -526,7 +526,7 @@ void store_configure(struct store *s, const struct config *cfg, int64_t now)
 {
     pthread_mutex_lock(&s->mu);
     size_t n = cfg->n_feeds;
-    struct store_feed *feeds = xcalloc(n ? n : 1, sizeof *feeds);
+    struct store_feed *feeds = kt_calloc(n ? n : 1, sizeof *feeds);
     for (size_t i = 0; i < n; i++) {
         const struct cfg_feed *cf = &cfg->feeds[i];
         struct store_feed *nf = &feeds[i];
@@ -542,10 +542,10 @@ void store_configure(struct store *s, const struct config *cfg, int64_t now)
             }
         }
         if (!nf->st.name) {
-            nf->st.name = xstrdup(cf->name);
-            nf->st.url = xstrdup(cf->url ? cf->url : "");
+            nf->st.name = kt_strdup(cf->name);
+            nf->st.url = kt_strdup(cf->url ? cf->url : "");
         }
-        nf->label = xstrdup(cf->label ? cf->label : cf->name);
+        nf->label = kt_strdup(cf->label ? cf->label : cf->name);
         nf->max_items = cf->max_items;
         store_feed_limit(nf);
     }
@@ -599,7 +599,7 @@ bool store_replace_items(struct store *s, const char *feed, const struct store_i
             store_set_put(&old, pos, h, i);
     }
 
-    struct store_item *fresh = xcalloc(keep ? keep : 1, sizeof *fresh);
+    struct store_item *fresh = kt_calloc(keep ? keep : 1, sizeof *fresh);
     for (size_t i = 0; i < keep; i++) {
         size_t pos;
         store_item_copy(&fresh[i], &items[i]);
@@ -637,7 +637,7 @@ static void store_meta_set(char **dst, const char *v)
     if (!v)
         return;
     free(*dst);
-    *dst = *v ? xstrdup(v) : NULL;
+    *dst = *v ? kt_strdup(v) : NULL;
 }
 
 void store_set_meta(struct store *s, const char *feed, const char *etag, const char *last_modified,
@@ -661,9 +661,9 @@ bool store_get_meta(struct store *s, const char *feed, char **etag, char **last_
     struct store_feed *f = store_find(s, feed);
     if (f) {
         if (etag)
-            *etag = xstrdup(f->st.etag);
+            *etag = kt_strdup(f->st.etag);
         if (last_modified)
-            *last_modified = xstrdup(f->st.last_modified);
+            *last_modified = kt_strdup(f->st.last_modified);
         if (ttl_minutes)
             *ttl_minutes = f->st.ttl_minutes;
     }
@@ -696,16 +696,16 @@ bool store_expire(struct store *s, int64_t now)
 
 static void store_state_copy(struct feed_state *dst, const struct feed_state *src, size_t limit)
 {
-    dst->name = xstrdup(src->name ? src->name : "");
-    dst->url = xstrdup(src->url ? src->url : "");
-    dst->etag = xstrdup(src->etag);
-    dst->last_modified = xstrdup(src->last_modified);
+    dst->name = kt_strdup(src->name ? src->name : "");
+    dst->url = kt_strdup(src->url ? src->url : "");
+    dst->etag = kt_strdup(src->etag);
+    dst->last_modified = kt_strdup(src->last_modified);
     dst->last_success = src->last_success;
     dst->ttl_minutes = src->ttl_minutes;
     size_t n = src->n_items;
     if (limit && n > limit)
         n = limit;
-    dst->items = xcalloc(n ? n : 1, sizeof *dst->items);
+    dst->items = kt_calloc(n ? n : 1, sizeof *dst->items);
     dst->n_items = n;
     for (size_t i = 0; i < n; i++)
         store_item_copy(&dst->items[i], &src->items[i]);
@@ -714,7 +714,7 @@ static void store_state_copy(struct feed_state *dst, const struct feed_state *sr
 struct store_dump store_dump(struct store *s)
 {
     pthread_mutex_lock(&s->mu);
-    struct store_dump d = {xcalloc(s->n_feeds ? s->n_feeds : 1, sizeof *d.feeds), s->n_feeds};
+    struct store_dump d = {kt_calloc(s->n_feeds ? s->n_feeds : 1, sizeof *d.feeds), s->n_feeds};
     for (size_t i = 0; i < s->n_feeds; i++)
         store_state_copy(&d.feeds[i], &s->feeds[i].st, 0);
     pthread_mutex_unlock(&s->mu);

@@ -105,16 +105,16 @@ static size_t text_utf8_encode(uint32_t cp, char *out)
     return 4;
 }
 
-/* buf_append() without the call when there is room: pass 1 and the
+/* kt_buf_append() without the call when there is room: pass 1 and the
  * repair append a few bytes at a time. */
-static inline void text_put(struct buf *b, const char *s, size_t n)
+static inline void text_put(struct kt_buf *b, const char *s, size_t n)
 {
     if (b->data && b->len + n < b->cap) {
         memcpy(b->data + b->len, s, n);
         b->len += n;
         b->data[b->len] = '\0';
     } else {
-        buf_append(b, s, n);
+        kt_buf_append(b, s, n);
     }
 }
 
@@ -138,13 +138,13 @@ bool text_utf8_valid(const char *s, size_t len)
 }
 
 /* Appends s with each invalid sequence replaced by U+FFFD to b. */
-static void text_repair_into(const char *s, size_t len, struct buf *b)
+static void text_repair_into(const char *s, size_t len, struct kt_buf *b)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, run = 0, adv;
     uint32_t cp;
 
-    buf_reserve(b, len);
+    kt_buf_reserve(b, len);
     while (i < len) {
         if (u[i] < 0x80) {
             i++;
@@ -164,11 +164,11 @@ static void text_repair_into(const char *s, size_t len, struct buf *b)
 
 char *text_utf8_repair(const char *s, size_t len)
 {
-    struct buf b;
-    buf_init(&b);
+    struct kt_buf b;
+    kt_buf_init(&b);
     if (s)
         text_repair_into(s, len, &b);
-    return buf_steal(&b);
+    return kt_buf_steal(&b);
 }
 
 size_t text_utf8_len(const char *s)
@@ -315,7 +315,7 @@ static int text_tag_cmp(const void *key, const void *elem)
 /* Pass 1 state. breaks[] (only collected when want_breaks) holds offsets in
  * out where a paragraph ends. */
 struct text_sink {
-    struct buf out;
+    struct kt_buf out;
     bool want_breaks;
     size_t *breaks;
     size_t nbreaks, capbreaks;
@@ -331,7 +331,7 @@ static void text_sink_break(struct text_sink *k)
     if (k->want_breaks && (k->nbreaks == 0 || k->breaks[k->nbreaks - 1] != k->out.len)) {
         if (k->nbreaks == k->capbreaks) {
             k->capbreaks = k->capbreaks ? k->capbreaks * 2 : 16;
-            k->breaks = xrealloc(k->breaks, k->capbreaks * sizeof *k->breaks);
+            k->breaks = kt_realloc(k->breaks, k->capbreaks * sizeof *k->breaks);
         }
         k->breaks[k->nbreaks++] = k->out.len;
     }
@@ -638,8 +638,8 @@ static void text_html_pass(struct text_sink *k, const char *s, size_t n)
 static void text_sink_init(struct text_sink *k, size_t n, bool want_breaks)
 {
     memset(k, 0, sizeof *k);
-    buf_init(&k->out);
-    buf_reserve(&k->out, n);
+    kt_buf_init(&k->out);
+    kt_buf_reserve(&k->out, n);
     k->want_breaks = want_breaks;
     for (size_t t = 0; t < TEXT_NTAGS; t++)
         k->no_end_after[t] = SIZE_MAX;
@@ -647,7 +647,7 @@ static void text_sink_init(struct text_sink *k, size_t n, bool want_breaks)
 
 static void text_sink_free(struct text_sink *k)
 {
-    buf_free(&k->out);
+    kt_buf_free(&k->out);
     free(k->breaks);
 }
 
@@ -664,7 +664,7 @@ static bool text_is_invisible(uint32_t cp)
 /* Appends s cleaned to out: see the file comment. U+0085 (NEL) is a line
  * break, so it counts as whitespace rather than a removed C1 control, and
  * U+00A0 stays as it is (it was put there to keep words together). */
-static void text_clean(const char *s, size_t n, struct buf *out)
+static void text_clean(const char *s, size_t n, struct kt_buf *out)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, adv;
@@ -677,12 +677,12 @@ static void text_clean(const char *s, size_t n, struct buf *out)
      * byte, so reserving room for the rest of the input keeps this
      * amortised linear. */
     size_t base = out->len;
-    buf_reserve(out, n + 8);
+    kt_buf_reserve(out, n + 8);
     char *o = out->data + base;
     while (i < n) {
         if ((size_t)(out->data + out->cap - 1 - o) < 8) {
             out->len = (size_t)(o - out->data);
-            buf_reserve(out, n - i + 8);
+            kt_buf_reserve(out, n - i + 8);
             o = out->data + out->len;
         }
         unsigned char c = u[i];
@@ -726,9 +726,9 @@ static void text_clean(const char *s, size_t n, struct buf *out)
 
 /* s itself when it is valid UTF-8, else a repaired copy kept in *fixed
  * (which the caller frees either way); *len is updated. */
-static const char *text_valid_input(const char *s, size_t *len, struct buf *fixed)
+static const char *text_valid_input(const char *s, size_t *len, struct kt_buf *fixed)
 {
-    buf_init(fixed);
+    kt_buf_init(fixed);
     if (text_utf8_valid(s, *len))
         return s;
     text_repair_into(s, *len, fixed);
@@ -738,23 +738,23 @@ static const char *text_valid_input(const char *s, size_t *len, struct buf *fixe
 
 char *text_plain(const char *s, size_t len, bool is_html)
 {
-    struct buf out;
-    buf_init(&out);
+    struct kt_buf out;
+    kt_buf_init(&out);
     if (!s)
-        return buf_steal(&out);
+        return kt_buf_steal(&out);
     if (!is_html) {
         text_clean(s, len, &out);
-        return buf_steal(&out);
+        return kt_buf_steal(&out);
     }
-    struct buf fixed;
+    struct kt_buf fixed;
     const char *in = text_valid_input(s, &len, &fixed);
     struct text_sink k;
     text_sink_init(&k, len, false);
     text_html_pass(&k, in, len);
-    buf_free(&fixed);
+    kt_buf_free(&fixed);
     text_clean(k.out.data, k.out.len, &out);
     text_sink_free(&k);
-    return buf_steal(&out);
+    return kt_buf_steal(&out);
 }
 
 /* ---- cutting ---- */
@@ -806,10 +806,10 @@ static size_t text_trim_tail(const char *s, size_t cut)
 char *text_cut(const char *s, size_t max_chars)
 {
     if (!s)
-        return xstrdup("");
+        return kt_strdup("");
     size_t n = strlen(s);
     if (max_chars == 0 || text_utf8_len(s) <= max_chars)
-        return xstrdup(s);
+        return kt_strdup(s);
 
     size_t limit = max_chars - 1, idx = 0, off = 0, space_off = 0, space_idx = 0;
     bool have_space = false;
@@ -840,11 +840,11 @@ char *text_cut(const char *s, size_t max_chars)
     }
     cut = text_trim_tail(s, cut);
 
-    struct buf b;
-    buf_init(&b);
-    buf_append(&b, s, cut);
-    buf_append(&b, TEXT_ELLIPSIS, 3);
-    return buf_steal(&b);
+    struct kt_buf b;
+    kt_buf_init(&b);
+    kt_buf_append(&b, s, cut);
+    kt_buf_append(&b, TEXT_ELLIPSIS, 3);
+    return kt_buf_steal(&b);
 }
 
 /* ---- first sentence ---- */
@@ -998,7 +998,7 @@ static size_t text_sentence_len(const char *s, size_t n)
 
 /* Returns the first sentence of para (clean text) unless it is empty or
  * excluded. */
-static char *text_pick(const struct buf *para, const struct filter *exclude)
+static char *text_pick(const struct kt_buf *para, const struct filter *exclude)
 {
     /* "<p>&nbsp;</p>" is a common spacer: as empty as it looks */
     size_t i = 0;
@@ -1007,7 +1007,7 @@ static char *text_pick(const struct buf *para, const struct filter *exclude)
         i += para->data[i] == ' ' ? 1 : 2;
     if (i == para->len || filter_match(exclude, para->data))
         return NULL;
-    return xstrndup(para->data, text_sentence_len(para->data, para->len));
+    return kt_strndup(para->data, text_sentence_len(para->data, para->len));
 }
 
 /* Paragraphs: in HTML, block elements, <br><br> and blank lines; in plain
@@ -1016,12 +1016,12 @@ char *text_first_sentence(const char *s, size_t len, bool is_html, const struct 
 {
     if (!s)
         return NULL;
-    struct buf fixed;
+    struct kt_buf fixed;
     const char *in = text_valid_input(s, &len, &fixed);
     size_t n = len;
     char *result = NULL;
-    struct buf para;
-    buf_init(&para);
+    struct kt_buf para;
+    kt_buf_init(&para);
 
     if (is_html) {
         struct text_sink k;
@@ -1048,7 +1048,7 @@ char *text_first_sentence(const char *s, size_t len, bool is_html, const struct 
             from = to + 1;
         }
     }
-    buf_free(&para);
-    buf_free(&fixed);
+    kt_buf_free(&para);
+    kt_buf_free(&fixed);
     return result;
 }

@@ -16,38 +16,39 @@
 /* Size of every caller-provided error buffer ("char err[KT_ERR_MAX]"). */
 #define KT_ERR_MAX 512
 
-void *xmalloc(size_t n);
-void *xcalloc(size_t n, size_t size);
-void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s); /* NULL in, NULL out */
-char *xstrndup(const char *s, size_t n);
-char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *kt_malloc(size_t n);
+void *kt_calloc(size_t n, size_t size);
+void *kt_realloc(void *p, size_t n);
+char *kt_strdup(const char *s); /* NULL in, NULL out */
+char *kt_strndup(const char *s, size_t n);
+char *kt_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* snprintf into err (may be NULL); always returns -1 so callers can
  * "return kt_error(err, errlen, ...)". */
 int kt_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Growable byte buffer, always NUL-terminated after data[len]. */
-struct buf {
+struct kt_buf {
     char *data;
     size_t len;
     size_t cap;
 };
-void buf_init(struct buf *b);
-void buf_free(struct buf *b);
-void buf_reserve(struct buf *b, size_t extra);
-void buf_append(struct buf *b, const void *data, size_t n);
-void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
-void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void kt_buf_init(struct kt_buf *b);
+void kt_buf_free(struct kt_buf *b);
+void kt_buf_reserve(struct kt_buf *b, size_t extra);
+void kt_buf_append(struct kt_buf *b, const void *data, size_t n);
+void kt_buf_puts(struct kt_buf *b, const char *s);
+void kt_buf_putc(struct kt_buf *b, char c);
+void kt_buf_printf(struct kt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kt_buf_vprintf(struct kt_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Hands the data to the caller (never NULL) and resets the buffer. */
-char *buf_steal(struct buf *b);
+char *kt_buf_steal(struct kt_buf *b);
 
 /* Reads a whole file, refusing more than max bytes. 0 on success. */
-int read_file(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen);
+int kt_read_file(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen);
 
-bool str_has_prefix(const char *s, const char *prefix);
-bool str_has_prefix_nocase(const char *s, const char *prefix);
+bool kt_str_has_prefix(const char *s, const char *prefix);
+bool kt_str_has_prefix_nocase(const char *s, const char *prefix);
 
 #endif

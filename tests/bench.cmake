@@ -10,6 +10,6 @@ if(NOT KT_SANITIZE AND NOT CMAKE_CROSSCOMPILING)
 if(TARGET ktdisplay)
   add_test(NAME bench COMMAND sh ${CMAKE_SOURCE_DIR}/bench/run.sh --quick --assert --build
                               ${CMAKE_BINARY_DIR})
-  set_tests_properties(bench PROPERTIES TIMEOUT 600)
+  set_tests_properties(bench PROPERTIES TIMEOUT 600 LABELS slow)
 endif()
 endif()

@@ -4,4 +4,5 @@ kt_unit_test(schedule SOURCES test_schedule.c)
 
 # Pure modules must not include SDL or curl: they are tested and fuzzed alone.
 add_test(NAME purity
-         COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/check_purity.py ${CMAKE_SOURCE_DIR}/src)
+         COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/check_purity.py ${CMAKE_SOURCE_DIR}/src
+                 --core ${KT_CORE_SRC} --edge ${KT_NET_SRC} ${KT_DISPLAY_SRC} ${KT_MAIN_SRC})

@@ -7,10 +7,10 @@
 # exits 77 with the reason and ctest shows it as skipped.
 add_test(NAME crash_cache_kill
          COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_crash_cache.py kill ${KT_TICKER} 100)
-set_tests_properties(crash_cache_kill PROPERTIES TIMEOUT 300)
+set_tests_properties(crash_cache_kill PROPERTIES TIMEOUT 300 LABELS slow)
 if(TARGET ktdisplay)
   add_test(NAME cache_disk_full_ticker
            COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_crash_cache.py disk-full
                    ${KT_TICKER})
-  set_tests_properties(cache_disk_full_ticker PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+  set_tests_properties(cache_disk_full_ticker PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 LABELS slow)
 endif()

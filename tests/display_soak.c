@@ -78,27 +78,27 @@ static const char *const pieces[] = {
 /* A headline of about want characters, from the pieces above. */
 static char *headline(uint64_t id, size_t want)
 {
-    struct buf b;
-    buf_init(&b);
-    buf_printf(&b, "%llu ", (unsigned long long)id);
+    struct kt_buf b;
+    kt_buf_init(&b);
+    kt_buf_printf(&b, "%llu ", (unsigned long long)id);
     while (b.len < want)
-        buf_printf(&b, "%s ", pieces[rnd(sizeof pieces / sizeof pieces[0])]);
-    return buf_steal(&b);
+        kt_buf_printf(&b, "%s ", pieces[rnd(sizeof pieces / sizeof pieces[0])]);
+    return kt_buf_steal(&b);
 }
 
 static void swap_feed(struct store *store, const char *feed, uint64_t *next_id, int64_t now,
                       bool every_script)
 {
     size_t n = 10 + rnd(31);
-    struct store_item *items = xcalloc(n, sizeof *items);
+    struct store_item *items = kt_calloc(n, sizeof *items);
     for (size_t i = 0; i < n; i++) {
         items[i].title = headline((*next_id)++, 3 + rnd(98));
         if (every_script && i < sizeof pieces / sizeof pieces[0]) {
             free(items[i].title);
-            items[i].title = xstrdup(pieces[i]);
+            items[i].title = kt_strdup(pieces[i]);
         }
         items[i].link =
-            xasprintf("https://example.org/%s/%llu", feed, (unsigned long long)*next_id);
+            kt_asprintf("https://example.org/%s/%llu", feed, (unsigned long long)*next_id);
         items[i].published = now - (int64_t)rnd(3600);
     }
     store_replace_items(store, feed, items, n, now);
@@ -159,7 +159,7 @@ int main(int argc, char **argv)
     double warmup = seconds / 4 < 60 ? seconds / 4 : 60;
     setenv("SDL_VIDEODRIVER", "dummy", 0);
     setenv("KT_RENDERER", "software", 0);
-    log_set_level(LOG_WARN);
+    kt_log_set_level(KT_LOG_WARN);
 
     static const char conf[] = "[ticker]\nmax_items = 100\norder = interleave\n"
                                "[feed a]\nurl = http://127.0.0.1:9/a\n"
@@ -193,7 +193,7 @@ int main(int argc, char **argv)
     double start = now_s(), next_swap = SOAK_SWAP_S, next_sample = 0, deadline = 0;
     long frames = 0, swaps = 0;
     size_t n_samples = 0, cap_samples = (size_t)(seconds / SOAK_SAMPLE_S) + 4;
-    struct sample *samples = xcalloc(cap_samples, sizeof *samples);
+    struct sample *samples = kt_calloc(cap_samples, sizeof *samples);
     size_t tex_max = 0;
     bool consistent = true;
     printf("# display soak: %.0f s, warm-up %.0f s, %dx%d, swap every %.0f s\n", seconds, warmup,

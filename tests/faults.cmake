@@ -5,5 +5,5 @@
 if(TARGET ktdisplay)
   add_test(NAME faults COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_faults.py
                                ${KT_TICKER} ${CMAKE_SOURCE_DIR})
-  set_tests_properties(faults PROPERTIES TIMEOUT 180)
+  set_tests_properties(faults PROPERTIES TIMEOUT 180 LABELS slow)
 endif()

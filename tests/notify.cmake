@@ -6,5 +6,5 @@ kt_unit_test(notify SOURCES test_notify.c)
 if(TARGET ktdisplay)
   add_test(NAME notify_ticker COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_notify.py
                                       ${KT_TICKER} ${CMAKE_SOURCE_DIR})
-  set_tests_properties(notify_ticker PROPERTIES TIMEOUT 60)
+  set_tests_properties(notify_ticker PROPERTIES TIMEOUT 60 LABELS slow)
 endif()

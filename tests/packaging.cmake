@@ -26,7 +26,7 @@ add_test(NAME package_install
 add_test(NAME package_deb
          COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_package.py deb ${_kt_pkg_args})
 set_tests_properties(package_install package_deb PROPERTIES
-                     RESOURCE_LOCK kt_install TIMEOUT 300)
+                     RESOURCE_LOCK kt_install TIMEOUT 300 LABELS slow)
 
 add_test(NAME presets
          COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_package.py presets ${_kt_pkg_args})

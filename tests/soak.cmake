@@ -4,7 +4,7 @@
 # Its figures (RSS, faults exercised) are printed as key=value lines.
 kt_unit_test(soak SOURCES test_soak.c LIBS ktnet
              ARGS ${KT_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/http_server.py)
-set_tests_properties(soak PROPERTIES TIMEOUT 900)
+set_tests_properties(soak PROPERTIES TIMEOUT 900 LABELS slow)
 # Sanitizer builds run it 5 days, with ASan's fast unwinder: the memory
 # errors it looks for show in any cycle, and 30 days would take 4 minutes.
 if(KT_SANITIZE OR KT_FUZZ)
@@ -23,4 +23,5 @@ if(TARGET ktdisplay)
   kt_unit_test(display_soak SOURCES display_soak.c LIBS ktdisplay ARGS 15)
   set_property(TEST display_soak APPEND PROPERTY ENVIRONMENT SDL_VIDEODRIVER=dummy
                                                               KT_RENDERER=software FC_LANG=en)
+  set_property(TEST display_soak APPEND PROPERTY LABELS slow)
 endif()

@@ -47,7 +47,7 @@ static char *t_seal(const char *body, size_t len, size_t records, size_t *out_le
 {
     char end[64];
     int n = snprintf(end, sizeof end, "end %zu %08x\n", records, (unsigned)t_crc32(body, len));
-    char *p = xmalloc(len + (size_t)n + 1);
+    char *p = kt_malloc(len + (size_t)n + 1);
     memcpy(p, body, len);
     memcpy(p + len, end, (size_t)n + 1);
     *out_len = len + (size_t)n;
@@ -61,13 +61,13 @@ static char *t_data_path(const char *rel)
         fprintf(stderr, "KT_TEST_DATA is not set\n");
         exit(1);
     }
-    return xasprintf("%s/cache/%s", root, rel);
+    return kt_asprintf("%s/cache/%s", root, rel);
 }
 
 static char *t_read(const char *path, size_t *len)
 {
     char *data, err[KT_ERR_MAX];
-    if (read_file(path, 64 << 20, &data, len, err, sizeof err) != 0) {
+    if (kt_read_file(path, 64 << 20, &data, len, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return NULL;
     }
@@ -112,7 +112,7 @@ static size_t t_table(const char *name, char **buf, char ***lines)
             *next++ = '\0';
         if (*l == '#' || *l == '\0')
             continue;
-        *lines = xrealloc(*lines, (n + 1) * sizeof **lines);
+        *lines = kt_realloc(*lines, (n + 1) * sizeof **lines);
         (*lines)[n++] = l;
     }
     return n;
@@ -129,7 +129,7 @@ static void test_foreign(void)
         if (!bar)
             continue;
         *bar = '\0';
-        char *rel = xasprintf("foreign/%s", lines[i]), *path = t_data_path(rel);
+        char *rel = kt_asprintf("foreign/%s", lines[i]), *path = t_data_path(rel);
         size_t len;
         char *data = t_read(path, &len);
         CHECK(data != NULL);
@@ -157,7 +157,7 @@ static void test_sealed(void)
             continue;
         *f[1]++ = '\0';
         *f[2]++ = '\0';
-        char *rel = xasprintf("sealed/%s", f[0]), *path = t_data_path(rel);
+        char *rel = kt_asprintf("sealed/%s", f[0]), *path = t_data_path(rel);
         size_t len;
         char *body = t_read(path, &len);
         CHECK(body != NULL);
@@ -197,30 +197,30 @@ static void test_sealed(void)
 
 static struct store_dump t_rich_dump(void)
 {
-    struct store_dump d = {xcalloc(3, sizeof(struct feed_state)), 3};
+    struct store_dump d = {kt_calloc(3, sizeof(struct feed_state)), 3};
     struct feed_state *a = &d.feeds[0], *b = &d.feeds[1], *c = &d.feeds[2];
-    a->name = xstrdup("world news");
-    a->url = xstrdup("https://example.org/feed?a=1&b=\\x");
-    a->etag = xstrdup("W/\"33a64df5\"");
-    a->last_modified = xstrdup("Wed, 21 Oct 2015 07:28:00 GMT");
+    a->name = kt_strdup("world news");
+    a->url = kt_strdup("https://example.org/feed?a=1&b=\\x");
+    a->etag = kt_strdup("W/\"33a64df5\"");
+    a->last_modified = kt_strdup("Wed, 21 Oct 2015 07:28:00 GMT");
     a->last_success = 1700000000;
     a->ttl_minutes = 60;
     a->n_items = 5;
-    a->items = xcalloc(a->n_items, sizeof *a->items);
-    a->items[0] = (struct store_item){xstrdup("Tab\there, newline\nthere, CR\r, back\\slash"),
-                                      xstrdup("https://example.org/1"), 1699999000, 1699999100};
-    a->items[1] = (struct store_item){xstrdup("Café — 📰 中文 עברית"), NULL, 0, 1699990000};
-    a->items[2] = (struct store_item){xstrdup(""), xstrdup(""), -1, 0};
-    a->items[3] = (struct store_item){xstrdup("\\N"), xstrdup("\\N"), INT64_MAX, INT64_MIN};
-    a->items[4] = (struct store_item){xstrdup("  spaced  "), xstrdup("\t"), 1, 2};
-    b->name = xstrdup("empty");
-    b->url = xstrdup("http://e/");
-    c->name = xstrdup("nometa");
-    c->url = xstrdup("http://n/");
-    c->last_modified = xstrdup("");
+    a->items = kt_calloc(a->n_items, sizeof *a->items);
+    a->items[0] = (struct store_item){kt_strdup("Tab\there, newline\nthere, CR\r, back\\slash"),
+                                      kt_strdup("https://example.org/1"), 1699999000, 1699999100};
+    a->items[1] = (struct store_item){kt_strdup("Café — 📰 中文 עברית"), NULL, 0, 1699990000};
+    a->items[2] = (struct store_item){kt_strdup(""), kt_strdup(""), -1, 0};
+    a->items[3] = (struct store_item){kt_strdup("\\N"), kt_strdup("\\N"), INT64_MAX, INT64_MIN};
+    a->items[4] = (struct store_item){kt_strdup("  spaced  "), kt_strdup("\t"), 1, 2};
+    b->name = kt_strdup("empty");
+    b->url = kt_strdup("http://e/");
+    c->name = kt_strdup("nometa");
+    c->url = kt_strdup("http://n/");
+    c->last_modified = kt_strdup("");
     c->n_items = 1;
-    c->items = xcalloc(1, sizeof *c->items);
-    c->items[0] = (struct store_item){xstrdup("only"), NULL, 5, 6};
+    c->items = kt_calloc(1, sizeof *c->items);
+    c->items[0] = (struct store_item){kt_strdup("only"), NULL, 5, 6};
     return d;
 }
 
@@ -256,7 +256,7 @@ static void test_round_trip(void)
     size_t len;
     char *enc = cache_encode(&d, &len);
     CHECK(enc != NULL && strlen(enc) == len);
-    CHECK(str_has_prefix(enc, "kiosk-ticker-cache 1\n"));
+    CHECK(kt_str_has_prefix(enc, "kiosk-ticker-cache 1\n"));
     /* One line per record: escaping keeps raw newlines out of fields. */
     size_t lines = 0;
     for (size_t i = 0; i < len; i++)
@@ -293,7 +293,7 @@ static void test_round_trip(void)
     /* Invalid UTF-8 in the store (which should never get there) is written
      * as U+FFFD so the file stays readable. */
     free(d.feeds[2].items[0].title);
-    d.feeds[2].items[0].title = xstrdup("bad \xff\xc3 end \xe2\x82");
+    d.feeds[2].items[0].title = kt_strdup("bad \xff\xc3 end \xe2\x82");
     free(enc);
     enc = cache_encode(&d, &len);
     CHECK_INT(cache_decode(enc, len, &back, err, sizeof err), 0);
@@ -314,7 +314,7 @@ static void test_truncation(void)
     store_dump_free(&d);
     int bad = 0;
     for (size_t n = 0; n < len; n++) {
-        char *copy = xmalloc(n ? n : 1); /* exact size: ASan sees overreads */
+        char *copy = kt_malloc(n ? n : 1); /* exact size: ASan sees overreads */
         memcpy(copy, enc, n);
         char what[64];
         snprintf(what, sizeof what, "prefix of %zu bytes", n);
@@ -342,7 +342,7 @@ static void test_flips(void)
     int accepted = 0, wrong_reason = 0;
     for (size_t i = 0; i < len; i++) {
         for (size_t m = 0; m < sizeof masks; m++) {
-            char *copy = xmalloc(len);
+            char *copy = kt_malloc(len);
             memcpy(copy, enc, len);
             copy[i] = (char)(copy[i] ^ masks[m]);
             struct store_dump out = {NULL, 0};
@@ -368,19 +368,19 @@ static void test_flips(void)
 /* Builds "magic + feed + n items (+ extra)" sealed; for the limit tests. */
 static char *t_big(size_t n_feeds, size_t n_items, size_t title_len, size_t *len)
 {
-    struct buf b;
-    buf_init(&b);
-    buf_puts(&b, "kiosk-ticker-cache 1\n");
+    struct kt_buf b;
+    kt_buf_init(&b);
+    kt_buf_puts(&b, "kiosk-ticker-cache 1\n");
     for (size_t f = 0; f < n_feeds; f++)
-        buf_printf(&b, "feed\tf%zu\thttp://f/\t\\N\t\\N\t0\t0\n", f);
-    char *title = xmalloc(title_len + 1);
+        kt_buf_printf(&b, "feed\tf%zu\thttp://f/\t\\N\t\\N\t0\t0\n", f);
+    char *title = kt_malloc(title_len + 1);
     memset(title, 'x', title_len);
     title[title_len] = '\0';
     for (size_t i = 0; i < n_items; i++)
-        buf_printf(&b, "item\t%s%zu\t\\N\t%zu\t0\n", title, i, i);
+        kt_buf_printf(&b, "item\t%s%zu\t\\N\t%zu\t0\n", title, i, i);
     free(title);
     char *sealed = t_seal(b.data, b.len, n_feeds + n_items, len);
-    buf_free(&b);
+    kt_buf_free(&b);
     return sealed;
 }
 
@@ -413,14 +413,14 @@ static void test_limits(void)
 
 static struct config *t_cfg(const char *url_b)
 {
-    struct config *c = xcalloc(1, sizeof *c);
+    struct config *c = kt_calloc(1, sizeof *c);
     c->order = ORDER_FEEDS;
     c->n_feeds = 2;
-    c->feeds = xcalloc(2, sizeof *c->feeds);
-    c->feeds[0].name = xstrdup("a");
-    c->feeds[0].url = xstrdup("http://a/");
-    c->feeds[1].name = xstrdup("b");
-    c->feeds[1].url = xstrdup(url_b);
+    c->feeds = kt_calloc(2, sizeof *c->feeds);
+    c->feeds[0].name = kt_strdup("a");
+    c->feeds[0].url = kt_strdup("http://a/");
+    c->feeds[1].name = kt_strdup("b");
+    c->feeds[1].url = kt_strdup(url_b);
     return c;
 }
 
@@ -469,7 +469,7 @@ static char *t_tmpdir(void)
         perror("mkdtemp");
         exit(1);
     }
-    return xstrdup(dir);
+    return kt_strdup(dir);
 }
 
 static void t_rm_rf(const char *path)
@@ -480,7 +480,7 @@ static void t_rm_rf(const char *path)
         while ((de = readdir(dh)) != NULL) {
             if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                 continue;
-            char *p = xasprintf("%s/%s", path, de->d_name);
+            char *p = kt_asprintf("%s/%s", path, de->d_name);
             t_rm_rf(p);
             free(p);
         }
@@ -520,8 +520,8 @@ static void t_write(const char *path, const char *data, size_t len)
 static void test_save_load(void)
 {
     char *tmp = t_tmpdir(), err[KT_ERR_MAX];
-    char *dir = xasprintf("%s/state/kiosk-ticker", tmp);
-    char *path = xasprintf("%s/cache.tsv", dir);
+    char *dir = kt_asprintf("%s/state/kiosk-ticker", tmp);
+    char *path = kt_asprintf("%s/cache.tsv", dir);
     struct config *cfg = t_cfg("http://b/");
     struct store *s = t_filled_store(cfg, 500);
 
@@ -560,7 +560,7 @@ static void test_save_load(void)
     store_free(t);
 
     /* No file yet (first boot): not an error, nothing restored. */
-    char *missing = xasprintf("%s/nothing/here.tsv", tmp);
+    char *missing = kt_asprintf("%s/nothing/here.tsv", tmp);
     t = store_new();
     store_configure(t, cfg, 900);
     uint64_t g = store_generation(t);
@@ -570,11 +570,11 @@ static void test_save_load(void)
     free(missing);
 
     /* The parent "directory" is a file: the save fails and says where. */
-    char *blocker = xasprintf("%s/blocker", tmp);
-    char *under = xasprintf("%s/sub/cache.tsv", blocker);
+    char *blocker = kt_asprintf("%s/blocker", tmp);
+    char *under = kt_asprintf("%s/sub/cache.tsv", blocker);
     t_write(blocker, "x", 1);
     CHECK_INT(cache_save(s, under, err, sizeof err), -1);
-    char *want = xasprintf("%s/sub: Not a directory", blocker);
+    char *want = kt_asprintf("%s/sub: Not a directory", blocker);
     CHECK_STR(err, want);
     free(want);
     free(under);
@@ -594,7 +594,7 @@ static void test_save_load(void)
 static void test_load_failure(void)
 {
     char *tmp = t_tmpdir(), err[KT_ERR_MAX];
-    char *path = xasprintf("%s/cache.tsv", tmp);
+    char *path = kt_asprintf("%s/cache.tsv", tmp);
     struct config *cfg = t_cfg("http://b/");
     struct store *s = t_filled_store(cfg, 500);
     CHECK_INT(cache_save(s, path, err, sizeof err), 0);
@@ -619,7 +619,7 @@ static void test_load_failure(void)
         {"empty", 0, -1, "empty file"},
     };
     for (size_t i = 0; good && i < sizeof cases / sizeof cases[0]; i++) {
-        char *copy = xmalloc(len);
+        char *copy = kt_malloc(len);
         memcpy(copy, good, len);
         size_t n = cases[i].cut ? cases[i].cut : len;
         if (cases[i].flip >= 0)
@@ -629,7 +629,7 @@ static void test_load_failure(void)
         t_write(path, copy, n);
         free(copy);
         CHECK_INT(cache_load(t, path, 800, err, sizeof err), -1);
-        char *want = xasprintf("%s: %s", path, cases[i].reason);
+        char *want = kt_asprintf("%s: %s", path, cases[i].reason);
         CHECK_STR(err, want);
         free(want);
         struct store_dump after = store_dump(t);
@@ -641,7 +641,7 @@ static void test_load_failure(void)
     unlink(path);
     CHECK(mkdir(path, 0755) == 0);
     CHECK_INT(cache_load(t, path, 800, err, sizeof err), -1);
-    CHECK(str_has_prefix(err, path) && strstr(err, "Is a directory") != NULL);
+    CHECK(kt_str_has_prefix(err, path) && strstr(err, "Is a directory") != NULL);
     rmdir(path);
     struct store_dump after = store_dump(t);
     CHECK(t_dump_eq(&before, &after));
@@ -669,7 +669,7 @@ static bool t_exists(const char *path)
 static void test_crash_leftovers(void)
 {
     char *tmp = t_tmpdir(), err[KT_ERR_MAX];
-    char *path = xasprintf("%s/cache.tsv", tmp);
+    char *path = kt_asprintf("%s/cache.tsv", tmp);
     struct config *cfg = t_cfg("http://b/");
     struct store *s = t_filled_store(cfg, 500);
     CHECK_INT(cache_save(s, path, err, sizeof err), 0);
@@ -685,7 +685,7 @@ static void test_crash_leftovers(void)
         cache_save(s, path, err, sizeof err);
         _exit(0);
     }
-    char *child_tmp = xasprintf("%s.tmp.%ld", path, (long)pid);
+    char *child_tmp = kt_asprintf("%s.tmp.%ld", path, (long)pid);
     /* Wait until the child has written its whole temporary file. */
     bool written = false;
     for (int i = 0; i < 1000 && !written; i++) {
@@ -708,7 +708,7 @@ static void test_crash_leftovers(void)
     free(now);
     CHECK(t_exists(child_tmp));
 
-    char *live_tmp = xasprintf("%s.tmp.%ld", path, (long)getppid());
+    char *live_tmp = kt_asprintf("%s.tmp.%ld", path, (long)getppid());
     t_write(live_tmp, "x", 1);
     struct store *t = store_new();
     store_configure(t, cfg, 900);
@@ -720,7 +720,7 @@ static void test_crash_leftovers(void)
 
     /* A temporary file with our own PID (a reused PID after a reboot) does
      * not block saving. */
-    char *own_tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    char *own_tmp = kt_asprintf("%s.tmp.%ld", path, (long)getpid());
     t_write(own_tmp, "stale", 5);
     CHECK_INT(cache_save(t, path, err, sizeof err), 0);
     CHECK(!t_exists(own_tmp));
@@ -805,8 +805,8 @@ static int test_disk_full(void)
         return 77;
     }
 
-    char *dir = xasprintf("%s/state", tmp);
-    char *path = xasprintf("%s/cache.tsv", dir);
+    char *dir = kt_asprintf("%s/state", tmp);
+    char *path = kt_asprintf("%s/cache.tsv", dir);
     struct config *cfg = t_cfg("http://b/");
     struct store *s = t_filled_store(cfg, 500);
     CHECK_INT(cache_save(s, path, err, sizeof err), 0);
@@ -816,8 +816,8 @@ static int test_disk_full(void)
 
     /* About 300 KiB of headlines into 64 KiB. */
     enum { N = 2000 };
-    struct store_item *many = xcalloc(N, sizeof *many);
-    char(*titles)[160] = xcalloc(N, sizeof *titles);
+    struct store_item *many = kt_calloc(N, sizeof *many);
+    char(*titles)[160] = kt_calloc(N, sizeof *titles);
     for (int i = 0; i < N; i++) {
         snprintf(titles[i], sizeof titles[i],
                  "Headline %d: a long enough title to fill a small disk quickly, with words "
@@ -827,7 +827,7 @@ static int test_disk_full(void)
     }
     store_replace_items(s, "a", many, N, 600);
     CHECK_INT(cache_save(s, path, err, sizeof err), -1);
-    char *want = xasprintf("%s: No space left on device", path);
+    char *want = kt_asprintf("%s: No space left on device", path);
     CHECK_STR(err, want);
     free(want);
 

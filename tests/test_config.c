@@ -19,11 +19,11 @@ static int cmp(const void *a, const void *b)
 
 static void run_case(const char *dir, const char *name)
 {
-    char *path = xasprintf("%s/%s", dir, name);
+    char *path = kt_asprintf("%s/%s", dir, name);
     char *data;
     size_t len;
     char err[KT_ERR_MAX] = "";
-    if (read_file(path, 1 << 20, &data, &len, err, sizeof err) < 0) {
+    if (kt_read_file(path, 1 << 20, &data, &len, err, sizeof err) < 0) {
         CHECK(!"cannot read case");
         free(path);
         return;
@@ -40,7 +40,7 @@ static void run_case(const char *dir, const char *name)
             fprintf(stderr, "%s: unexpected error: %s\n", name, err);
         CHECK(cfg != NULL);
     } else {
-        char *want = xasprintf("%s:%s", path, expect);
+        char *want = kt_asprintf("%s:%s", path, expect);
         if (cfg || strncmp(err, want, strlen(want)) != 0)
             fprintf(stderr, "%s:\n   got: %s\n  want: %s...\n", name, cfg ? "(ok)" : err, want);
         CHECK(cfg == NULL && strncmp(err, want, strlen(want)) == 0);
@@ -53,7 +53,7 @@ static void run_case(const char *dir, const char *name)
 static void check_values(const char *dir)
 {
     char err[KT_ERR_MAX];
-    char *path = xasprintf("%s/ok_full.conf", dir);
+    char *path = kt_asprintf("%s/ok_full.conf", dir);
     struct config *c = config_load(path, err, sizeof err);
     free(path);
     CHECK(c != NULL);
@@ -147,7 +147,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "KT_TEST_DATA not set\n");
         return 1;
     }
-    char *dir = xasprintf("%s/config", data);
+    char *dir = kt_asprintf("%s/config", data);
     DIR *d = opendir(dir);
     CHECK(d != NULL);
     char *names[256];
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
     struct dirent *e;
     while (d && (e = readdir(d)) && n < 256)
         if (strstr(e->d_name, ".conf"))
-            names[n++] = xstrdup(e->d_name);
+            names[n++] = kt_strdup(e->d_name);
     if (d)
         closedir(d);
     qsort(names, n, sizeof *names, cmp);

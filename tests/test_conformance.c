@@ -61,7 +61,7 @@ static char *conf_read(const char *path, size_t *len)
 {
     char *data = NULL, err[KT_ERR_MAX];
     size_t n = 0;
-    if (read_file(path, CONF_MAX_FILE, &data, &n, err, sizeof err) != 0) {
+    if (kt_read_file(path, CONF_MAX_FILE, &data, &n, err, sizeof err) != 0) {
         fprintf(stderr, "conformance: %s\n", err);
         return NULL;
     }
@@ -81,14 +81,14 @@ static void conf_load_accepted(const char *path)
         if (line[0] == '#' || line[0] == '\0')
             continue;
         char *cols[4];
-        char *copy = xstrdup(line);
+        char *copy = kt_strdup(line);
         size_t n = conf_split(copy, cols, 4);
         if (n < 3) {
             fprintf(stderr, "conformance: bad accepted line: %s\n", line);
             exit(1);
         }
-        conf_accepted = xrealloc(conf_accepted, (conf_n_accepted + 1) * sizeof *conf_accepted);
-        conf_accepted[conf_n_accepted].key = xasprintf("%s\t%s\t%s", cols[0], cols[1], cols[2]);
+        conf_accepted = kt_realloc(conf_accepted, (conf_n_accepted + 1) * sizeof *conf_accepted);
+        conf_accepted[conf_n_accepted].key = kt_asprintf("%s\t%s\t%s", cols[0], cols[1], cols[2]);
         conf_accepted[conf_n_accepted].used = false;
         conf_n_accepted++;
         free(copy);
@@ -98,7 +98,7 @@ static void conf_load_accepted(const char *path)
 
 static struct conf_accept *conf_find_accepted(const char *path, const char *idx, const char *field)
 {
-    char *key = xasprintf("%s\t%s\t%s", path, idx, field);
+    char *key = kt_asprintf("%s\t%s\t%s", path, idx, field);
     struct conf_accept *hit = NULL;
     for (size_t i = 0; i < conf_n_accepted && !hit; i++)
         if (strcmp(conf_accepted[i].key, key) == 0)
@@ -125,8 +125,8 @@ static struct conf_doc *conf_get(struct conf_doc *cache, const char *dir, const 
             feed_doc_free(&cache->doc);
         free(cache->path);
     }
-    cache->path = xstrdup(path);
-    char *full = xasprintf("%s/feeds/%s", dir, path);
+    cache->path = kt_strdup(path);
+    char *full = kt_asprintf("%s/feeds/%s", dir, path);
     size_t len;
     char *data = conf_read(full, &len);
     free(full);
@@ -150,9 +150,9 @@ static char *conf_value(struct conf_doc *c, long idx, const char *field, const c
     }
     if (idx < 0) {
         if (strcmp(field, "feed_title") == 0)
-            return xstrdup(c->doc.title ? c->doc.title : "");
+            return kt_strdup(c->doc.title ? c->doc.title : "");
         if (strcmp(field, "feed_link") == 0)
-            return c->doc.link ? xstrdup(c->doc.link) : NULL;
+            return c->doc.link ? kt_strdup(c->doc.link) : NULL;
         *why = "unknown feed-level field";
         return NULL;
     }
@@ -162,12 +162,12 @@ static char *conf_value(struct conf_doc *c, long idx, const char *field, const c
     }
     const struct feed_entry *e = &c->doc.entries[idx];
     if (strcmp(field, "title") == 0)
-        return e->title ? text_plain(e->title, strlen(e->title), e->title_html) : xstrdup("");
+        return e->title ? text_plain(e->title, strlen(e->title), e->title_html) : kt_strdup("");
     if (strcmp(field, "link") == 0)
-        return e->link ? xstrdup(e->link) : NULL;
+        return e->link ? kt_strdup(e->link) : NULL;
     if (strcmp(field, "description") == 0 || strcmp(field, "summary") == 0)
         return e->summary ? text_plain(e->summary, strlen(e->summary), e->summary_html)
-                          : xstrdup("");
+                          : kt_strdup("");
     *why = "unknown entry field";
     return NULL;
 }
@@ -178,7 +178,7 @@ struct conf_stats {
 
 static bool conf_run_file(const char *dir, const char *name, struct conf_stats *st)
 {
-    char *path = xasprintf("%s/%s", dir, name);
+    char *path = kt_asprintf("%s/%s", dir, name);
     char *data = conf_read(path, NULL);
     free(path);
     if (!data)

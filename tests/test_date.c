@@ -14,10 +14,10 @@ static void test_table(void)
     const char *dir = getenv("KT_TEST_DATA");
     char err[KT_ERR_MAX], *data = NULL;
     size_t len;
-    char *path = xasprintf("%s/date/dates.tsv", dir ? dir : "tests/data");
+    char *path = kt_asprintf("%s/date/dates.tsv", dir ? dir : "tests/data");
     int cases = 0, line = 0;
 
-    CHECK(read_file(path, 1 << 20, &data, &len, err, sizeof err) == 0);
+    CHECK(kt_read_file(path, 1 << 20, &data, &len, err, sizeof err) == 0);
     free(path);
     if (!data)
         return;

@@ -67,7 +67,7 @@ static bool tf_match(const char *pat, const char *s)
 
 static char *tf_plain(const char *s, bool html)
 {
-    return s ? text_plain(s, strlen(s), html) : xstrdup("");
+    return s ? text_plain(s, strlen(s), html) : kt_strdup("");
 }
 
 /* Splits line at tabs into at most max fields (missing ones are ""). */
@@ -98,9 +98,9 @@ static void tf_check_link(const char *got, const char *want, const char *what)
 static int tf_run_case(const char *dir, const char *name, const char *docname)
 {
     int failures_before = tap_failures;
-    char *path = xasprintf("%s/%s", dir, docname), *data = NULL, err[KT_ERR_MAX];
+    char *path = kt_asprintf("%s/%s", dir, docname), *data = NULL, err[KT_ERR_MAX];
     size_t len = 0;
-    if (read_file(path, TF_MAX_DOC, &data, &len, err, sizeof err) != 0) {
+    if (kt_read_file(path, TF_MAX_DOC, &data, &len, err, sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", docname, err);
         CHECK(!"document unreadable");
         free(path);
@@ -110,16 +110,16 @@ static int tf_run_case(const char *dir, const char *name, const char *docname)
 
     struct feed_parse_opts opts = {NULL, NULL, false};
     char *meta = NULL, *exp = NULL;
-    path = xasprintf("%s/%s.meta", dir, name);
+    path = kt_asprintf("%s/%s.meta", dir, name);
     size_t mlen;
     if (access(path, F_OK) == 0) {
-        CHECK(read_file(path, 65536, &meta, &mlen, err, sizeof err) == 0);
+        CHECK(kt_read_file(path, 65536, &meta, &mlen, err, sizeof err) == 0);
         for (char *l = meta ? strtok(meta, "\n") : NULL; l; l = strtok(NULL, "\n")) {
-            if (str_has_prefix(l, "content_type: "))
+            if (kt_str_has_prefix(l, "content_type: "))
                 opts.content_type = l + 14;
-            else if (str_has_prefix(l, "base_url: "))
+            else if (kt_str_has_prefix(l, "base_url: "))
                 opts.base_url = l + 10;
-            else if (str_has_prefix(l, "allow_text: "))
+            else if (kt_str_has_prefix(l, "allow_text: "))
                 opts.allow_text = strcmp(l + 12, "yes") == 0;
             else {
                 fprintf(stderr, "%s.meta: unknown line \"%s\"\n", name, l);
@@ -132,10 +132,10 @@ static int tf_run_case(const char *dir, const char *name, const char *docname)
     struct feed_doc doc;
     int rc = feed_parse(data, len, &opts, &doc, err, sizeof err);
 
-    path = xasprintf("%s/%s.expected", dir, name);
+    path = kt_asprintf("%s/%s.expected", dir, name);
     size_t elen;
     char eerr[KT_ERR_MAX];
-    CHECK(read_file(path, 1u << 20, &exp, &elen, eerr, sizeof eerr) == 0);
+    CHECK(kt_read_file(path, 1u << 20, &exp, &elen, eerr, sizeof eerr) == 0);
     free(path);
     size_t entry = 0;
     bool want_error = false, checked_format = false;
@@ -144,8 +144,8 @@ static int tf_run_case(const char *dir, const char *name, const char *docname)
     for (char *l = exp ? strtok_r(exp, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
         if (l[0] == '#')
             continue;
-        if (str_has_prefix(l, "@error ") || str_has_prefix(l, "@error-match ")) {
-            bool glob = str_has_prefix(l, "@error-match ");
+        if (kt_str_has_prefix(l, "@error ") || kt_str_has_prefix(l, "@error-match ")) {
+            bool glob = kt_str_has_prefix(l, "@error-match ");
             const char *want = l + (glob ? 13 : 7);
             want_error = true;
             CHECK_INT(rc, -1);
@@ -163,16 +163,16 @@ static int tf_run_case(const char *dir, const char *name, const char *docname)
             break;
         }
         char *f[3];
-        if (str_has_prefix(l, "@format ")) {
+        if (kt_str_has_prefix(l, "@format ")) {
             checked_format = true;
             CHECK_STR(feed_format_name(doc.format), l + 8);
-        } else if (str_has_prefix(l, "@feed ")) {
+        } else if (kt_str_has_prefix(l, "@feed ")) {
             tf_fields(l + 6, f, 2);
             CHECK_STR(doc.title ? doc.title : "", f[0]);
             tf_check_link(doc.link, f[1], "feed");
-        } else if (str_has_prefix(l, "@ttl ")) {
+        } else if (kt_str_has_prefix(l, "@ttl ")) {
             want_ttl = atoi(l + 5);
-        } else if (str_has_prefix(l, "@summary ")) {
+        } else if (kt_str_has_prefix(l, "@summary ")) {
             tf_fields(l + 9, f, 2);
             size_t i = (size_t)strtoul(f[0], NULL, 10);
             CHECK(i < doc.n_entries);
@@ -226,7 +226,7 @@ static void tf_data_cases(void)
     CHECK(root != NULL);
     if (!root)
         return;
-    char *dir = xasprintf("%s/feed", root);
+    char *dir = kt_asprintf("%s/feed", root);
     DIR *d = opendir(dir);
     CHECK(d != NULL);
     if (!d) {
@@ -238,8 +238,8 @@ static void tf_data_cases(void)
     for (struct dirent *de; (de = readdir(d)) != NULL;) {
         if (de->d_name[0] == '.')
             continue;
-        names = xrealloc(names, (n + 1) * sizeof *names);
-        names[n++] = xstrdup(de->d_name);
+        names = kt_realloc(names, (n + 1) * sizeof *names);
+        names[n++] = kt_strdup(de->d_name);
     }
     closedir(d);
     qsort(names, n, sizeof *names, tf_cmp);
@@ -248,7 +248,7 @@ static void tf_data_cases(void)
         size_t l = strlen(names[i]);
         if (l <= 9 || strcmp(names[i] + l - 9, ".expected") != 0)
             continue;
-        char *base = xstrndup(names[i], l - 9);
+        char *base = kt_strndup(names[i], l - 9);
         const char *doc = NULL;
         int docs = 0;
         for (size_t j = 0; j < n; j++) {
@@ -304,18 +304,18 @@ static int tf_parse_str(const char *s, size_t len, struct feed_doc *doc, char *e
 
 static void tf_billion_laughs(void)
 {
-    struct buf b;
-    buf_init(&b);
-    buf_puts(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY lol0 \"lol\">\n");
+    struct kt_buf b;
+    kt_buf_init(&b);
+    kt_buf_puts(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY lol0 \"lol\">\n");
     for (int i = 1; i < 10; i++) {
-        buf_printf(&b, "<!ENTITY lol%d \"", i);
+        kt_buf_printf(&b, "<!ENTITY lol%d \"", i);
         for (int k = 0; k < 10; k++)
-            buf_printf(&b, "&lol%d;", i - 1);
-        buf_puts(&b, "\">\n");
+            kt_buf_printf(&b, "&lol%d;", i - 1);
+        kt_buf_puts(&b, "\">\n");
     }
-    buf_puts(&b, "]>\n<rss version=\"2.0\"><channel><title>Laughs &lol9;</title>"
-                 "<item><title>a&lol9;b</title><description>&lol9; &lol5;</description>"
-                 "<link>http://x.example/&lol9;</link></item></channel></rss>\n");
+    kt_buf_puts(&b, "]>\n<rss version=\"2.0\"><channel><title>Laughs &lol9;</title>"
+                    "<item><title>a&lol9;b</title><description>&lol9; &lol5;</description>"
+                    "<link>http://x.example/&lol9;</link></item></channel></rss>\n");
     struct feed_doc doc;
     char err[KT_ERR_MAX];
     double secs;
@@ -331,23 +331,23 @@ static void tf_billion_laughs(void)
             CHECK_STR(doc.entries[0].title, "ab");
         feed_doc_free(&doc);
     }
-    buf_free(&b);
+    kt_buf_free(&b);
 }
 
 static void tf_quadratic_blowup(void)
 {
-    struct buf b;
-    buf_init(&b);
-    buf_puts(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY big \"");
+    struct kt_buf b;
+    kt_buf_init(&b);
+    kt_buf_puts(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY big \"");
     for (int i = 0; i < 100 * 1024; i++)
-        buf_putc(&b, 'x');
-    buf_puts(&b, "\">]>\n<rss version=\"2.0\"><channel><item><title>q");
+        kt_buf_putc(&b, 'x');
+    kt_buf_puts(&b, "\">]>\n<rss version=\"2.0\"><channel><item><title>q");
     for (int i = 0; i < 10000; i++)
-        buf_puts(&b, "&big;");
-    buf_puts(&b, "q</title><description>");
+        kt_buf_puts(&b, "&big;");
+    kt_buf_puts(&b, "q</title><description>");
     for (int i = 0; i < 10000; i++)
-        buf_puts(&b, "&big;");
-    buf_puts(&b, "</description></item></channel></rss>\n");
+        kt_buf_puts(&b, "&big;");
+    kt_buf_puts(&b, "</description></item></channel></rss>\n");
     struct feed_doc doc;
     char err[KT_ERR_MAX];
     double secs;
@@ -365,13 +365,13 @@ static void tf_quadratic_blowup(void)
             CHECK_STR(doc.entries[0].title, "qq");
         feed_doc_free(&doc);
     }
-    buf_free(&b);
+    kt_buf_free(&b);
 }
 
 static char *tf_temp_file(const char *content)
 {
     const char *tmp = getenv("TMPDIR");
-    char *path = xasprintf("%s/kt-feed-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char *path = kt_asprintf("%s/kt-feed-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     int fd = mkstemp(path);
     CHECK(fd >= 0);
     if (fd < 0) {
@@ -389,11 +389,12 @@ static char *tf_temp_file(const char *content)
 static void tf_xxe_one(const char *label, const char *doctype, const char *marker,
                        const char *want_title)
 {
-    char *s = xasprintf("<?xml version=\"1.0\"?>\n%s\n<rss version=\"2.0\"><channel>"
-                        "<title>T&xxe;</title><item><title>safe&xxe;</title>"
-                        "<description>&xxe;&leak;</description><link>http://l.example/&xxe;</link>"
-                        "<guid>&leak;</guid></item></channel></rss>\n",
-                        doctype);
+    char *s =
+        kt_asprintf("<?xml version=\"1.0\"?>\n%s\n<rss version=\"2.0\"><channel>"
+                    "<title>T&xxe;</title><item><title>safe&xxe;</title>"
+                    "<description>&xxe;&leak;</description><link>http://l.example/&xxe;</link>"
+                    "<guid>&leak;</guid></item></channel></rss>\n",
+                    doctype);
     struct feed_doc doc;
     char err[KT_ERR_MAX];
     double secs;
@@ -423,25 +424,26 @@ static void tf_xxe(void)
     if (!secret || !dtd)
         return;
     char *d;
-    d = xasprintf("<!DOCTYPE rss [<!ENTITY xxe SYSTEM \"file://%s\"><!ENTITY leak \"\">]>", secret);
+    d = kt_asprintf("<!DOCTYPE rss [<!ENTITY xxe SYSTEM \"file://%s\"><!ENTITY leak \"\">]>",
+                    secret);
     tf_xxe_one("SYSTEM file entity", d, marker, "safe");
     free(d);
     tf_xxe_one("SYSTEM /etc/passwd",
                "<!DOCTYPE rss [<!ENTITY xxe SYSTEM \"file:///etc/passwd\"><!ENTITY leak \"\">]>",
                "root:", "safe");
-    d = xasprintf("<!DOCTYPE rss [<!ENTITY %% ext SYSTEM \"file://%s\"> %%ext;"
-                  "<!ENTITY %% p1 SYSTEM \"file://%s\">"
-                  "<!ENTITY %% p2 \"<!ENTITY leak '%%p1;'>\"> %%p2;"
-                  "<!ENTITY xxe \"\">]>",
-                  dtd, secret);
+    d = kt_asprintf("<!DOCTYPE rss [<!ENTITY %% ext SYSTEM \"file://%s\"> %%ext;"
+                    "<!ENTITY %% p1 SYSTEM \"file://%s\">"
+                    "<!ENTITY %% p2 \"<!ENTITY leak '%%p1;'>\"> %%p2;"
+                    "<!ENTITY xxe \"\">]>",
+                    dtd, secret);
     tf_xxe_one("parameter entities", d, marker, "safe");
     free(d);
-    d = xasprintf("<!DOCTYPE rss SYSTEM \"file://%s\">", dtd);
+    d = kt_asprintf("<!DOCTYPE rss SYSTEM \"file://%s\">", dtd);
     tf_xxe_one("external DTD", d, marker, "safe&xxe;");
     free(d);
-    d = xasprintf("<!DOCTYPE rss PUBLIC \"-//X//Y\" \"file://%s\" [<!ENTITY %% remote SYSTEM "
-                  "\"http://127.0.0.1:9/evil.dtd\"> %%remote;]>",
-                  dtd);
+    d = kt_asprintf("<!DOCTYPE rss PUBLIC \"-//X//Y\" \"file://%s\" [<!ENTITY %% remote SYSTEM "
+                    "\"http://127.0.0.1:9/evil.dtd\"> %%remote;]>",
+                    dtd);
     tf_xxe_one("network parameter entity", d, marker, "safe&xxe;");
     free(d);
     unlink(secret);
@@ -463,12 +465,12 @@ static void tf_token_join(void)
     for (size_t i = 0; i < sizeof joins / sizeof *joins; i++) {
         /* the first, real DOCTYPE makes the rewrite leave &e; and &lol; as
          * references; the joined one would give them values */
-        char *s = xasprintf("<!DOCTYPE a [<!ENTITY decl \"\"><!ENTITY e \"\"><!ENTITY lol "
-                            "\"\">]>\n%s rss [<!ENTITY e "
-                            "\"EXPANDED\"><!ENTITY lol \"LOL\">]>\n<rss><channel>"
-                            "<title>x&e;y</title><item><title>&e;&lol;</title></item>"
-                            "</channel></rss>",
-                            joins[i]);
+        char *s = kt_asprintf("<!DOCTYPE a [<!ENTITY decl \"\"><!ENTITY e \"\"><!ENTITY lol "
+                              "\"\">]>\n%s rss [<!ENTITY e "
+                              "\"EXPANDED\"><!ENTITY lol \"LOL\">]>\n<rss><channel>"
+                              "<title>x&e;y</title><item><title>&e;&lol;</title></item>"
+                              "</channel></rss>",
+                              joins[i]);
         struct feed_doc doc;
         char err[KT_ERR_MAX];
         double secs;
@@ -481,7 +483,7 @@ static void tf_token_join(void)
             CHECK(!leaked);
             feed_doc_free(&doc);
         } else {
-            CHECK(str_has_prefix(err, "XML: "));
+            CHECK(kt_str_has_prefix(err, "XML: "));
         }
         free(s);
     }
@@ -493,17 +495,17 @@ static void tf_limits(void)
     char err[KT_ERR_MAX];
     double secs;
     int rc;
-    struct buf b;
-    buf_init(&b);
+    struct kt_buf b;
+    kt_buf_init(&b);
 
     /* nesting far beyond any bound: libxml2's push parser would keep every
      * level (about 60 bytes each, 30 MB here). Time limits in this file are
      * loose (sanitizer builds, small boards): they catch quadratic work,
      * which takes many times longer. */
-    buf_puts(&b, "<rss><channel><item><title>deep</title><link>http://d.example/</link>");
+    kt_buf_puts(&b, "<rss><channel><item><title>deep</title><link>http://d.example/</link>");
     for (int i = 0; i < 500000; i++)
-        buf_puts(&b, "<a xml:base=\"x/\">");
-    buf_puts(&b, "</item><item><title>after</title></item></channel></rss>");
+        kt_buf_puts(&b, "<a xml:base=\"x/\">");
+    kt_buf_puts(&b, "</item><item><title>after</title></item></channel></rss>");
     long rss0 = tf_maxrss_kb();
     rc = tf_parse_str(b.data, b.len, &doc, err, &secs);
     printf("500000 nested elements (%zu bytes): %.3f s, max RSS grew %ld KiB\n", b.len, secs,
@@ -522,10 +524,10 @@ static void tf_limits(void)
 
     /* libxml2 2.9 checks attributes for duplicates pairwise */
     b.len = 0;
-    buf_puts(&b, "<rss><channel><item><title>attrs</title><link");
+    kt_buf_puts(&b, "<rss><channel><item><title>attrs</title><link");
     for (int i = 0; i < 300000; i++)
-        buf_printf(&b, " a%d=\"1\" xmlns:p%d=\"u%d\"", i, i, i);
-    buf_puts(&b, ">http://attrs.example/</link></item></channel></rss>");
+        kt_buf_printf(&b, " a%d=\"1\" xmlns:p%d=\"u%d\"", i, i, i);
+    kt_buf_puts(&b, ">http://attrs.example/</link></item></channel></rss>");
     rc = tf_parse_str(b.data, b.len, &doc, err, &secs);
     printf("600000 attributes on one element: %.3f s\n", secs);
     CHECK(secs < 1.0);
@@ -539,11 +541,11 @@ static void tf_limits(void)
 
     /* libxml2 2.9 interns names in a weak hash: distinct, similar names */
     b.len = 0;
-    buf_puts(&b, "<rss><channel><item><title>names</title>");
+    kt_buf_puts(&b, "<rss><channel><item><title>names</title>");
     for (int i = 0; i < 600000; i++)
-        buf_printf(&b, "<e%d a%d=\"1\"/>", i, i);
-    buf_puts(&b, "<link>http://names.example/</link></item><item><title>next</title></item>"
-                 "</channel></rss>");
+        kt_buf_printf(&b, "<e%d a%d=\"1\"/>", i, i);
+    kt_buf_puts(&b, "<link>http://names.example/</link></item><item><title>next</title></item>"
+                    "</channel></rss>");
     rc = tf_parse_str(b.data, b.len, &doc, err, &secs);
     printf("600000 distinct element and attribute names: %.3f s\n", secs);
     CHECK(secs < 5.0); /* 30 s and more without the cap on distinct names */
@@ -559,12 +561,12 @@ static void tf_limits(void)
 
     /* end tags that close nothing, under many open elements */
     b.len = 0;
-    buf_puts(&b, "<rss><channel><item><title>stray</title>");
+    kt_buf_puts(&b, "<rss><channel><item><title>stray</title>");
     for (int i = 0; i < 250; i++)
-        buf_puts(&b, "<a>");
+        kt_buf_puts(&b, "<a>");
     for (int i = 0; i < 1000000; i++)
-        buf_puts(&b, "</b>");
-    buf_puts(&b, "</item></channel></rss>");
+        kt_buf_puts(&b, "</b>");
+    kt_buf_puts(&b, "</item></channel></rss>");
     rc = tf_parse_str(b.data, b.len, &doc, err, &secs);
     printf("1M stray end tags: %.3f s\n", secs);
     CHECK(secs < 5.0);
@@ -576,11 +578,11 @@ static void tf_limits(void)
 
     /* JSON: millions of tiny values must not each cost a json-c object */
     b.len = 0;
-    buf_puts(&b, "{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":[{\"title\":"
-                 "\"tiny\",\"tags\":[");
+    kt_buf_puts(&b, "{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":[{\"title\":"
+                    "\"tiny\",\"tags\":[");
     for (int i = 0; i < 2000000; i++)
-        buf_puts(&b, "{},");
-    buf_puts(&b, "[]]}]}");
+        kt_buf_puts(&b, "{},");
+    kt_buf_puts(&b, "[]]}]}");
     rss0 = tf_maxrss_kb();
     rc = tf_parse_str(b.data, b.len, &doc, err, &secs);
     printf("JSON with 2M empty objects (%zu bytes): %.3f s, max RSS grew %ld KiB\n", b.len, secs,
@@ -597,10 +599,10 @@ static void tf_limits(void)
 
     /* entry count */
     b.len = 0;
-    buf_puts(&b, "<rss><channel>");
+    kt_buf_puts(&b, "<rss><channel>");
     for (int i = 0; i <= 100000; i++)
-        buf_puts(&b, "<item><title>x</title></item>");
-    buf_puts(&b, "</channel></rss>");
+        kt_buf_puts(&b, "<item><title>x</title></item>");
+    kt_buf_puts(&b, "</channel></rss>");
     rc = tf_parse_str(b.data, b.len, &doc, err, NULL);
     CHECK_INT(rc, 0);
     if (rc == 0) {
@@ -610,13 +612,13 @@ static void tf_limits(void)
 
     /* field sizes */
     b.len = 0;
-    buf_puts(&b, "<rss><channel><item><title>");
+    kt_buf_puts(&b, "<rss><channel><item><title>");
     for (int i = 0; i < 200000; i++)
-        buf_puts(&b, "\xc3\xa9"); /* a two-byte character, to test cutting */
-    buf_puts(&b, "</title><description>");
+        kt_buf_puts(&b, "\xc3\xa9"); /* a two-byte character, to test cutting */
+    kt_buf_puts(&b, "</title><description>");
     for (int i = 0; i < 3 * 1024 * 1024; i++)
-        buf_putc(&b, 'd');
-    buf_puts(&b, "</description></item></channel></rss>");
+        kt_buf_putc(&b, 'd');
+    kt_buf_puts(&b, "</description></item></channel></rss>");
     rc = tf_parse_str(b.data, b.len, &doc, err, NULL);
     CHECK_INT(rc, 0);
     if (rc == 0 && doc.n_entries == 1) {
@@ -629,7 +631,7 @@ static void tf_limits(void)
     if (rc == 0)
         feed_doc_free(&doc);
 
-    buf_free(&b);
+    kt_buf_free(&b);
 }
 
 /* ---- threads: libxml2 set-up is done once, parsing shares no state ---- */

@@ -2,7 +2,7 @@
  * test_soak: a month of fetching in a few minutes.
  *
  * Four feeds (RSS, Atom, JSON Feed, RSS with entities) on tests/http_server.py
- * on 127.0.0.1, refreshed by the real fetcher (fetcher_run_once: threads,
+ * on 127.0.0.1, refreshed by the real fetcher (poller_run_once: threads,
  * libcurl, parser, headlines, store, cache) every 10 simulated minutes for
  * 30 simulated days. Time is the injected fetcher clock, not waited for.
  * Before every cycle each feed's document changes: items are added,
@@ -48,8 +48,8 @@
 #include "cache.h"
 #include "config.h"
 #include "date.h"
-#include "fetch.h"
-#include "fetcher.h"
+#include "transport.h"
+#include "poller.h"
 #include "log.h"
 #include "store.h"
 #include "tap.h"
@@ -161,7 +161,7 @@ struct sfeed {
     int n_live;
     struct sitem expect[SOAK_MAX_LIVE]; /* what the store must hold */
     int n_expect;
-    struct buf doc; /* last document posted */
+    struct kt_buf doc; /* last document posted */
     uint64_t next_id;
     uint64_t last200; /* hash of the body of the last 200: its ETag answers 304 */
     bool resync;      /* outcome not predictable (truncated body): adopt the store's */
@@ -276,15 +276,15 @@ static uint64_t body_hash(const char *s, size_t n)
     return h | 1; /* never 0, which means "none" */
 }
 
-static void xml_escape(struct buf *b, const char *s)
+static void xml_escape(struct kt_buf *b, const char *s)
 {
     for (; *s; s++) {
         if (*s == '&')
-            buf_puts(b, "&amp;");
+            kt_buf_puts(b, "&amp;");
         else if (*s == '<')
-            buf_puts(b, "&lt;");
+            kt_buf_puts(b, "&lt;");
         else
-            buf_putc(b, *s);
+            kt_buf_putc(b, *s);
     }
 }
 
@@ -302,69 +302,71 @@ static void rfc822(int64_t t, char *out, size_t n)
 
 static const char *render_doc(struct sfeed *f)
 {
-    struct buf *b = &f->doc;
+    struct kt_buf *b = &f->doc;
     b->len = 0;
     char d[64];
     if (f->fmt == FMT_RSS || f->fmt == FMT_RSS_ENT) {
-        buf_printf(b,
-                   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>"
-                   "<title>%s</title><link>https://example.org/%s/</link>\n",
-                   f->name, f->name);
+        kt_buf_printf(b,
+                      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>"
+                      "<title>%s</title><link>https://example.org/%s/</link>\n",
+                      f->name, f->name);
         for (int i = 0; i < f->n_live; i++) {
             const struct sitem *it = &f->live[i];
-            buf_puts(b, "<item><title>");
+            kt_buf_puts(b, "<item><title>");
             if (f->fmt == FMT_RSS_ENT) {
                 /* "X & co —" spelled with entity references */
                 const char *amp = strstr(it->title, " & co \xE2\x80\x94");
-                buf_append(b, it->title, (size_t)(amp - it->title));
-                buf_puts(b, " &amp; co &#8212;");
-                buf_puts(b, amp + strlen(" & co \xE2\x80\x94"));
+                kt_buf_append(b, it->title, (size_t)(amp - it->title));
+                kt_buf_puts(b, " &amp; co &#8212;");
+                kt_buf_puts(b, amp + strlen(" & co \xE2\x80\x94"));
             } else {
                 xml_escape(b, it->title);
             }
-            buf_printf(b, "</title><link>%s</link><guid>%s</guid>", it->link, it->link);
+            kt_buf_printf(b, "</title><link>%s</link><guid>%s</guid>", it->link, it->link);
             if (it->published) {
                 rfc822(it->published, d, sizeof d);
-                buf_printf(b, "<pubDate>%s</pubDate>", d);
+                kt_buf_printf(b, "<pubDate>%s</pubDate>", d);
             }
-            buf_puts(b, "</item>\n");
+            kt_buf_puts(b, "</item>\n");
         }
-        buf_puts(b, "</channel></rss>\n");
+        kt_buf_puts(b, "</channel></rss>\n");
     } else if (f->fmt == FMT_ATOM) {
         /* Not the clock: an unchanged feed must give the same bytes (304). */
         date_format(SOAK_START, d, sizeof d);
-        buf_printf(b,
-                   "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed "
-                   "xmlns=\"http://www.w3.org/2005/Atom\"><title>Beta</title><id>urn:beta</id>"
-                   "<updated>%s</updated>\n",
-                   d);
+        kt_buf_printf(b,
+                      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed "
+                      "xmlns=\"http://www.w3.org/2005/Atom\"><title>Beta</title><id>urn:beta</id>"
+                      "<updated>%s</updated>\n",
+                      d);
         for (int i = 0; i < f->n_live; i++) {
             const struct sitem *it = &f->live[i];
             date_format(it->published, d, sizeof d);
-            buf_puts(b, "<entry><title>");
+            kt_buf_puts(b, "<entry><title>");
             xml_escape(b, it->title);
-            buf_printf(b, "</title><link href=\"%s\"/><id>%s</id><updated>%s</updated></entry>\n",
-                       it->link, it->link, d);
+            kt_buf_printf(b,
+                          "</title><link href=\"%s\"/><id>%s</id><updated>%s</updated></entry>\n",
+                          it->link, it->link, d);
         }
-        buf_puts(b, "</feed>\n");
+        kt_buf_puts(b, "</feed>\n");
     } else {
-        buf_puts(b, "{\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": \"Gamma\", "
-                    "\"items\": [\n");
+        kt_buf_puts(b, "{\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": \"Gamma\", "
+                       "\"items\": [\n");
         for (int i = 0; i < f->n_live; i++) {
             const struct sitem *it = &f->live[i];
-            buf_printf(b, "%s{\"id\": \"%s\", \"url\": \"%s\"", i ? ",\n" : "", it->link, it->link);
+            kt_buf_printf(b, "%s{\"id\": \"%s\", \"url\": \"%s\"", i ? ",\n" : "", it->link,
+                          it->link);
             if (it->no_title)
-                buf_printf(b, ", \"content_html\": \"<p>%s More text follows here.</p>\"",
-                           it->title);
+                kt_buf_printf(b, ", \"content_html\": \"<p>%s More text follows here.</p>\"",
+                              it->title);
             else
-                buf_printf(b, ", \"title\": \"%s\"", it->title);
+                kt_buf_printf(b, ", \"title\": \"%s\"", it->title);
             if (it->published) {
                 date_format(it->published, d, sizeof d);
-                buf_printf(b, ", \"date_published\": \"%s\"", d);
+                kt_buf_printf(b, ", \"date_published\": \"%s\"", d);
             }
-            buf_puts(b, "}");
+            kt_buf_puts(b, "}");
         }
-        buf_puts(b, "]}\n");
+        kt_buf_puts(b, "]}\n");
     }
     return f->fmt == FMT_JSON   ? "application/feed+json"
            : f->fmt == FMT_ATOM ? "application/atom+xml"
@@ -539,7 +541,7 @@ static void check_cycle(int cycle, struct store *store, const char *cache_path,
     char *data;
     size_t len;
     char err[KT_ERR_MAX];
-    if (read_file(cache_path, 64 << 20, &data, &len, err, sizeof err) != 0) {
+    if (kt_read_file(cache_path, 64 << 20, &data, &len, err, sizeof err) != 0) {
         if (cycle > 0)
             fail(cycle, "cache unreadable: %s", err);
     } else {
@@ -587,7 +589,7 @@ int main(int argc, char **argv)
     int cycles = days * 86400 / SOAK_STEP;
     int warmup = 86400 / SOAK_STEP < cycles / 2 ? 86400 / SOAK_STEP : cycles / 2;
 
-    fetch_global_init();
+    transport_global_init();
     post_handle = curl_easy_init();
     server_port = server_start(argv[1], argv[2]);
     if (server_port < 0) {
@@ -602,37 +604,37 @@ int main(int argc, char **argv)
         perror("mkdtemp");
         return 1;
     }
-    char *cache_path = xasprintf("%s/cache.tsv", dir);
-    struct buf conf;
-    buf_init(&conf);
-    buf_printf(&conf,
-               "[ticker]\nrefresh = 10m\nmax_items = %d\nmax_age = 2h\nmax_chars = 120\n"
-               "exclude = ^Sponsored:\norder = interleave\ncache = %s\ntimeout = 2s\n"
-               "connect_timeout = 2s\nmax_bytes = 256K\n",
-               SOAK_MAX_ITEMS, cache_path);
+    char *cache_path = kt_asprintf("%s/cache.tsv", dir);
+    struct kt_buf conf;
+    kt_buf_init(&conf);
+    kt_buf_printf(&conf,
+                  "[ticker]\nrefresh = 10m\nmax_items = %d\nmax_age = 2h\nmax_chars = 120\n"
+                  "exclude = ^Sponsored:\norder = interleave\ncache = %s\ntimeout = 2s\n"
+                  "connect_timeout = 2s\nmax_bytes = 256K\n",
+                  SOAK_MAX_ITEMS, cache_path);
     for (int i = 0; i < 4; i++) {
-        buf_printf(&conf, "[feed %s]\nurl = http://127.0.0.1:%d/feed/%s\n", feeds[i].name,
-                   server_port, feeds[i].name);
+        kt_buf_printf(&conf, "[feed %s]\nurl = http://127.0.0.1:%d/feed/%s\n", feeds[i].name,
+                      server_port, feeds[i].name);
         if (feeds[i].max_items)
-            buf_printf(&conf, "max_items = %d\n", feeds[i].max_items);
+            kt_buf_printf(&conf, "max_items = %d\n", feeds[i].max_items);
     }
     char err[KT_ERR_MAX];
     struct config *cfg = config_parse(conf.data, conf.len, "soak.conf", err, sizeof err);
-    buf_free(&conf);
+    kt_buf_free(&conf);
     if (!cfg) {
         fprintf(stderr, "soak: %s\n", err);
         return 1;
     }
     /* Failing fetches log a warning each; only errors (a cache write that
      * fails) are worth seeing here. */
-    log_set_level(LOG_ERR);
-    fetcher_set_clock(sim_clock);
+    kt_log_set_level(KT_LOG_ERR);
+    poller_set_clock(sim_clock);
     struct store *store = store_new();
     store_configure(store, cfg, sim_now);
 
     feeds[0].live[feeds[0].n_live++] = ancient();
     for (int i = 0; i < 4; i++)
-        buf_init(&feeds[i].doc);
+        kt_buf_init(&feeds[i].doc);
 
     long rss_warm = 0, rss_max = 0, rss_min = 0, rss_end = 0;
     long fetch_ok = 0, fetch_failed = 0, slow = 0, broken = 0, unchanged = 0, outages = 0;
@@ -692,7 +694,7 @@ int main(int argc, char **argv)
             }
         }
 
-        int ok = fetcher_run_once(cfg, store);
+        int ok = poller_run_once(cfg, store);
         int want_ok = 0;
         for (int i = 0; i < 4; i++) {
             struct sfeed *f = &feeds[i];
@@ -786,12 +788,12 @@ int main(int argc, char **argv)
     store_free(store);
     config_free(cfg);
     for (int i = 0; i < 4; i++)
-        buf_free(&feeds[i].doc);
+        kt_buf_free(&feeds[i].doc);
     unlink(cache_path);
     rmdir(dir);
     free(cache_path);
     curl_easy_cleanup(post_handle);
     server_stop();
-    fetch_global_cleanup();
+    transport_global_cleanup();
     return tap_done();
 }

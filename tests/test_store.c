@@ -19,7 +19,7 @@
 
 static struct config *tcfg_new(enum order order, int max_items, int64_t max_age)
 {
-    struct config *c = xcalloc(1, sizeof *c);
+    struct config *c = kt_calloc(1, sizeof *c);
     c->order = order;
     c->max_items = max_items;
     c->max_age = max_age;
@@ -29,12 +29,12 @@ static struct config *tcfg_new(enum order order, int max_items, int64_t max_age)
 static void tcfg_feed(struct config *c, const char *name, const char *url, const char *label,
                       int max_items)
 {
-    c->feeds = xrealloc(c->feeds, (c->n_feeds + 1) * sizeof *c->feeds);
+    c->feeds = kt_realloc(c->feeds, (c->n_feeds + 1) * sizeof *c->feeds);
     struct cfg_feed *f = &c->feeds[c->n_feeds++];
     memset(f, 0, sizeof *f);
-    f->name = xstrdup(name);
-    f->url = xstrdup(url);
-    f->label = xstrdup(label);
+    f->name = kt_strdup(name);
+    f->url = kt_strdup(url);
+    f->label = kt_strdup(label);
     f->max_items = max_items;
 }
 
@@ -76,9 +76,9 @@ static const char *tnull(const char *s)
 
 static void run_case(const char *dir, const char *name)
 {
-    char *path = xasprintf("%s/%s", dir, name), *data, err[KT_ERR_MAX];
+    char *path = kt_asprintf("%s/%s", dir, name), *data, err[KT_ERR_MAX];
     size_t len;
-    if (read_file(path, 1 << 20, &data, &len, err, sizeof err) != 0) {
+    if (kt_read_file(path, 1 << 20, &data, &len, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         CHECK(!"case file readable");
         free(path);
@@ -119,20 +119,20 @@ static void run_case(const char *dir, const char *name)
             while (k < nfi && strcmp(fi[k].feed, f[1]) != 0)
                 k++;
             if (k == nfi) {
-                fi = xrealloc(fi, (nfi + 1) * sizeof *fi);
-                fi[nfi++] = (struct tcase_items){xstrdup(f[1]), NULL, 0};
+                fi = kt_realloc(fi, (nfi + 1) * sizeof *fi);
+                fi[nfi++] = (struct tcase_items){kt_strdup(f[1]), NULL, 0};
             }
-            fi[k].v = xrealloc(fi[k].v, (fi[k].n + 1) * sizeof *fi[k].v);
+            fi[k].v = kt_realloc(fi[k].v, (fi[k].n + 1) * sizeof *fi[k].v);
             fi[k].v[fi[k].n++] =
-                (struct store_item){xstrdup(f[2]), xstrdup(tnull(f[3])), strtoll(f[4], NULL, 10),
-                                    strtoll(f[5], NULL, 10)};
+                (struct store_item){kt_strdup(f[2]), kt_strdup(tnull(f[3])),
+                                    strtoll(f[4], NULL, 10), strtoll(f[5], NULL, 10)};
         } else if (strcmp(f[0], "expect") == 0 && nf == 4) {
-            exp_feed = xrealloc(exp_feed, (nexp + 1) * sizeof *exp_feed);
-            exp_label = xrealloc(exp_label, (nexp + 1) * sizeof *exp_label);
-            exp_title = xrealloc(exp_title, (nexp + 1) * sizeof *exp_title);
-            exp_feed[nexp] = xstrdup(f[1]);
-            exp_label[nexp] = xstrdup(f[2]);
-            exp_title[nexp++] = xstrdup(f[3]);
+            exp_feed = kt_realloc(exp_feed, (nexp + 1) * sizeof *exp_feed);
+            exp_label = kt_realloc(exp_label, (nexp + 1) * sizeof *exp_label);
+            exp_title = kt_realloc(exp_title, (nexp + 1) * sizeof *exp_title);
+            exp_feed[nexp] = kt_strdup(f[1]);
+            exp_label[nexp] = kt_strdup(f[2]);
+            exp_title[nexp++] = kt_strdup(f[3]);
         } else if (strcmp(f[0], "expect_none") == 0 && nf == 1) {
             expect_none = true;
         } else {
@@ -207,7 +207,7 @@ static void test_cases(void)
     CHECK(root != NULL);
     if (!root)
         return;
-    char *dir = xasprintf("%s/store", root);
+    char *dir = kt_asprintf("%s/store", root);
     DIR *dh = opendir(dir);
     CHECK(dh != NULL);
     char **names = NULL;
@@ -216,8 +216,8 @@ static void test_cases(void)
     while (dh && (de = readdir(dh)) != NULL) {
         size_t l = strlen(de->d_name);
         if (l > 5 && strcmp(de->d_name + l - 5, ".case") == 0) {
-            names = xrealloc(names, (n + 1) * sizeof *names);
-            names[n++] = xstrdup(de->d_name);
+            names = kt_realloc(names, (n + 1) * sizeof *names);
+            names[n++] = kt_strdup(de->d_name);
         }
     }
     if (dh)
@@ -336,7 +336,7 @@ static void test_generation(void)
     CHECK(store_replace_items(s, "b", vb, 1, 3000));
     CHECK_INT(store_generation(s), g1 + 1);
     free(cfg->feeds[0].label);
-    cfg->feeds[0].label = xstrdup("Label A");
+    cfg->feeds[0].label = kt_strdup("Label A");
     store_configure(s, cfg, 3000);
     CHECK_INT(store_generation(s), g1 + 2);
     cfg->order = ORDER_FEEDS;

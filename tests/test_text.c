@@ -37,7 +37,7 @@ static int hexval(char c)
 /* Decodes the escapes of s[0..n) into a new NUL-terminated string. */
 static char *unescape(const char *s, size_t n, size_t *outlen)
 {
-    char *out = xmalloc(n + 1);
+    char *out = kt_malloc(n + 1);
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] != '\\' || i + 1 >= n) {
@@ -73,10 +73,10 @@ static void run_table(const char *name, int nfields, case_fn fn)
     const char *dir = getenv("KT_TEST_DATA");
     char err[KT_ERR_MAX], *data = NULL;
     size_t len;
-    char *path = xasprintf("%s/text/%s", dir ? dir : "tests/data", name);
+    char *path = kt_asprintf("%s/text/%s", dir ? dir : "tests/data", name);
     int cases = 0;
 
-    CHECK(read_file(path, 1 << 20, &data, &len, err, sizeof err) == 0);
+    CHECK(kt_read_file(path, 1 << 20, &data, &len, err, sizeof err) == 0);
     free(path);
     if (!data)
         return;
@@ -255,11 +255,11 @@ static void test_random_invariants(void)
     size_t natoms = sizeof atoms / sizeof atoms[0];
     int bad = 0;
     for (int iter = 0; iter < 3000; iter++) {
-        struct buf b;
-        buf_init(&b);
+        struct kt_buf b;
+        kt_buf_init(&b);
         int n = (int)(rnd() % 40);
         for (int i = 0; i < n; i++)
-            buf_puts(&b, atoms[rnd() % natoms]);
+            kt_buf_puts(&b, atoms[rnd() % natoms]);
         for (int html = 0; html < 2; html++) {
             char *p = text_plain(b.data ? b.data : "", b.len, html);
             bad += !plain_ok(p);
@@ -275,7 +275,7 @@ static void test_random_invariants(void)
         char *r = text_utf8_repair(b.data ? b.data : "", b.len);
         bad += !text_utf8_valid(r, strlen(r));
         free(r);
-        buf_free(&b);
+        kt_buf_free(&b);
     }
     CHECK_INT(bad, 0);
 }
@@ -299,7 +299,7 @@ static void test_linear_time(void)
     const size_t size = 5u << 20;
     for (size_t p = 0; p < sizeof patterns / sizeof patterns[0]; p++) {
         size_t pl = strlen(patterns[p]);
-        char *in = xmalloc(size);
+        char *in = kt_malloc(size);
         for (size_t i = 0; i < size; i++)
             in[i] = patterns[p][i % pl];
         double t0 = now();
@@ -315,19 +315,19 @@ static void test_linear_time(void)
     }
 
     /* realistic markup: report throughput (the target is >= 50 MB/s) */
-    struct buf b;
-    buf_init(&b);
+    struct kt_buf b;
+    kt_buf_init(&b);
     while (b.len < size)
-        buf_puts(&b, "<p class=\"lead\">Caf&eacute; owners &amp; staff met on <a "
-                     "href=\"https://example.com/?a=1&b=2\">Monday</a>.&nbsp;The talks "
-                     "&#8212; long &ldquo;overdue&rdquo; &#x2014; lasted <b>hours</b>.</p>\n");
+        kt_buf_puts(&b, "<p class=\"lead\">Caf&eacute; owners &amp; staff met on <a "
+                        "href=\"https://example.com/?a=1&b=2\">Monday</a>.&nbsp;The talks "
+                        "&#8212; long &ldquo;overdue&rdquo; &#x2014; lasted <b>hours</b>.</p>\n");
     double t0 = now();
     char *out = text_plain(b.data, b.len, true);
     double dt = now() - t0;
     printf("text_plain: %.0f MB/s on %zu bytes of markup\n", (double)b.len / 1e6 / dt, b.len);
     CHECK(dt <= 3.0 * t_time_scale());
     free(out);
-    buf_free(&b);
+    kt_buf_free(&b);
 }
 
 int main(void)

@@ -1,7 +1,7 @@
 /*
- * fetcher: see fetcher.h.
+ * poller: see poller.h.
  */
-#include "fetcher.h"
+#include "poller.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -26,15 +26,15 @@ static int64_t wall_clock(void)
     return (int64_t)time(NULL);
 }
 
-static fetcher_clock_fn clock_now = wall_clock;
+static poller_clock_fn clock_now = wall_clock;
 
-void fetcher_set_clock(fetcher_clock_fn fn)
+void poller_set_clock(poller_clock_fn fn)
 {
     clock_now = fn ? fn : wall_clock;
 }
 
 struct worker {
-    struct fetcher *owner;
+    struct poller *owner;
     const struct cfg_feed *feed;
     struct filter *exclude; /* [ticker] exclude plus the feed's own */
     struct schedule_state sched;
@@ -42,7 +42,7 @@ struct worker {
     bool started;
 };
 
-struct fetcher {
+struct poller {
     struct store *store;
     const struct config *cfg;
     pthread_mutex_t lock; /* guards the wait below */
@@ -59,18 +59,18 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
  * repeats go to debug, and the first save that works again says that. */
 static char cache_last_err[KT_ERR_MAX];
 
-int fetcher_save_cache(struct fetcher *f, struct store *store, const struct config *cfg)
+int poller_save_cache(struct poller *f, struct store *store, const struct config *cfg)
 {
     (void)f;
     char err[KT_ERR_MAX];
     pthread_mutex_lock(&cache_lock);
     int rc = cache_save(store, cfg->cache, err, sizeof err);
     if (rc < 0 && strcmp(err, cache_last_err) != 0)
-        log_error("cache not saved: %s", err);
+        kt_log_error("cache not saved: %s", err);
     else if (rc < 0)
-        log_debug("cache not saved (again): %s", err);
+        kt_log_debug("cache not saved (again): %s", err);
     else if (cache_last_err[0])
-        log_info("cache saved again to %s", cfg->cache);
+        kt_log_info("cache saved again to %s", cfg->cache);
     snprintf(cache_last_err, sizeof cache_last_err, "%s", rc < 0 ? err : "");
     pthread_mutex_unlock(&cache_lock);
     return rc;
@@ -112,16 +112,16 @@ static int refresh_feed(const struct config *cfg, struct store *store, const str
     *retry_after = r.retry_after;
     if (rc < 0) {
         if (!(cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED)))
-            log_warn("feed \"%s\": %s", feed->name, r.err);
+            kt_log_warn("feed \"%s\": %s", feed->name, r.err);
     } else {
         int64_t now = clock_now();
         if (r.not_modified) {
             store_touch(store, feed->name, now);
-            log_debug("feed \"%s\": not modified", feed->name);
+            kt_log_debug("feed \"%s\": not modified", feed->name);
         } else {
             *changed = store_replace_items(store, feed->name, r.items, r.n_items, now);
             *ttl = r.ttl_minutes;
-            log_info("feed \"%s\": %zu headlines", feed->name, r.n_items);
+            kt_log_info("feed \"%s\": %zu headlines", feed->name, r.n_items);
         }
         /* A 304 may omit the validators: keep the ones we sent. A full
          * answer replaces them ("" clears one the server stopped sending). */
@@ -145,7 +145,7 @@ static int refresh_feed(const struct config *cfg, struct store *store, const str
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    struct fetcher *f = w->owner;
+    struct poller *f = w->owner;
     const struct config *cfg = f->cfg;
     int64_t delay;
     {
@@ -186,18 +186,18 @@ static void *worker_main(void *arg)
         if (store_expire(f->store, clock_now()))
             changed = true;
         if (changed)
-            fetcher_save_cache(f, f->store, cfg);
+            poller_save_cache(f, f->store, cfg);
         delay = rc == 0 ? schedule_after_success(&w->sched, w->feed->refresh, ttl)
                         : schedule_after_failure(&w->sched, w->feed->refresh, retry_after);
-        log_debug("feed \"%s\": next refresh in %lld s", w->feed->name, (long long)delay);
+        kt_log_debug("feed \"%s\": next refresh in %lld s", w->feed->name, (long long)delay);
     }
     return NULL;
 }
 
-static void start_workers(struct fetcher *f)
+static void start_workers(struct poller *f)
 {
     f->n_workers = f->cfg->n_feeds;
-    f->workers = xcalloc(f->n_workers ? f->n_workers : 1, sizeof *f->workers);
+    f->workers = kt_calloc(f->n_workers ? f->n_workers : 1, sizeof *f->workers);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 1024 * 1024);
@@ -210,12 +210,12 @@ static void start_workers(struct fetcher *f)
         if (pthread_create(&w->thread, &attr, worker_main, w) == 0)
             w->started = true;
         else
-            log_error("feed \"%s\": cannot start its thread", w->feed->name);
+            kt_log_error("feed \"%s\": cannot start its thread", w->feed->name);
     }
     pthread_attr_destroy(&attr);
 }
 
-static void stop_workers(struct fetcher *f)
+static void stop_workers(struct poller *f)
 {
     pthread_mutex_lock(&f->lock);
     __atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
@@ -232,9 +232,9 @@ static void stop_workers(struct fetcher *f)
     __atomic_store_n(&f->stop, 0, __ATOMIC_RELEASE);
 }
 
-struct fetcher *fetcher_start(const struct config *cfg, struct store *store)
+struct poller *poller_start(const struct config *cfg, struct store *store)
 {
-    struct fetcher *f = xcalloc(1, sizeof *f);
+    struct poller *f = kt_calloc(1, sizeof *f);
     f->store = store;
     f->cfg = cfg;
     pthread_mutex_init(&f->lock, NULL);
@@ -247,14 +247,14 @@ struct fetcher *fetcher_start(const struct config *cfg, struct store *store)
     return f;
 }
 
-void fetcher_reconfigure(struct fetcher *f, const struct config *cfg)
+void poller_reconfigure(struct poller *f, const struct config *cfg)
 {
     stop_workers(f);
     f->cfg = cfg;
     start_workers(f);
 }
 
-void fetcher_stop(struct fetcher *f)
+void poller_stop(struct poller *f)
 {
     if (!f)
         return;
@@ -285,14 +285,14 @@ static void *once_main(void *arg)
     return NULL;
 }
 
-int fetcher_run_once(const struct config *cfg, struct store *store)
+int poller_run_once(const struct config *cfg, struct store *store)
 {
-    struct once_job *jobs = xcalloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof *jobs);
+    struct once_job *jobs = kt_calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof *jobs);
     for (size_t i = 0; i < cfg->n_feeds; i++) {
         jobs[i] = (struct once_job){.cfg = cfg, .store = store, .feed = &cfg->feeds[i], .rc = -1};
         jobs[i].started = pthread_create(&jobs[i].thread, NULL, once_main, &jobs[i]) == 0;
         if (!jobs[i].started)
-            log_error("feed \"%s\": cannot start its thread", cfg->feeds[i].name);
+            kt_log_error("feed \"%s\": cannot start its thread", cfg->feeds[i].name);
     }
     int ok = 0;
     bool changed = false;
@@ -306,6 +306,6 @@ int fetcher_run_once(const struct config *cfg, struct store *store)
     if (store_expire(store, clock_now()))
         changed = true;
     if (changed)
-        fetcher_save_cache(NULL, store, cfg);
+        poller_save_cache(NULL, store, cfg);
     return ok;
 }

@@ -1,14 +1,14 @@
 /*
- * fetch: gets the bytes of one source (see fetch.h). The only module that
+ * transport: gets the bytes of one source (see transport.h). The only module that
  * talks to libcurl.
  *
  * Every call builds its own easy handle, so fetch threads share nothing but
- * libcurl's global state (set up once by fetch_global_init). The board runs
+ * libcurl's global state (set up once by transport_global_init). The board runs
  * unattended for months, so every limit is enforced here rather than
  * trusted to the server: time, decoded size, header size, redirects and
  * protocols.
  */
-#include "fetch.h"
+#include "transport.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -35,8 +35,8 @@
 #define FETCH_LOW_SPEED_LIMIT 64
 #define FETCH_LOW_SPEED_TIME 30
 
-struct fetch_ctx {
-    struct buf body;
+struct transport_ctx {
+    struct kt_buf body;
     size_t max_bytes;
     bool over_cap;       /* the decoded body passed max_bytes */
     bool refused_body;   /* aborted the body of a non-2xx response */
@@ -49,25 +49,25 @@ struct fetch_ctx {
     char *retry_after;
 };
 
-static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
-static CURLcode fetch_init_rc = CURLE_OK;
+static pthread_once_t transport_once = PTHREAD_ONCE_INIT;
+static CURLcode transport_init_rc = CURLE_OK;
 
-static void fetch_do_global_init(void)
+static void transport_do_global_init(void)
 {
-    fetch_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    transport_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-void fetch_global_init(void)
+void transport_global_init(void)
 {
-    pthread_once(&fetch_once, fetch_do_global_init);
+    pthread_once(&transport_once, transport_do_global_init);
 }
 
-void fetch_global_cleanup(void)
+void transport_global_cleanup(void)
 {
     curl_global_cleanup();
 }
 
-void fetch_result_free(struct fetch_result *res)
+void transport_result_free(struct transport_result *res)
 {
     if (!res)
         return;
@@ -81,7 +81,7 @@ void fetch_result_free(struct fetch_result *res)
 
 /* RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":". A single
  * letter is not taken as a scheme so "C:..." style names stay paths. */
-static size_t fetch_scheme_len(const char *url)
+static size_t transport_scheme_len(const char *url)
 {
     size_t i = 0;
     if (!isalpha((unsigned char)url[0]))
@@ -91,12 +91,12 @@ static size_t fetch_scheme_len(const char *url)
     return (url[i] == ':' && i >= 2) ? i : 0;
 }
 
-bool fetch_is_local(const char *url)
+bool transport_is_local(const char *url)
 {
-    return str_has_prefix_nocase(url, "file://") || fetch_scheme_len(url) == 0;
+    return kt_str_has_prefix_nocase(url, "file://") || transport_scheme_len(url) == 0;
 }
 
-static int fetch_hexval(int c)
+static int transport_hexval(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -108,35 +108,35 @@ static int fetch_hexval(int c)
 
 /* "file:///a%20b" → "/a b"; "file://localhost/x" → "/x". NULL for a URL
  * that cannot name a path (bad escape, or %00 which would cut it short). */
-static char *fetch_file_path(const char *url)
+static char *transport_file_path(const char *url)
 {
     const char *p = url + strlen("file://");
-    if (str_has_prefix_nocase(p, "localhost/"))
+    if (kt_str_has_prefix_nocase(p, "localhost/"))
         p += strlen("localhost");
-    struct buf b;
-    buf_init(&b);
+    struct kt_buf b;
+    kt_buf_init(&b);
     for (; *p; p++) {
         if (*p != '%') {
-            buf_putc(&b, *p);
+            kt_buf_putc(&b, *p);
             continue;
         }
-        int hi = fetch_hexval((unsigned char)p[1]);
-        int lo = hi < 0 ? -1 : fetch_hexval((unsigned char)p[2]);
+        int hi = transport_hexval((unsigned char)p[1]);
+        int lo = hi < 0 ? -1 : transport_hexval((unsigned char)p[2]);
         if (lo < 0 || (hi == 0 && lo == 0)) {
-            buf_free(&b);
+            kt_buf_free(&b);
             return NULL;
         }
-        buf_putc(&b, (char)(hi * 16 + lo));
+        kt_buf_putc(&b, (char)(hi * 16 + lo));
         p += 2;
     }
     if (b.len == 0) {
-        buf_free(&b);
+        kt_buf_free(&b);
         return NULL;
     }
-    return buf_steal(&b);
+    return kt_buf_steal(&b);
 }
 
-static size_t fetch_cap(int64_t max_bytes)
+static size_t transport_cap(int64_t max_bytes)
 {
     /* No cap configured means "as much as memory holds"; config always
      * sets one, this only keeps the arithmetic defined. */
@@ -145,25 +145,25 @@ static size_t fetch_cap(int64_t max_bytes)
     return (size_t)max_bytes;
 }
 
-static int fetch_local(const struct fetch_request *req, struct fetch_result *res, char *err,
-                       size_t errlen)
+static int transport_local(const struct transport_request *req, struct transport_result *res,
+                           char *err, size_t errlen)
 {
     res->is_file = true;
-    char *path =
-        str_has_prefix_nocase(req->url, "file://") ? fetch_file_path(req->url) : xstrdup(req->url);
+    char *path = kt_str_has_prefix_nocase(req->url, "file://") ? transport_file_path(req->url)
+                                                               : kt_strdup(req->url);
     if (!path)
         return kt_error(err, errlen, "%s: bad file URL", req->url);
-    int rc = read_file(path, fetch_cap(req->max_bytes), &res->body, &res->len, err, errlen);
+    int rc = kt_read_file(path, transport_cap(req->max_bytes), &res->body, &res->len, err, errlen);
     free(path);
     if (rc != 0)
         return -1;
-    res->effective_url = xstrdup(req->url);
+    res->effective_url = kt_strdup(req->url);
     return 0;
 }
 
-static size_t fetch_write_cb(char *data, size_t size, size_t nmemb, void *userp)
+static size_t transport_write_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
-    struct fetch_ctx *ctx = userp;
+    struct transport_ctx *ctx = userp;
     size_t n = size * nmemb;
     /* The body of an error page is never used: stop reading it at once
      * rather than let it count against time or the cap. A redirect's body
@@ -179,11 +179,11 @@ static size_t fetch_write_cb(char *data, size_t size, size_t nmemb, void *userp)
         ctx->over_cap = true;
         return 0;
     }
-    buf_append(&ctx->body, data, n);
+    kt_buf_append(&ctx->body, data, n);
     return n;
 }
 
-static void fetch_reset_headers(struct fetch_ctx *ctx)
+static void transport_reset_headers(struct transport_ctx *ctx)
 {
     free(ctx->content_type);
     free(ctx->etag);
@@ -194,7 +194,7 @@ static void fetch_reset_headers(struct fetch_ctx *ctx)
 }
 
 /* "HTTP/1.1 404 Not Found", "HTTP/2 304" → the code, or 0. */
-static long fetch_status_line(const char *line, size_t n)
+static long transport_status_line(const char *line, size_t n)
 {
     if (n < 5 || strncmp(line, "HTTP/", 5) != 0)
         return 0;
@@ -214,7 +214,7 @@ static long fetch_status_line(const char *line, size_t n)
 }
 
 /* If line is "Name: value", stores a copy of the trimmed value in *slot. */
-static void fetch_keep_header(const char *line, size_t n, const char *name, char **slot)
+static void transport_keep_header(const char *line, size_t n, const char *name, char **slot)
 {
     size_t nl = strlen(name);
     if (n <= nl || line[nl] != ':' || strncasecmp(line, name, nl) != 0)
@@ -226,18 +226,18 @@ static void fetch_keep_header(const char *line, size_t n, const char *name, char
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
         end--;
     free(*slot);
-    *slot = xstrndup(v, (size_t)(end - v));
+    *slot = kt_strndup(v, (size_t)(end - v));
 }
 
-static size_t fetch_header_cb(char *line, size_t size, size_t nmemb, void *userp)
+static size_t transport_header_cb(char *line, size_t size, size_t nmemb, void *userp)
 {
-    struct fetch_ctx *ctx = userp;
+    struct transport_ctx *ctx = userp;
     size_t n = size * nmemb;
-    long code = fetch_status_line(line, n);
+    long code = transport_status_line(line, n);
     if (code) {
         /* A new response (after a redirect or a 1xx): only the last one's
          * headers describe the body we keep. */
-        fetch_reset_headers(ctx);
+        transport_reset_headers(ctx);
         ctx->status = code;
     }
     ctx->header_bytes += n;
@@ -245,15 +245,15 @@ static size_t fetch_header_cb(char *line, size_t size, size_t nmemb, void *userp
         ctx->header_flood = true;
         return 0;
     }
-    fetch_keep_header(line, n, "Content-Type", &ctx->content_type);
-    fetch_keep_header(line, n, "ETag", &ctx->etag);
-    fetch_keep_header(line, n, "Last-Modified", &ctx->last_modified);
-    fetch_keep_header(line, n, "Retry-After", &ctx->retry_after);
+    transport_keep_header(line, n, "Content-Type", &ctx->content_type);
+    transport_keep_header(line, n, "ETag", &ctx->etag);
+    transport_keep_header(line, n, "Last-Modified", &ctx->last_modified);
+    transport_keep_header(line, n, "Retry-After", &ctx->retry_after);
     return n;
 }
 
 /* Retry-After is delta-seconds or an HTTP-date; 0 when absent or unusable. */
-static int64_t fetch_retry_after(const char *v)
+static int64_t transport_retry_after(const char *v)
 {
     if (!v || !*v)
         return 0;
@@ -278,18 +278,18 @@ static int64_t fetch_retry_after(const char *v)
 
 /* Header values come from the cache, which came from a server: refuse any
  * that would smuggle a second header line into our request. */
-static struct curl_slist *fetch_add_header(struct curl_slist *list, const char *name,
-                                           const char *value)
+static struct curl_slist *transport_add_header(struct curl_slist *list, const char *name,
+                                               const char *value)
 {
     if (!value || !*value || strpbrk(value, "\r\n"))
         return list;
-    char *line = xasprintf("%s: %s", name, value);
+    char *line = kt_asprintf("%s: %s", name, value);
     struct curl_slist *l = curl_slist_append(list, line);
     free(line);
     return l ? l : list;
 }
 
-static bool fetch_cancelled(const int *cancel)
+static bool transport_cancelled(const int *cancel)
 {
     return cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED) != 0;
 }
@@ -298,7 +298,7 @@ static bool fetch_cancelled(const int *cancel)
  * within 100 ms even while the server says nothing (easy_perform only
  * wakes up once a second, and a progress callback only then). Used with
  * or without a cancel flag, so there is one code path to test. */
-static CURLcode fetch_perform(CURL *h, const int *cancel, bool *cancelled)
+static CURLcode transport_perform(CURL *h, const int *cancel, bool *cancelled)
 {
     CURLM *m = curl_multi_init();
     if (!m)
@@ -310,7 +310,7 @@ static CURLcode fetch_perform(CURL *h, const int *cancel, bool *cancelled)
     CURLcode rc = CURLE_OK;
     int running = 1;
     while (running) {
-        if (fetch_cancelled(cancel)) {
+        if (transport_cancelled(cancel)) {
             *cancelled = true;
             rc = CURLE_ABORTED_BY_CALLBACK;
             break;
@@ -335,8 +335,8 @@ static CURLcode fetch_perform(CURL *h, const int *cancel, bool *cancelled)
 
 /* One line from a curl failure, in the words an operator reading the
  * journal understands. */
-static void fetch_curl_error(CURLcode rc, long os_errno, const char *ebuf, const char *eff,
-                             const struct fetch_request *req, char *err, size_t errlen)
+static void transport_curl_error(CURLcode rc, long os_errno, const char *ebuf, const char *eff,
+                                 const struct transport_request *req, char *err, size_t errlen)
 {
     const char *detail = ebuf[0] ? ebuf : curl_easy_strerror(rc);
     switch (rc) {
@@ -413,30 +413,31 @@ static void fetch_curl_error(CURLcode rc, long os_errno, const char *ebuf, const
     }
 }
 
-static int fetch_http(const struct fetch_request *req, struct fetch_result *res, char *err,
-                      size_t errlen)
+static int transport_http(const struct transport_request *req, struct transport_result *res,
+                          char *err, size_t errlen)
 {
-    size_t slen = fetch_scheme_len(req->url);
+    size_t slen = transport_scheme_len(req->url);
     if (!(slen == 4 && strncasecmp(req->url, "http", 4) == 0) &&
         !(slen == 5 && strncasecmp(req->url, "https", 5) == 0))
         return kt_error(err, errlen, "unsupported URL scheme \"%.*s\"", (int)slen, req->url);
-    if (fetch_init_rc != CURLE_OK)
-        return kt_error(err, errlen, "libcurl init failed: %s", curl_easy_strerror(fetch_init_rc));
+    if (transport_init_rc != CURLE_OK)
+        return kt_error(err, errlen, "libcurl init failed: %s",
+                        curl_easy_strerror(transport_init_rc));
 
     CURL *h = curl_easy_init();
     if (!h)
         return kt_error(err, errlen, "libcurl: could not create a handle");
 
-    struct fetch_ctx ctx;
+    struct transport_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
-    buf_init(&ctx.body);
-    ctx.max_bytes = fetch_cap(req->max_bytes);
+    kt_buf_init(&ctx.body);
+    ctx.max_bytes = transport_cap(req->max_bytes);
     char ebuf[CURL_ERROR_SIZE];
     ebuf[0] = '\0';
 
     struct curl_slist *hdrs = NULL;
-    hdrs = fetch_add_header(hdrs, "If-None-Match", req->etag);
-    hdrs = fetch_add_header(hdrs, "If-Modified-Since", req->last_modified);
+    hdrs = transport_add_header(hdrs, "If-None-Match", req->etag);
+    hdrs = transport_add_header(hdrs, "If-Modified-Since", req->last_modified);
 
     curl_easy_setopt(h, CURLOPT_URL, req->url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -465,13 +466,13 @@ static int fetch_http(const struct fetch_request *req, struct fetch_result *res,
                                                          : "kiosk-ticker/" KT_VERSION);
     if (hdrs)
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_write_cb);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, transport_write_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &ctx);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, fetch_header_cb);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, transport_header_cb);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &ctx);
 
     bool cancelled = false;
-    CURLcode rc = fetch_perform(h, req->cancel, &cancelled);
+    CURLcode rc = transport_perform(h, req->cancel, &cancelled);
 
     long status = 0, os_errno = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -480,7 +481,7 @@ static int fetch_http(const struct fetch_request *req, struct fetch_result *res,
         status = ctx.status;
     char *eff = NULL;
     if (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff)
-        res->effective_url = xstrdup(eff);
+        res->effective_url = kt_strdup(eff);
     curl_easy_cleanup(h);
     curl_slist_free_all(hdrs);
 
@@ -489,7 +490,7 @@ static int fetch_http(const struct fetch_request *req, struct fetch_result *res,
     res->etag = ctx.etag;
     res->last_modified = ctx.last_modified;
     if (status == 429 || status == 503)
-        res->retry_after = fetch_retry_after(ctx.retry_after);
+        res->retry_after = transport_retry_after(ctx.retry_after);
     free(ctx.retry_after);
 
     bool ok_status = (status >= 200 && status <= 299) || status == 304;
@@ -508,32 +509,32 @@ static int fetch_http(const struct fetch_request *req, struct fetch_result *res,
         else
             kt_error(err, errlen, "HTTP %ld", status);
     } else if (rc != CURLE_OK) {
-        fetch_curl_error(rc, os_errno, ebuf, res->effective_url, req, err, errlen);
+        transport_curl_error(rc, os_errno, ebuf, res->effective_url, req, err, errlen);
     } else if (status == 304) {
         res->not_modified = true;
-        buf_free(&ctx.body);
+        kt_buf_free(&ctx.body);
         ret = 0;
     } else {
         ret = 0;
     }
     if (ret == 0) {
         res->len = ctx.body.len;
-        res->body = buf_steal(&ctx.body);
+        res->body = kt_buf_steal(&ctx.body);
     } else {
-        buf_free(&ctx.body);
+        kt_buf_free(&ctx.body);
     }
     return ret;
 }
 
-int fetch_source(const struct fetch_request *req, struct fetch_result *res, char *err,
-                 size_t errlen)
+int transport_get(const struct transport_request *req, struct transport_result *res, char *err,
+                  size_t errlen)
 {
     memset(res, 0, sizeof *res);
     if (err && errlen)
         err[0] = '\0';
     if (!req->url || !*req->url)
         return kt_error(err, errlen, "empty URL");
-    if (fetch_is_local(req->url))
-        return fetch_local(req, res, err, errlen);
-    return fetch_http(req, res, err, errlen);
+    if (transport_is_local(req->url))
+        return transport_local(req, res, err, errlen);
+    return transport_http(req, res, err, errlen);
 }

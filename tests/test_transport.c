@@ -1,5 +1,5 @@
 /*
- * test_fetch: fetch_source against tests/http_server.py, a local server that
+ * test_fetch: transport_source against tests/http_server.py, a local server that
  * misbehaves on purpose (error statuses, redirect loops, drip feeds,
  * resets, oversized and compressed-bomb bodies), plus file:// and plain
  * paths. Usage: test_fetch PYTHON SERVER_SCRIPT (KT_TEST_DATA set).
@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fetch.h"
+#include "transport.h"
 #include "tap.h"
 #include "test_server.h"
 #include "util.h"
@@ -68,20 +68,20 @@ static double now_s(void)
 
 static char *url_for(const char *path)
 {
-    return xasprintf("http://127.0.0.1:%d%s", server_port, path);
+    return kt_asprintf("http://127.0.0.1:%d%s", server_port, path);
 }
 
-static struct fetch_request request(const char *url)
+static struct transport_request request(const char *url)
 {
-    struct fetch_request r = {.url = url,
-                              .timeout = TIMEOUT,
-                              .connect_timeout = TIMEOUT,
-                              .max_bytes = CAP,
-                              .user_agent = "kt-test/1.0"};
+    struct transport_request r = {.url = url,
+                                  .timeout = TIMEOUT,
+                                  .connect_timeout = TIMEOUT,
+                                  .max_bytes = CAP,
+                                  .user_agent = "kt-test/1.0"};
     return r;
 }
 
-/* One HTTP case: what fetch_source must return for a server path. */
+/* One HTTP case: what transport_source must return for a server path. */
 struct http_case {
     const char *path;
     int ret;
@@ -124,11 +124,11 @@ static const struct http_case http_cases[] = {
 static void test_http_case(const struct http_case *c)
 {
     char *url = url_for(c->path);
-    struct fetch_request req = request(url);
-    struct fetch_result res;
+    struct transport_request req = request(url);
+    struct transport_result res;
     char err[KT_ERR_MAX];
     double t0 = now_s();
-    int rc = fetch_source(&req, &res, err, sizeof err);
+    int rc = transport_get(&req, &res, err, sizeof err);
     double took = now_s() - t0;
 
     fprintf(stderr, "# %s -> %d \"%s\" (%.2f s)\n", c->path, rc, rc ? err : "", took);
@@ -154,7 +154,7 @@ static void test_http_case(const struct http_case *c)
     }
     if (c->content_type)
         CHECK_STR(res.content_type, c->content_type);
-    fetch_result_free(&res);
+    transport_result_free(&res);
     free(url);
 }
 
@@ -165,16 +165,16 @@ static void test_bomb_memory(void)
     struct rusage before, after;
     getrusage(RUSAGE_SELF, &before);
     char *url = url_for("/big-gzip");
-    struct fetch_request req = request(url);
-    struct fetch_result res;
+    struct transport_request req = request(url);
+    struct transport_result res;
     char err[KT_ERR_MAX];
-    CHECK_INT(fetch_source(&req, &res, err, sizeof err), -1);
+    CHECK_INT(transport_get(&req, &res, err, sizeof err), -1);
     CHECK_STR(err, "body over 262144 bytes");
     getrusage(RUSAGE_SELF, &after);
     long grew_kib = after.ru_maxrss - before.ru_maxrss;
     fprintf(stderr, "# gzip bomb: peak RSS grew by %ld KiB\n", grew_kib);
     CHECK(grew_kib < 8 * 1024);
-    fetch_result_free(&res);
+    transport_result_free(&res);
     free(url);
 }
 
@@ -182,16 +182,16 @@ static void test_bomb_memory(void)
 static void test_retry_after_date(void)
 {
     char *url = url_for("/503-date");
-    struct fetch_request req = request(url);
-    struct fetch_result res;
+    struct transport_request req = request(url);
+    struct transport_result res;
     char err[KT_ERR_MAX];
-    CHECK_INT(fetch_source(&req, &res, err, sizeof err), -1);
+    CHECK_INT(transport_get(&req, &res, err, sizeof err), -1);
     CHECK_INT(res.status, 503);
     CHECK(res.retry_after >= 110 && res.retry_after <= 120);
     char want[64];
     snprintf(want, sizeof want, "HTTP 503 (retry after %lld s)", (long long)res.retry_after);
     CHECK_STR(err, want);
-    fetch_result_free(&res);
+    transport_result_free(&res);
     free(url);
 }
 
@@ -200,10 +200,10 @@ static void test_retry_after_date(void)
 static void test_redirect_headers(void)
 {
     char *url = url_for("/redirect/2?to=/latin1");
-    struct fetch_request req = request(url);
-    struct fetch_result res;
+    struct transport_request req = request(url);
+    struct transport_result res;
     char err[KT_ERR_MAX];
-    CHECK_INT(fetch_source(&req, &res, err, sizeof err), 0);
+    CHECK_INT(transport_get(&req, &res, err, sizeof err), 0);
     CHECK_INT(res.status, 200);
     CHECK_STR(res.etag, NULL);
     CHECK_STR(res.last_modified, NULL);
@@ -211,7 +211,7 @@ static void test_redirect_headers(void)
     char *want = url_for("/latin1");
     CHECK_STR(res.effective_url, want);
     free(want);
-    fetch_result_free(&res);
+    transport_result_free(&res);
     free(url);
 }
 
@@ -219,14 +219,14 @@ static void test_redirect_headers(void)
 static void test_redirect_to_file(void)
 {
     char *url = url_for("/redirect-file");
-    struct fetch_request req = request(url);
-    struct fetch_result res;
+    struct transport_request req = request(url);
+    struct transport_result res;
     char err[KT_ERR_MAX];
-    CHECK_INT(fetch_source(&req, &res, err, sizeof err), -1);
+    CHECK_INT(transport_get(&req, &res, err, sizeof err), -1);
     CHECK(res.body == NULL);
     CHECK(!res.is_file);
     CHECK_STR(err, "refused: redirect to file:///etc/passwd (only http and https)");
-    fetch_result_free(&res);
+    transport_result_free(&res);
     free(url);
 }
 
@@ -235,17 +235,17 @@ static void test_redirect_to_file(void)
 static void test_reset(void)
 {
     char *url = url_for("/reset");
-    struct fetch_request req = request(url);
-    struct fetch_result res;
+    struct transport_request req = request(url);
+    struct transport_result res;
     char err[KT_ERR_MAX];
     double t0 = now_s();
-    CHECK_INT(fetch_source(&req, &res, err, sizeof err), -1);
+    CHECK_INT(transport_get(&req, &res, err, sizeof err), -1);
     CHECK(now_s() - t0 < 2);
     CHECK(strcmp(err, "connection reset") == 0 ||
-          (str_has_prefix(err, "transfer closed with ") && strstr(err, " bytes remaining")));
+          (kt_str_has_prefix(err, "transfer closed with ") && strstr(err, " bytes remaining")));
     fprintf(stderr, "# /reset -> \"%s\"\n", err);
     CHECK(res.body == NULL);
-    fetch_result_free(&res);
+    transport_result_free(&res);
     free(url);
 }
 
@@ -253,10 +253,10 @@ static void test_reset(void)
 static void test_conditional(void)
 {
     char *url = url_for("/ok.xml");
-    struct fetch_request req = request(url);
-    struct fetch_result first, second;
+    struct transport_request req = request(url);
+    struct transport_result first, second;
     char err[KT_ERR_MAX];
-    CHECK_INT(fetch_source(&req, &first, err, sizeof err), 0);
+    CHECK_INT(transport_get(&req, &first, err, sizeof err), 0);
     CHECK_STR(first.etag, "\"ok-v1\"");
     CHECK(first.last_modified && strstr(first.last_modified, " GMT"));
     CHECK(!first.not_modified);
@@ -266,39 +266,39 @@ static void test_conditional(void)
     for (int mode = 0; mode < 3; mode++) {
         req.etag = mode != 1 ? first.etag : NULL;
         req.last_modified = mode != 0 ? first.last_modified : NULL;
-        CHECK_INT(fetch_source(&req, &second, err, sizeof err), 0);
+        CHECK_INT(transport_get(&req, &second, err, sizeof err), 0);
         CHECK_INT(second.status, 304);
         CHECK(second.not_modified);
         CHECK_INT(second.len, 0);
         CHECK(second.body != NULL && second.body[0] == '\0');
-        fetch_result_free(&second);
+        transport_result_free(&second);
     }
 
     /* A stale ETag gets the full document again. */
     req.etag = "\"old\"";
     req.last_modified = NULL;
-    CHECK_INT(fetch_source(&req, &second, err, sizeof err), 0);
+    CHECK_INT(transport_get(&req, &second, err, sizeof err), 0);
     CHECK_INT(second.status, 200);
     CHECK(!second.not_modified);
     CHECK_INT(second.len, first.len);
-    fetch_result_free(&second);
-    fetch_result_free(&first);
+    transport_result_free(&second);
+    transport_result_free(&first);
     free(url);
 
     /* /304 answers any conditional request with 304, whatever the ETag. */
     url = url_for("/304");
     req = request(url);
-    CHECK_INT(fetch_source(&req, &first, err, sizeof err), 0);
+    CHECK_INT(transport_get(&req, &first, err, sizeof err), 0);
     CHECK_INT(first.status, 200);
     CHECK(!first.not_modified && first.len > 100);
     req.etag = "\"anything\"";
-    CHECK_INT(fetch_source(&req, &second, err, sizeof err), 0);
+    CHECK_INT(transport_get(&req, &second, err, sizeof err), 0);
     CHECK_INT(second.status, 304);
     CHECK(second.not_modified);
     CHECK_INT(second.len, 0);
     CHECK_STR(second.etag, "\"ok-v1\"");
-    fetch_result_free(&second);
-    fetch_result_free(&first);
+    transport_result_free(&second);
+    transport_result_free(&first);
     free(url);
 }
 
@@ -308,18 +308,18 @@ static void test_conditional(void)
 static void test_request_headers(void)
 {
     char *url = url_for("/echo-headers");
-    struct fetch_request req = request(url);
+    struct transport_request req = request(url);
     req.etag = "\"abc\"";
     req.last_modified = "Wed, 01 May 2024 10:00:00 GMT\r\nX-Evil: 1";
-    struct fetch_result res;
+    struct transport_result res;
     char err[KT_ERR_MAX];
-    CHECK_INT(fetch_source(&req, &res, err, sizeof err), 0);
+    CHECK_INT(transport_get(&req, &res, err, sizeof err), 0);
     CHECK(res.body && strstr(res.body, "\"User-Agent\": \"kt-test/1.0\""));
     CHECK(res.body && strstr(res.body, "\"If-None-Match\": \"\\\"abc\\\"\""));
     CHECK(res.body && !strstr(res.body, "If-Modified-Since"));
     CHECK(res.body && !strstr(res.body, "X-Evil"));
     CHECK(res.body && strstr(res.body, "\"Accept-Encoding\": ") && strstr(res.body, "gzip"));
-    fetch_result_free(&res);
+    transport_result_free(&res);
     free(url);
 }
 
@@ -333,14 +333,14 @@ static void test_connection_refused(void)
     CHECK(bind(s, (struct sockaddr *)&a, sizeof a) == 0);
     CHECK(getsockname(s, (struct sockaddr *)&a, &alen) == 0);
     close(s);
-    char *url = xasprintf("http://127.0.0.1:%d/feed.xml", ntohs(a.sin_port));
-    struct fetch_request req = request(url);
-    struct fetch_result res;
+    char *url = kt_asprintf("http://127.0.0.1:%d/feed.xml", ntohs(a.sin_port));
+    struct transport_request req = request(url);
+    struct transport_result res;
     char err[KT_ERR_MAX];
-    CHECK_INT(fetch_source(&req, &res, err, sizeof err), -1);
+    CHECK_INT(transport_get(&req, &res, err, sizeof err), -1);
     CHECK_STR(err, "connection refused");
     CHECK_INT(res.status, 0);
-    fetch_result_free(&res);
+    transport_result_free(&res);
     free(url);
 }
 
@@ -351,12 +351,12 @@ static void test_unsupported_scheme(void)
         {"gopher://127.0.0.1/", "unsupported URL scheme \"gopher\""},
     };
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
-        struct fetch_request req = request(urls[i][0]);
-        struct fetch_result res;
+        struct transport_request req = request(urls[i][0]);
+        struct transport_result res;
         char err[KT_ERR_MAX];
-        CHECK_INT(fetch_source(&req, &res, err, sizeof err), -1);
+        CHECK_INT(transport_get(&req, &res, err, sizeof err), -1);
         CHECK_STR(err, urls[i][1]);
-        fetch_result_free(&res);
+        transport_result_free(&res);
     }
 }
 
@@ -364,7 +364,7 @@ static char *slurp(const char *path, size_t *len)
 {
     char *data = NULL;
     char err[KT_ERR_MAX];
-    if (read_file(path, 1 << 20, &data, len, err, sizeof err) != 0) {
+    if (kt_read_file(path, 1 << 20, &data, len, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return NULL;
     }
@@ -373,10 +373,10 @@ static char *slurp(const char *path, size_t *len)
 
 static void check_local(const char *url, const char *want, size_t want_len)
 {
-    struct fetch_request req = request(url);
-    struct fetch_result res;
+    struct transport_request req = request(url);
+    struct transport_result res;
     char err[KT_ERR_MAX];
-    int rc = fetch_source(&req, &res, err, sizeof err);
+    int rc = transport_get(&req, &res, err, sizeof err);
     CHECK_INT(rc, 0);
     if (rc)
         fprintf(stderr, "# %s: %s\n", url, err);
@@ -385,52 +385,52 @@ static void check_local(const char *url, const char *want, size_t want_len)
     CHECK_INT(res.len, want_len);
     CHECK(res.body && want && memcmp(res.body, want, want_len) == 0);
     CHECK(res.body && res.body[res.len] == '\0');
-    fetch_result_free(&res);
+    transport_result_free(&res);
 }
 
 static void check_local_error(const char *url, int64_t max_bytes, const char *want_err)
 {
-    struct fetch_request req = request(url);
+    struct transport_request req = request(url);
     req.max_bytes = max_bytes;
-    struct fetch_result res;
+    struct transport_result res;
     char err[KT_ERR_MAX];
-    CHECK_INT(fetch_source(&req, &res, err, sizeof err), -1);
+    CHECK_INT(transport_get(&req, &res, err, sizeof err), -1);
     CHECK_STR(err, want_err);
     CHECK(res.body == NULL);
-    fetch_result_free(&res);
+    transport_result_free(&res);
 }
 
 static void test_local(const char *data_dir)
 {
-    char *path = xasprintf("%s/http/alpha.xml", data_dir);
+    char *path = kt_asprintf("%s/http/alpha.xml", data_dir);
     size_t len = 0;
     char *want = slurp(path, &len);
     CHECK(want != NULL && len > 0);
 
     check_local(path, want, len);
-    char *url = xasprintf("file://%s", path);
+    char *url = kt_asprintf("file://%s", path);
     check_local(url, want, len);
     free(url);
 
     /* Percent-escapes in file URLs name the real bytes of the path. */
     char dir[] = "/tmp/kt-fetch-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    char *spaced = xasprintf("%s/feed one%%.xml", dir);
+    char *spaced = kt_asprintf("%s/feed one%%.xml", dir);
     FILE *f = fopen(spaced, "wb");
     CHECK(f != NULL);
     if (f) {
         fwrite(want, 1, len, f);
         fclose(f);
     }
-    url = xasprintf("file://%s/feed%%20one%%25.xml", dir);
+    url = kt_asprintf("file://%s/feed%%20one%%25.xml", dir);
     check_local(url, want, len);
     free(url);
-    url = xasprintf("file://localhost%s/feed%%20one%%25.xml", dir);
+    url = kt_asprintf("file://localhost%s/feed%%20one%%25.xml", dir);
     check_local(url, want, len);
     free(url);
 
     /* The cap applies to files too. */
-    char *msg = xasprintf("%s: larger than 100 bytes", spaced);
+    char *msg = kt_asprintf("%s: larger than 100 bytes", spaced);
     check_local_error(spaced, 100, msg);
     free(msg);
 
@@ -463,8 +463,8 @@ static void test_is_local(void)
         {"ftp://example.com/rss", false},   {"svn+ssh://example.com/rss", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (fetch_is_local(cases[i].url) != cases[i].local) {
-            fprintf(stderr, "# fetch_is_local(\"%s\") wrong\n", cases[i].url);
+        if (transport_is_local(cases[i].url) != cases[i].local) {
+            fprintf(stderr, "# transport_is_local(\"%s\") wrong\n", cases[i].url);
             CHECK(0);
         } else {
             CHECK(1);
@@ -497,8 +497,8 @@ static void test_tls(const char *data_dir)
         for (int k = 0; k < 3; k++) {
             if (!started[k] || strcmp(started[k], cases[i].cert) == 0) {
                 if (!started[k]) {
-                    char *cert = xasprintf("%s/http/tls/%s", data_dir, cases[i].cert);
-                    char *key = xasprintf("%s/http/tls/server.key", data_dir);
+                    char *cert = kt_asprintf("%s/http/tls/%s", data_dir, cases[i].cert);
+                    char *key = kt_asprintf("%s/http/tls/server.key", data_dir);
                     started[k] = cases[i].cert;
                     ports[k] = server_start(cert, key);
                     free(cert);
@@ -509,18 +509,18 @@ static void test_tls(const char *data_dir)
             }
         }
         CHECK(port > 0);
-        char *url = xasprintf("https://%s:%d/ok.xml", cases[i].host, port);
-        char *ca = cases[i].ca ? xasprintf("%s/http/tls/%s", data_dir, cases[i].ca) : NULL;
-        struct fetch_request req = request(url);
+        char *url = kt_asprintf("https://%s:%d/ok.xml", cases[i].host, port);
+        char *ca = cases[i].ca ? kt_asprintf("%s/http/tls/%s", data_dir, cases[i].ca) : NULL;
+        struct transport_request req = request(url);
         req.ca_file = ca;
-        struct fetch_result res;
+        struct transport_result res;
         char err[KT_ERR_MAX];
-        int rc = fetch_source(&req, &res, err, sizeof err);
+        int rc = transport_get(&req, &res, err, sizeof err);
         fprintf(stderr, "# %s (%s, ca %s) -> %d \"%s\"\n", url, cases[i].cert,
                 cases[i].ca ? cases[i].ca : "system", rc, rc ? err : "");
         if (cases[i].err_has) {
             CHECK_INT(rc, -1);
-            CHECK(str_has_prefix(err, "TLS: "));
+            CHECK(kt_str_has_prefix(err, "TLS: "));
             CHECK(strstr(err, cases[i].err_has) != NULL);
             CHECK(res.body == NULL);
         } else {
@@ -528,7 +528,7 @@ static void test_tls(const char *data_dir)
             CHECK_INT(res.status, 200);
             CHECK(res.body && strstr(res.body, "OK first headline"));
         }
-        fetch_result_free(&res);
+        transport_result_free(&res);
         free(ca);
         free(url);
     }
@@ -552,22 +552,22 @@ static void *cancel_thread(void *p)
 static void test_cancel(void)
 {
     char *url = url_for("/slow");
-    struct fetch_request req = request(url);
+    struct transport_request req = request(url);
     struct cancel_arg arg = {0, 300000};
     req.cancel = &arg.flag;
     pthread_t t;
     CHECK(pthread_create(&t, NULL, cancel_thread, &arg) == 0);
-    struct fetch_result res;
+    struct transport_result res;
     char err[KT_ERR_MAX];
     double t0 = now_s();
-    CHECK_INT(fetch_source(&req, &res, err, sizeof err), -1);
+    CHECK_INT(transport_get(&req, &res, err, sizeof err), -1);
     double took = now_s() - t0;
     pthread_join(t, NULL);
     fprintf(stderr, "# cancel -> \"%s\" (%.2f s)\n", err, took);
     CHECK_STR(err, "cancelled");
     CHECK(took >= 0.25 && took < 0.8);
     CHECK(res.body == NULL);
-    fetch_result_free(&res);
+    transport_result_free(&res);
 
     /* A flag that stays 0 changes nothing. */
     free(url);
@@ -575,9 +575,9 @@ static void test_cancel(void)
     req = request(url);
     arg.flag = 0;
     req.cancel = &arg.flag;
-    CHECK_INT(fetch_source(&req, &res, err, sizeof err), 0);
+    CHECK_INT(transport_get(&req, &res, err, sizeof err), 0);
     CHECK(res.body && strstr(res.body, "OK first headline"));
-    fetch_result_free(&res);
+    transport_result_free(&res);
     free(url);
 }
 
@@ -593,14 +593,14 @@ static void *fetch_thread(void *p)
     struct thread_arg *a = p;
     char *url = url_for(a->path);
     for (int i = 0; i < 5; i++) {
-        struct fetch_request req = request(url);
-        struct fetch_result res;
+        struct transport_request req = request(url);
+        struct transport_result res;
         char err[KT_ERR_MAX];
-        int rc = fetch_source(&req, &res, err, sizeof err);
+        int rc = transport_get(&req, &res, err, sizeof err);
         if (rc != 0 || res.status != 200 || !res.body || !strstr(res.body, "</rss>") ||
             !strstr(res.body, "OK second headline") || !res.effective_url)
             a->failures++;
-        fetch_result_free(&res);
+        transport_result_free(&res);
     }
     free(url);
     return NULL;
@@ -631,7 +631,7 @@ int main(int argc, char **argv)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
-    fetch_global_init();
+    transport_global_init();
     test_is_local();
     test_local(data_dir);
     test_unsupported_scheme();
@@ -660,6 +660,6 @@ int main(int argc, char **argv)
     test_threads();
 
     servers_stop();
-    fetch_global_cleanup();
+    transport_global_cleanup();
     return tap_done();
 }

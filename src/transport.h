@@ -1,5 +1,5 @@
 /*
- * fetch: gets the bytes of one source. The only module that talks to
+ * transport: gets the bytes of one source. The only module that talks to
  * libcurl.
  *
  * http(s): connect and total timeouts, a cap on the decoded body (with or
@@ -8,14 +8,14 @@
  * If-Modified-Since), Retry-After on 429/503. file:// URLs and plain paths
  * are read from disk with the same size cap.
  */
-#ifndef KT_FETCH_H
-#define KT_FETCH_H
+#ifndef KT_TRANSPORT_H
+#define KT_TRANSPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct fetch_request {
+struct transport_request {
     const char *url;           /* http(s)://, file:// or a plain path */
     const char *etag;          /* may be NULL */
     const char *last_modified; /* may be NULL */
@@ -29,7 +29,7 @@ struct fetch_request {
                           * so SIGTERM never waits for a slow server */
 };
 
-struct fetch_result {
+struct transport_result {
     bool is_file;      /* the source was a local file */
     long status;       /* HTTP status; 0 for files */
     bool not_modified; /* 304 */
@@ -43,17 +43,17 @@ struct fetch_result {
 };
 
 /* Call once before any thread starts (wraps curl_global_init). */
-void fetch_global_init(void);
-void fetch_global_cleanup(void);
+void transport_global_init(void);
+void transport_global_cleanup(void);
 
 /* Fetches one source. Returns 0 with a 2xx or 304 result; otherwise -1 and
  * a one-line reason in err ("HTTP 404", "timed out after 10 s", "body over
  * 5242880 bytes", …). On -1 the result still holds status/retry_after. */
-int fetch_source(const struct fetch_request *req, struct fetch_result *res, char *err,
-                 size_t errlen);
-void fetch_result_free(struct fetch_result *res);
+int transport_get(const struct transport_request *req, struct transport_result *res, char *err,
+                  size_t errlen);
+void transport_result_free(struct transport_result *res);
 
 /* True for sources read from disk: "file://…" or anything without "scheme:". */
-bool fetch_is_local(const char *url);
+bool transport_is_local(const char *url);
 
 #endif
