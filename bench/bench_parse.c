@@ -188,7 +188,7 @@ static long bench_once(const char *data, size_t len, bool normalise, char *err, 
     if (normalise) {
         struct store_item *items = NULL;
         size_t k = headline_from_doc(&doc, NULL, 200, &items);
-        headline_items_free(items, k);
+        store_items_free(items, k);
     }
     feed_doc_free(&doc);
     return n;

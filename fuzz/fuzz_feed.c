@@ -87,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    max_chars);
         FUZZ_CHECK(!filter_match(fuzz_exclude, t), "excluded headline kept");
     }
-    headline_items_free(items, n);
+    store_items_free(items, n);
     feed_doc_free(&doc);
     return 0;
 }

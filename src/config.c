@@ -643,18 +643,6 @@ fail:
     return NULL;
 }
 
-/* True for a plain path: no "scheme:" in front (a Windows-style drive
- * letter never occurs here). */
-static bool is_plain_path(const char *url)
-{
-    const char *p = url;
-    if (!isalpha((unsigned char)*p))
-        return true;
-    while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
-        p++;
-    return *p != ':';
-}
-
 /* Relative feed paths are relative to the config file, not to wherever the
  * program was started from, so a config and its documents move together. */
 static void resolve_paths(struct config *cfg, const char *path)
@@ -664,7 +652,7 @@ static void resolve_paths(struct config *cfg, const char *path)
         return;
     for (size_t i = 0; i < cfg->n_feeds; i++) {
         char *url = cfg->feeds[i].url;
-        if (!is_plain_path(url) || url[0] == '/')
+        if (kt_url_scheme_len(url) > 0 || url[0] == '/')
             continue;
         cfg->feeds[i].url = kt_asprintf("%.*s/%s", (int)(slash - path), path, url);
         free(url);

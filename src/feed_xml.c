@@ -59,26 +59,12 @@ static void feed_xml_init_once(void)
  * URL resolution
  */
 
-static bool feed_xml_has_scheme(const char *s)
-{
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-        return false;
-    for (s++; *s; s++) {
-        if (*s == ':')
-            return true;
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '+' || *s == '-' || *s == '.'))
-            return false;
-    }
-    return false;
-}
-
 char *feed_resolve_url(const char *ref, const char *base)
 {
     if (!ref)
         return NULL;
     /* libxml2 would re-serialise absolute URLs; keep them byte for byte */
-    if (feed_xml_has_scheme(ref) || !base || !*base)
+    if (kt_url_scheme_len(ref) > 0 || !base || !*base)
         return kt_strdup(ref);
     xmlChar *r = xmlBuildURI((const xmlChar *)ref, (const xmlChar *)base);
     if (!r) {
@@ -1069,7 +1055,7 @@ static char *feed_xml_trim_dup(const char *s, size_t n)
 static char *feed_xml_resolve(struct feed_xml_state *st, const char *ref, const char *base)
 {
     size_t cost = strlen(ref) + (base ? strlen(base) : 0) + 16;
-    if (!base || feed_xml_has_scheme(ref) || cost > st->url_budget)
+    if (!base || kt_url_scheme_len(ref) > 0 || cost > st->url_budget)
         return kt_strdup(ref);
     st->url_budget -= cost;
     return feed_resolve_url(ref, base);

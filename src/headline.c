@@ -47,12 +47,3 @@ size_t headline_from_doc(const struct feed_doc *doc, const struct filter *exclud
     *out = items;
     return n;
 }
-
-void headline_items_free(struct store_item *items, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(items[i].title);
-        free(items[i].link);
-    }
-    free(items);
-}

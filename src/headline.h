@@ -16,10 +16,9 @@
 
 struct filter;
 
-/* Fills *out (caller frees with headline_items_free) in document order and
+/* Fills *out (caller frees with store_items_free) in document order and
  * returns the count. */
 size_t headline_from_doc(const struct feed_doc *doc, const struct filter *exclude, int max_chars,
                          struct store_item **out);
-void headline_items_free(struct store_item *items, size_t n);
 
 #endif

@@ -90,11 +90,6 @@ static struct filter *feed_filter(const struct config *cfg, const struct cfg_fee
     return u;
 }
 
-static bool same_str(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 /* One refresh of one feed into the store. Returns 0 on success; on failure
  * logs one line naming the feed and why. *changed tells whether the cache
  * needs writing. */
@@ -127,8 +122,8 @@ static int refresh_feed(const struct config *cfg, struct store *store, const str
          * answer replaces them ("" clears one the server stopped sending). */
         const char *new_etag = r.etag ? r.etag : r.not_modified && etag ? etag : "";
         const char *new_lm = r.last_modified ? r.last_modified : r.not_modified && lm ? lm : "";
-        if (!same_str(*new_etag ? new_etag : NULL, etag) ||
-            !same_str(*new_lm ? new_lm : NULL, lm) || *ttl != old_ttl)
+        if (!kt_str_eq(*new_etag ? new_etag : NULL, etag) ||
+            !kt_str_eq(*new_lm ? new_lm : NULL, lm) || *ttl != old_ttl)
             *changed = true;
         store_set_meta(store, feed->name, new_etag, new_lm, *ttl);
         /* The feed's own items may change without the merged list changing

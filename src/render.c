@@ -642,11 +642,6 @@ static bool render_color_eq(SDL_Color a, SDL_Color b)
     return a.r == b.r && a.g == b.g && a.b == b.b && a.a == b.a;
 }
 
-static bool render_str_eq(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 static void render_update_size(struct render *r)
 {
     if (r->win)
@@ -745,8 +740,7 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
     int rc = 0;
     bool first = !r->applied;
     double off = first ? 0 : render_offset(r, t);
-    bool font_changed =
-        first || !render_str_eq(d->font, r->font_name) || d->font_size != r->font_px;
+    bool font_changed = first || !kt_str_eq(d->font, r->font_name) || d->font_size != r->font_px;
     if (font_changed) {
         char why[KT_ERR_MAX];
         struct font_set *fs = font_set_open(d->font, d->font_size, why, sizeof why);
@@ -765,8 +759,8 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
                         d->font_size, font_set_line_height(fs));
         }
     }
-    bool text_changed = font_changed || !render_str_eq(d->separator, r->separator) ||
-                        !render_str_eq(d->idle_text, r->idle_text) ||
+    bool text_changed = font_changed || !kt_str_eq(d->separator, r->separator) ||
+                        !kt_str_eq(d->idle_text, r->idle_text) ||
                         !render_color_eq(render_color(d->foreground), r->fg) ||
                         !render_color_eq(render_color(d->label_color), r->label) ||
                         /* opaque text is drawn onto the background */

@@ -64,7 +64,7 @@ int source_refresh(const struct config *cfg, const char *url, const struct filte
 
 void source_result_free(struct source_result *r)
 {
-    headline_items_free(r->items, r->n_items);
+    store_items_free(r->items, r->n_items);
     free(r->etag);
     free(r->last_modified);
     memset(r, 0, sizeof *r);

@@ -67,7 +67,7 @@ static void store_item_clear(struct store_item *it)
     it->link = NULL;
 }
 
-static void store_items_free(struct store_item *items, size_t n)
+void store_items_free(struct store_item *items, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         store_item_clear(&items[i]);

@@ -42,6 +42,7 @@ struct store_dump {
     struct feed_state *feeds;
     size_t n_feeds;
 };
+void store_items_free(struct store_item *items, size_t n);
 void feed_state_free(struct feed_state *fs);
 void store_dump_free(struct store_dump *d);
 

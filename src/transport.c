@@ -79,21 +79,9 @@ void transport_result_free(struct transport_result *res)
     memset(res, 0, sizeof *res);
 }
 
-/* RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":". A single
- * letter is not taken as a scheme so "C:..." style names stay paths. */
-static size_t transport_scheme_len(const char *url)
-{
-    size_t i = 0;
-    if (!isalpha((unsigned char)url[0]))
-        return 0;
-    while (isalnum((unsigned char)url[i]) || url[i] == '+' || url[i] == '-' || url[i] == '.')
-        i++;
-    return (url[i] == ':' && i >= 2) ? i : 0;
-}
-
 bool transport_is_local(const char *url)
 {
-    return kt_str_has_prefix_nocase(url, "file://") || transport_scheme_len(url) == 0;
+    return kt_str_has_prefix_nocase(url, "file://") || kt_url_scheme_len(url) == 0;
 }
 
 static int transport_hexval(int c)
@@ -416,7 +404,7 @@ static void transport_curl_error(CURLcode rc, long os_errno, const char *ebuf, c
 static int transport_http(const struct transport_request *req, struct transport_result *res,
                           char *err, size_t errlen)
 {
-    size_t slen = transport_scheme_len(req->url);
+    size_t slen = kt_url_scheme_len(req->url);
     if (!(slen == 4 && strncasecmp(req->url, "http", 4) == 0) &&
         !(slen == 5 && strncasecmp(req->url, "https", 5) == 0))
         return kt_error(err, errlen, "unsupported URL scheme \"%.*s\"", (int)slen, req->url);

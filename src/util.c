@@ -3,11 +3,15 @@
  */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void out_of_memory(void)
 {
@@ -150,28 +154,59 @@ char *kt_buf_steal(struct kt_buf *b)
 
 int kt_read_file(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* O_NONBLOCK: opening a FIFO nobody writes to (or a device) must not
+     * hang the caller; only regular files are read. A regular file on a
+     * stalled network mount can still block in read(): callers on a worker
+     * thread are abandoned then, never waited for (poller.c). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
         return kt_error(err, errlen, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int saved = errno;
+        close(fd);
+        return kt_error(err, errlen, "%s: %s", path, strerror(saved));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return kt_error(err, errlen, "%s: not a regular file (%s)", path,
+                        S_ISDIR(st.st_mode)    ? "a directory"
+                        : S_ISFIFO(st.st_mode) ? "a FIFO"
+                        : S_ISSOCK(st.st_mode) ? "a socket"
+                                               : "a device");
+    }
+    if ((uint64_t)st.st_size > max) {
+        close(fd);
+        return kt_error(err, errlen, "%s: larger than %zu bytes", path, max);
+    }
     struct kt_buf b;
     kt_buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > max) {
-            fclose(f);
+    /* The size may change while we read (a file being rewritten): read to
+     * the end, within max; room for the final empty read, so a file
+     * that did not grow is read without a second allocation. */
+    kt_buf_reserve(&b, (size_t)st.st_size + 65536);
+    for (;;) {
+        if (b.cap - b.len < 65536)
+            kt_buf_reserve(&b, 65536);
+        ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+            close(fd);
+            kt_buf_free(&b);
+            return kt_error(err, errlen, "%s: %s", path, strerror(saved));
+        }
+        if (n == 0)
+            break;
+        b.len += (size_t)n;
+        if (b.len > max) {
+            close(fd);
             kt_buf_free(&b);
             return kt_error(err, errlen, "%s: larger than %zu bytes", path, max);
         }
-        kt_buf_append(&b, chunk, n);
     }
-    int bad = ferror(f);
-    int saved = errno;
-    fclose(f);
-    if (bad) {
-        kt_buf_free(&b);
-        return kt_error(err, errlen, "%s: %s", path, strerror(saved));
-    }
+    close(fd);
     *len = b.len;
     *data = kt_buf_steal(&b);
     return 0;
@@ -180,6 +215,21 @@ int kt_read_file(const char *path, size_t max, char **data, size_t *len, char *e
 bool kt_str_has_prefix(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool kt_str_eq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+size_t kt_url_scheme_len(const char *url)
+{
+    size_t i = 0;
+    if (!isalpha((unsigned char)url[0]))
+        return 0;
+    while (isalnum((unsigned char)url[i]) || url[i] == '+' || url[i] == '-' || url[i] == '.')
+        i++;
+    return (url[i] == ':' && i >= 2) ? i : 0;
 }
 
 bool kt_str_has_prefix_nocase(const char *s, const char *prefix)

@@ -45,10 +45,17 @@ void kt_buf_vprintf(struct kt_buf *b, const char *fmt, va_list ap)
 /* Hands the data to the caller (never NULL) and resets the buffer. */
 char *kt_buf_steal(struct kt_buf *b);
 
-/* Reads a whole file, refusing more than max bytes. 0 on success. */
+/* Reads a whole regular file (a FIFO, device or directory is refused
+ * without blocking), refusing more than max bytes. 0 on success. */
 int kt_read_file(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen);
 
 bool kt_str_has_prefix(const char *s, const char *prefix);
+/* Equal strings, NULL equal only to NULL. */
+bool kt_str_eq(const char *a, const char *b);
+/* Length of the RFC 3986 scheme at the start of url (ALPHA *( ALPHA /
+ * DIGIT / "+" / "-" / "." ) before a ':'), or 0 when there is none. A
+ * single letter is not taken as a scheme, so "C:..." names stay paths. */
+size_t kt_url_scheme_len(const char *url);
 bool kt_str_has_prefix_nocase(const char *s, const char *prefix);
 
 #endif

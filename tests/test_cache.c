@@ -641,7 +641,7 @@ static void test_load_failure(void)
     unlink(path);
     CHECK(mkdir(path, 0755) == 0);
     CHECK_INT(cache_load(t, path, 800, err, sizeof err), -1);
-    CHECK(kt_str_has_prefix(err, path) && strstr(err, "Is a directory") != NULL);
+    CHECK(kt_str_has_prefix(err, path) && strstr(err, "not a regular file (a directory)") != NULL);
     rmdir(path);
     struct store_dump after = store_dump(t);
     CHECK(t_dump_eq(&before, &after));
