@@ -21,7 +21,8 @@ set(KT_CORE_SRC
     src/scroll.c
     src/store.c
     src/text.c
-    src/util.c)
+    src/util.c
+    src/xml_safe.c)
 
 # The network edge: libcurl and local files, the source refresh, the poller
 # threads.

@@ -17,13 +17,13 @@
  * time. It never simply deletes a byte: deleting can join the text around
  * it into markup only libxml2 would see.
  *
- * Defence in depth: the SAX handlers resolve no entity and load nothing,
- * and the process-wide entity loader refuses every request.
+ * Defence in depth: the SAX guards and the entity loader of xml_safe.h.
  */
 #include "feed_internal.h"
 #include "date.h"
 #include "text.h"
 #include "util.h"
+#include "xml_safe.h"
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -33,27 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* ---------------------------------------------------------------------------
- * One-time libxml2 set-up
- */
-
-static pthread_once_t feed_xml_once = PTHREAD_ONCE_INIT;
-
-static xmlParserInputPtr feed_xml_refuse_loader(const char *url, const char *id,
-                                                xmlParserCtxtPtr ctxt)
-{
-    (void)url;
-    (void)id;
-    (void)ctxt;
-    return NULL;
-}
-
-static void feed_xml_init_once(void)
-{
-    xmlInitParser();
-    xmlSetExternalEntityLoader(feed_xml_refuse_loader);
-}
 
 /* ---------------------------------------------------------------------------
  * URL resolution
@@ -1855,34 +1834,6 @@ static void feed_xml_sax_text(void *ctx, const xmlChar *s, int len)
     }
 }
 
-/* The guard: whatever reaches libxml2, no entity is resolved and no DTD or
- * entity is loaded (see also the user data passed in feed_xml_parse). */
-static void feed_xml_sax_no_subset(void *ctx, const xmlChar *name, const xmlChar *ext_id,
-                                   const xmlChar *sys_id)
-{
-    (void)ctx, (void)name, (void)ext_id, (void)sys_id;
-}
-
-static void feed_xml_sax_no_entity_decl(void *ctx, const xmlChar *name, int type,
-                                        const xmlChar *public_id, const xmlChar *system_id,
-                                        xmlChar *content)
-{
-    (void)ctx, (void)name, (void)type, (void)public_id, (void)system_id, (void)content;
-}
-
-static xmlEntityPtr feed_xml_sax_no_entity(void *ctx, const xmlChar *name)
-{
-    (void)ctx, (void)name;
-    return NULL;
-}
-
-static xmlParserInputPtr feed_xml_sax_no_resolve(void *ctx, const xmlChar *public_id,
-                                                 const xmlChar *system_id)
-{
-    (void)ctx, (void)public_id, (void)system_id;
-    return NULL;
-}
-
 static void feed_xml_sax_error(void *ctx, xmlErrorPtr e)
 {
     struct feed_xml_state *st = ctx;
@@ -1924,7 +1875,7 @@ static void feed_xml_finish_doc(struct feed_xml_state *st)
 int feed_xml_parse(const struct feed_utf8 *u, const struct feed_parse_opts *opts,
                    struct feed_doc *doc, char *err, size_t errlen)
 {
-    pthread_once(&feed_xml_once, feed_xml_init_once);
+    xml_safe_init();
 
     struct feed_xml_state *st = kt_calloc(1, sizeof *st);
     st->doc = doc;
@@ -1961,24 +1912,15 @@ int feed_xml_parse(const struct feed_utf8 *u, const struct feed_parse_opts *opts
     sax.ignorableWhitespace = feed_xml_sax_text;
     sax.cdataBlock = feed_xml_sax_text;
     sax.serror = feed_xml_sax_error;
-    sax.internalSubset = feed_xml_sax_no_subset;
-    sax.externalSubset = feed_xml_sax_no_subset;
-    sax.entityDecl = feed_xml_sax_no_entity_decl;
-    sax.getEntity = feed_xml_sax_no_entity;
-    sax.getParameterEntity = feed_xml_sax_no_entity;
-    sax.resolveEntity = feed_xml_sax_no_resolve;
-    /* user data other than the context itself: libxml2 2.9 keeps every
-     * entity declaration it parses in a hidden "SAX compatibility" document
-     * whatever the handlers say, and looks entities up there whenever
-     * userData == ctxt; with our own user data only getEntity is asked */
+    xml_safe_sax_guards(&sax);
+    /* st, not ctxt, as user data: see xml_safe.h */
     xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(&sax, st, NULL, 0, NULL);
     if (!ctxt) {
         rc = kt_error(err, errlen, "XML: out of memory");
         goto out;
     }
     st->ctxt = ctxt;
-    xmlCtxtUseOptions(ctxt, XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOWARNING |
-                                XML_PARSE_NOERROR | XML_PARSE_IGNORE_ENC);
+    xmlCtxtUseOptions(ctxt, XML_PARSE_RECOVER | xml_safe_options());
     prep.ctxt = ctxt;
     if (feed_xml_prep_run(&prep, u->data, u->len))
         feed_xml_prep_flush(&prep, true);
