@@ -7,6 +7,7 @@
 set(KT_CORE_SRC
     src/cache.c
     src/config.c
+    src/config_doc.c
     src/date.c
     src/entities.c
     src/feed.c
