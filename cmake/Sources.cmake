@@ -15,6 +15,7 @@ set(KT_CORE_SRC
     src/feed_xml.c
     src/filter.c
     src/headline.c
+    src/hours.c
     src/log.c
     src/notify.c
     src/schedule.c

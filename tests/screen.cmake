@@ -1,0 +1,3 @@
+# The whole screen (issue 13): office hours and day-parts, the clock
+# format, and the ticker's own font configuration.
+kt_unit_test(hours SOURCES test_hours.c)
