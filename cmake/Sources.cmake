@@ -6,6 +6,7 @@
 # the store's lock. Unit-tested and fuzzed on its own.
 set(KT_CORE_SRC
     src/cache.c
+    src/clock_format.c
     src/config.c
     src/date.c
     src/entities.c
