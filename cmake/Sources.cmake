@@ -38,6 +38,7 @@ set(KT_DISPLAY_SRC
     src/display.c
     src/font.c
     src/font_bidi.c
+    src/font_config.c
     src/font_script.c
     src/render.c
     src/render_alloc_count.c)
