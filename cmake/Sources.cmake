@@ -6,6 +6,7 @@
 # the store's lock. Unit-tested and fuzzed on its own.
 set(KT_CORE_SRC
     src/cache.c
+    src/clock_format.c
     src/config.c
     src/config_doc.c
     src/date.c
@@ -16,6 +17,7 @@ set(KT_CORE_SRC
     src/feed_xml.c
     src/filter.c
     src/headline.c
+    src/hours.c
     src/log.c
     src/notify.c
     src/schedule.c
@@ -37,6 +39,7 @@ set(KT_DISPLAY_SRC
     src/display.c
     src/font.c
     src/font_bidi.c
+    src/font_config.c
     src/font_script.c
     src/render.c
     src/render_alloc_count.c)
