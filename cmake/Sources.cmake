@@ -16,6 +16,8 @@ set(KT_CORE_SRC
     src/feed_json.c
     src/feed_xml.c
     src/filter.c
+    src/fleet_conf.c
+    src/fleet_proto.c
     src/headline.c
     src/hours.c
     src/log.c
