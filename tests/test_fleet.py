@@ -50,6 +50,15 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "0000000049454e44ae426082")
 
 
+CHILDREN = []  # every process started here, ended in main() whatever happens
+
+
+def spawn(cmd, **kw):
+    p = subprocess.Popen(cmd, **kw)
+    CHILDREN.append(p)
+    return p
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -112,7 +121,7 @@ class Broker:
             os.chmod(t / f, 0o600)
 
     def start(self):
-        self.proc = subprocess.Popen(["mosquitto", "-c", self.tmp / "mosquitto.conf"],
+        self.proc = spawn(["mosquitto", "-c", self.tmp / "mosquitto.conf"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -170,7 +179,7 @@ class Watch:
 
     def __init__(self, broker, topic, user="operator"):
         self.items, self.cv = [], threading.Condition()
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             ["mosquitto_sub", *broker.base(user), "-q", "1", "-t", f"{P}/{topic}", "-F",
              "%r\t%t\t%p"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         threading.Thread(target=self.read, daemon=True).start()
@@ -221,7 +230,7 @@ class Client:
         self.events, self.logs, self.cv = [], [], threading.Condition()
         self.name = settings.get("screen_id", "?")
         args = [CLIENT] + [f"{k}={v}" for k, v in settings.items()]
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.proc = spawn(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, bufsize=1)
         threading.Thread(target=self.read_events, daemon=True).start()
         threading.Thread(target=self.read_logs, daemon=True).start()
@@ -507,15 +516,23 @@ def test_acl(b):
     check(c.wait("message", since=m, id="for-2", scope="group/lobby") is not None,
           "its permitted group still works")
     check(not c.all("message", id="b3-only"), "the refused group's retained message never came")
-    # Its own status only: lobby-2 may not write lobby-1's.
-    p = run(["mosquitto_pub", *b.base("lobby-2"), "-V", "mqttv5", "-q", "1", "-t",
-             f"{P}/screen/lobby-1/status", "-m", '{"online":"forged"}'])
-    w = Watch(b, "screen/lobby-1/status")
-    time.sleep(0.5)
-    check(not any("forged" in it[3] for it in w.items), "a screen cannot write another's status")
-    w.close()
     e = c.stop()
     check(e is not None and e["ms"] <= 1500, f"lobby-2 stops ({e})")
+    # Its own status only: with lobby-2's login, its status takes a
+    # retained document (the control), lobby-1's does not.
+    for screen, word in (("lobby-2", "own"), ("lobby-1", "forged")):
+        p = run(["mosquitto_pub", *b.base("lobby-2"), "-V", "mqttv5", "-q", "1", "-r", "-t",
+                 f"{P}/screen/{screen}/status", "-m", f'{{"online":"{word}"}}'])
+        check(p.returncode == 0 or word == "forged", f"publish as lobby-2: {p.stderr}")
+    own = Watch(b, "screen/lobby-2/status")
+    other = Watch(b, "screen/lobby-1/status")
+    check(own.wait(lambda it: "own" in it[3], timeout=5) is not None,
+          "a screen writes its own retained status")
+    time.sleep(0.5)
+    check(not any("forged" in it[3] for it in other.items), "a screen cannot write another's status")
+    own.close()
+    other.close()
+    b.pub("screen/lobby-2/status", retain=True, empty=True)
     b.pub("group/building-3/messages/b3-only", retain=True, empty=True)
 
 
@@ -810,7 +827,7 @@ class WatchTime(Watch):
 
     def __init__(self, broker, topic, user="operator"):
         self.items, self.cv = [], threading.Condition()
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             ["mosquitto_sub", *broker.base(user), "-q", "1", "-t", f"{P}/{topic}", "-F",
              "%r\t%t\t%U"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         threading.Thread(target=self.read_timed, daemon=True).start()
@@ -829,7 +846,7 @@ class WatchHex(Watch):
 
     def __init__(self, broker, topic, user="operator"):
         self.items, self.cv = [], threading.Condition()
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             ["mosquitto_sub", *broker.base(user), "-q", "1", "-t", f"{P}/{topic}", "-F",
              "%r\t%t\t%x"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         threading.Thread(target=self.read, daemon=True).start()
@@ -918,6 +935,10 @@ def main():
              "outage": part_outage}[PART](b)
         finally:
             b.stop()
+            for p in CHILDREN:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
             if os.environ.get("KT_FLEET_BROKER_LOG"):
                 print(b.log())
     finish()
