@@ -16,6 +16,8 @@ set(KT_CORE_SRC
     src/feed_json.c
     src/feed_xml.c
     src/filter.c
+    src/fleet_conf.c
+    src/fleet_proto.c
     src/headline.c
     src/hours.c
     src/log.c
@@ -28,11 +30,12 @@ set(KT_CORE_SRC
     src/xml_safe.c)
 
 # The network edge: libcurl and local files, the source refresh, the poller
-# threads.
+# threads; libmosquitto, the fleet's MQTT client and its thread.
 set(KT_NET_SRC
     src/transport.c
     src/source.c
-    src/poller.c)
+    src/poller.c
+    src/fleet.c)
 
 # The display edge: SDL2, SDL2_ttf, fontconfig, fribidi.
 set(KT_DISPLAY_SRC
