@@ -5,7 +5,10 @@
 # Pure logic: no SDL, curl, MQTT or HTTP server headers, no threads beyond
 # the store's lock. Unit-tested and fuzzed on its own.
 set(KT_CORE_SRC
+    src/alert.c
     src/cache.c
+    src/cap.c
+    src/cap_select.c
     src/config.c
     src/date.c
     src/entities.c
@@ -16,6 +19,7 @@ set(KT_CORE_SRC
     src/filter.c
     src/headline.c
     src/log.c
+    src/message.c
     src/notify.c
     src/schedule.c
     src/scroll.c
