@@ -6,6 +6,8 @@
 # the store's lock. Unit-tested and fuzzed on its own.
 set(KT_CORE_SRC
     src/alert.c
+    src/api_addr.c
+    src/api_token.c
     src/cache.c
     src/cap.c
     src/cap_select.c
@@ -20,6 +22,7 @@ set(KT_CORE_SRC
     src/headline.c
     src/log.c
     src/message.c
+    src/metrics.c
     src/notify.c
     src/schedule.c
     src/scroll.c
@@ -29,11 +32,14 @@ set(KT_CORE_SRC
     src/xml_safe.c)
 
 # The network edge: libcurl and local files, the source refresh, the poller
-# threads.
+# threads; the control API's server (libmicrohttpd) and its command-line
+# client (libcurl).
 set(KT_NET_SRC
     src/transport.c
     src/source.c
-    src/poller.c)
+    src/poller.c
+    src/api.c
+    src/ctl.c)
 
 # The display edge: SDL2, SDL2_ttf, fontconfig, fribidi.
 set(KT_DISPLAY_SRC
