@@ -248,6 +248,25 @@ static int cap_prescan(const char *data, size_t len, char *err, size_t errlen)
  * Helpers
  */
 
+/* A reason quotes document text: one line of valid UTF-8 whatever it held
+ * (control characters become spaces, a sequence cut by %.Ns is dropped). */
+static void cap_one_line(char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            s[i] = ' ';
+    size_t start = n;
+    while (start > 0 && ((unsigned char)s[start - 1] & 0xC0) == 0x80)
+        start--;
+    if (start > 0 && (unsigned char)s[start - 1] >= 0xC0) {
+        unsigned char lead = (unsigned char)s[start - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        if (n - (start - 1) < need)
+            s[start - 1] = '\0';
+    }
+}
+
 static void cap_stop(struct cap_state *st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -258,6 +277,7 @@ static void cap_stop(struct cap_state *st, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(st->err, sizeof st->err, fmt, ap);
         va_end(ap);
+        cap_one_line(st->err);
     }
     xmlStopParser(st->ctxt);
 }
@@ -326,6 +346,7 @@ static void cap_bad(struct cap_state *st, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(st->bad, sizeof st->bad, fmt, ap);
     va_end(ap);
+    cap_one_line(st->bad);
 }
 
 static int64_t cap_date(struct cap_state *st, const char *what, const char *s)
@@ -819,6 +840,7 @@ static void cap_sax_start(void *ctx, const xmlChar *localname, const xmlChar *pr
     if (d == 1) {
         snprintf(st->root_name, sizeof st->root_name, "%s", (const char *)localname);
         snprintf(st->root_ns, sizeof st->root_ns, "%s", uri ? (const char *)uri : "");
+        cap_one_line(st->root_ns);
         if (cap_is_cap_ns(uri) && cap_name_is(localname, "alert"))
             st->root = ROOT_ALERT;
         else if ((cap_ns_is(uri, CAP_NS_ATOM) && cap_name_is(localname, "feed")) ||
@@ -968,9 +990,7 @@ static void cap_sax_error(void *ctx, xmlErrorPtr e)
     if (!e || st->xml_err[0] || e->level < XML_ERR_ERROR)
         return;
     snprintf(st->xml_err, sizeof st->xml_err, "%s", e->message ? e->message : "error");
-    for (char *p = st->xml_err; *p; p++)
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            *p = ' ';
+    cap_one_line(st->xml_err);
     size_t n = strlen(st->xml_err);
     while (n && st->xml_err[n - 1] == ' ')
         st->xml_err[--n] = '\0';
