@@ -3,10 +3,12 @@
  */
 #include "alert.h"
 
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "date.h"
 #include "util.h"
 
 static const char *const alert_names[ALERT_SEVERITY_COUNT] = {
@@ -116,4 +118,28 @@ void alert_sort(struct alert *list, size_t n)
 {
     if (n > 1)
         qsort(list, n, sizeof *list, alert_qsort_cmp);
+}
+
+static struct json_object *alert_json_time(int64_t t)
+{
+    char s[32];
+    if (!t)
+        return NULL; /* json-c writes NULL as null */
+    date_format(t, s, sizeof s);
+    return json_object_new_string(s);
+}
+
+void alert_to_json(const struct alert *a, struct kt_buf *out)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_string(a->id ? a->id : ""));
+    json_object_object_add(o, "source", json_object_new_string(a->source ? a->source : ""));
+    json_object_object_add(o, "severity", json_object_new_string(alert_severity_name(a->severity)));
+    json_object_object_add(o, "headline", json_object_new_string(a->text ? a->text : ""));
+    json_object_object_add(o, "label", json_object_new_string(a->label ? a->label : ""));
+    json_object_object_add(o, "effective", alert_json_time(a->effective));
+    json_object_object_add(o, "expires", alert_json_time(a->expires));
+    kt_buf_puts(out, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
 }

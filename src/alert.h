@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct kt_buf;
+
 /* Ordered: a larger value is more severe (min_severity compares with <). */
 enum alert_severity {
     ALERT_UNKNOWN,
@@ -63,6 +65,11 @@ void alert_list_free(struct alert *list, size_t n);
 
 /* Shown at now: effective <= now < expires (no expires = no end). */
 bool alert_active(const struct alert *a, int64_t now);
+
+/* Appends a as the state document's alert object: {"id", "source",
+ * "severity", "headline" (the text shown), "label", "effective",
+ * "expires" (RFC 3339; null when none)}. */
+void alert_to_json(const struct alert *a, struct kt_buf *out);
 
 /* Display order: highest severity first, then newest (sent, then
  * effective), then source and id so the order never depends on how the

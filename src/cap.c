@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "date.h"
+#include "text.h"
 #include "util.h"
 #include "xml_safe.h"
 
@@ -248,23 +249,21 @@ static int cap_prescan(const char *data, size_t len, char *err, size_t errlen)
  * Helpers
  */
 
-/* A reason quotes document text: one line of valid UTF-8 whatever it held
- * (control characters become spaces, a sequence cut by %.Ns is dropped). */
-static void cap_one_line(char *s)
+/* A reason quotes document text (and libxml2's messages quote it too,
+ * cut anywhere): made one line of valid UTF-8 within size bytes. */
+static void cap_one_line(char *s, size_t size)
 {
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            s[i] = ' ';
-    size_t start = n;
-    while (start > 0 && ((unsigned char)s[start - 1] & 0xC0) == 0x80)
-        start--;
-    if (start > 0 && (unsigned char)s[start - 1] >= 0xC0) {
-        unsigned char lead = (unsigned char)s[start - 1];
-        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-        if (n - (start - 1) < need)
-            s[start - 1] = '\0';
+    char *r = text_utf8_repair(s, strlen(s));
+    size_t n = strlen(r);
+    if (n >= size) {
+        n = size - 1;
+        while (n > 0 && ((unsigned char)r[n] & 0xC0) == 0x80)
+            n--;
     }
+    for (size_t i = 0; i < n; i++)
+        s[i] = (unsigned char)r[i] < 0x20 || r[i] == 0x7f ? ' ' : r[i];
+    s[n] = '\0';
+    free(r);
 }
 
 static void cap_stop(struct cap_state *st, const char *fmt, ...)
@@ -277,7 +276,7 @@ static void cap_stop(struct cap_state *st, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(st->err, sizeof st->err, fmt, ap);
         va_end(ap);
-        cap_one_line(st->err);
+        cap_one_line(st->err, sizeof st->err);
     }
     xmlStopParser(st->ctxt);
 }
@@ -346,7 +345,7 @@ static void cap_bad(struct cap_state *st, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(st->bad, sizeof st->bad, fmt, ap);
     va_end(ap);
-    cap_one_line(st->bad);
+    cap_one_line(st->bad, sizeof st->bad);
 }
 
 static int64_t cap_date(struct cap_state *st, const char *what, const char *s)
@@ -677,12 +676,26 @@ static char *cap_resolve(struct cap_state *st, const char *ref, const char *base
         return NULL;
     char *out = kt_strdup((const char *)r);
     xmlFree(r);
-    return kt_url_scheme_len(out) > 0 ? out : (free(out), (char *)NULL);
+    return out;
 }
 
 static const char *cap_base(const struct cap_state *st)
 {
     return st->depth > 0 ? st->frames[st->depth].base : st->base_url;
+}
+
+/* The poller fetches what an index links to, so a link may not reach
+ * further than the index itself: http(s) only, and file: links or paths
+ * only from an index that is a local file (an operator's own). */
+static bool cap_link_allowed(const struct cap_state *st, const char *url)
+{
+    size_t n = kt_url_scheme_len(url);
+    if ((n == 4 && strncasecmp(url, "http", 4) == 0) ||
+        (n == 5 && strncasecmp(url, "https", 5) == 0))
+        return true;
+    const char *b = st->base_url;
+    bool local_index = b && (kt_url_scheme_len(b) == 0 || kt_str_has_prefix_nocase(b, "file:"));
+    return local_index && (n == 0 || (n == 4 && strncasecmp(url, "file", 4) == 0));
 }
 
 static void cap_entry_end(struct cap_state *st)
@@ -691,6 +704,14 @@ static void cap_entry_end(struct cap_state *st)
     struct cap_doc *doc = st->doc;
     if (!st->entry_has_alert && link) {
         char *abs = cap_resolve(st, link, cap_base(st));
+        if (abs && !cap_link_allowed(st, abs)) {
+            if (!doc->n_invalid++)
+                snprintf(doc->invalid_reason, sizeof doc->invalid_reason,
+                         "link %.80s: only http(s) links are fetched", abs);
+            cap_one_line(doc->invalid_reason, sizeof doc->invalid_reason);
+            free(abs);
+            abs = NULL;
+        }
         bool dup = false;
         for (size_t i = 0; abs && i < doc->n_links && !dup; i++)
             dup = strcmp(doc->links[i], abs) == 0;
@@ -839,8 +860,9 @@ static void cap_sax_start(void *ctx, const xmlChar *localname, const xmlChar *pr
 
     if (d == 1) {
         snprintf(st->root_name, sizeof st->root_name, "%s", (const char *)localname);
+        cap_one_line(st->root_name, sizeof st->root_name);
         snprintf(st->root_ns, sizeof st->root_ns, "%s", uri ? (const char *)uri : "");
-        cap_one_line(st->root_ns);
+        cap_one_line(st->root_ns, sizeof st->root_ns);
         if (cap_is_cap_ns(uri) && cap_name_is(localname, "alert"))
             st->root = ROOT_ALERT;
         else if ((cap_ns_is(uri, CAP_NS_ATOM) && cap_name_is(localname, "feed")) ||
@@ -990,7 +1012,7 @@ static void cap_sax_error(void *ctx, xmlErrorPtr e)
     if (!e || st->xml_err[0] || e->level < XML_ERR_ERROR)
         return;
     snprintf(st->xml_err, sizeof st->xml_err, "%s", e->message ? e->message : "error");
-    cap_one_line(st->xml_err);
+    cap_one_line(st->xml_err, sizeof st->xml_err);
     size_t n = strlen(st->xml_err);
     while (n && st->xml_err[n - 1] == ' ')
         st->xml_err[--n] = '\0';

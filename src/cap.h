@@ -11,7 +11,9 @@
  *     one (national weather services publish these): the embedded alerts
  *     are returned, and for each entry without one the link to fetch (a
  *     link typed application/cap+xml first, else the entry's alternate
- *     link), absolute, resolved against the index URL and xml:base.
+ *     link), absolute, resolved against the index URL and xml:base;
+ *     http(s) only (file: too when the index itself is a local file), so
+ *     a remote index cannot make the poller read local files.
  * CAP is strict XML: nothing is repaired. An ill-formed or truncated
  * document, a DOCTYPE (so no entity is ever declared: billion laughs and
  * XXE have nothing to expand), nesting deeper than CAP_MAX_DEPTH or any
@@ -95,11 +97,13 @@ struct cap_doc {
     bool index; /* an Atom/RSS index rather than CAP itself */
     struct cap_alert *alerts;
     size_t n_alerts;
-    char **links; /* absolute URLs to fetch, each a CAP document; no duplicates */
+    char **links; /* URLs to fetch, each a CAP document: absolute, or paths for a
+                   * local index; no duplicates */
     size_t n_links;
     /* Embedded alerts that were skipped (missing identifier, sender or
-     * sent, a date that is not one): how many and the first reason, so the
-     * caller logs one line. A lone <alert> with such a fault fails. */
+     * sent, a date that is not one) and links refused (not http(s)): how
+     * many and the first reason, so the caller logs one line. A lone
+     * <alert> with such a fault fails. */
     size_t n_invalid;
     char invalid_reason[160];
     /* Repeated parts beyond their bound (CAP_MAX_ALERTS, _LINKS, _INFOS,

@@ -279,6 +279,20 @@ static void tm_alert(void)
     const char *order[5] = {"d", "b", "c", "a", "e"};
     for (int i = 0; i < 5; i++)
         CHECK_STR(list[i].id, order[i]);
+
+    struct alert a = {.id = "KT-1",
+                      .source = "weather",
+                      .severity = ALERT_SEVERE,
+                      .text = "Flood \"warning\" \xE2\x80\x94 river",
+                      .label = "EA",
+                      .effective = 1773144000};
+    struct kt_buf b;
+    kt_buf_init(&b);
+    alert_to_json(&a, &b);
+    CHECK_STR(b.data, "{\"id\":\"KT-1\",\"source\":\"weather\",\"severity\":\"severe\","
+                      "\"headline\":\"Flood \\\"warning\\\" \xE2\x80\x94 river\",\"label\":\"EA\","
+                      "\"effective\":\"2026-03-10T12:00:00Z\",\"expires\":null}");
+    kt_buf_free(&b);
 }
 
 int main(void)
