@@ -5,8 +5,13 @@
 # Pure logic: no SDL, curl, MQTT or HTTP server headers, no threads beyond
 # the store's lock. Unit-tested and fuzzed on its own.
 set(KT_CORE_SRC
+    src/alert.c
+    src/api_addr.c
+    src/api_token.c
     src/cache.c
     src/clock_format.c
+    src/cap.c
+    src/cap_select.c
     src/config.c
     src/config_doc.c
     src/date.c
@@ -21,6 +26,8 @@ set(KT_CORE_SRC
     src/headline.c
     src/hours.c
     src/log.c
+    src/message.c
+    src/metrics.c
     src/notify.c
     src/schedule.c
     src/scroll.c
@@ -30,12 +37,15 @@ set(KT_CORE_SRC
     src/xml_safe.c)
 
 # The network edge: libcurl and local files, the source refresh, the poller
-# threads; libmosquitto, the fleet's MQTT client and its thread.
+# threads; libmosquitto, the fleet's MQTT client and its thread; the
+# control API's server (libmicrohttpd) and its command-line client (libcurl).
 set(KT_NET_SRC
     src/transport.c
     src/source.c
     src/poller.c
-    src/fleet.c)
+    src/fleet.c
+    src/api.c
+    src/ctl.c)
 
 # The display edge: SDL2, SDL2_ttf, fontconfig, fribidi.
 set(KT_DISPLAY_SRC

@@ -23,7 +23,7 @@ build=$(cd "$1" && pwd)
 secs=${2:-${KT_FUZZ_SECONDS:-60}}
 root=$(cd "$(dirname "$0")/.." && pwd)
 conf=${KT_CONFORMANCE_DIR:-$root/../shared/conformance}
-targets=${KT_FUZZ_TARGETS:-feed text date config cache cache_sealed hours fleet}
+targets=${KT_FUZZ_TARGETS:-feed text date config cache cache_sealed hours fleet cap message}
 work=$build/fuzz-work
 mkdir -p "$work/artifacts" "$work/logs"
 
@@ -61,6 +61,10 @@ seeds_for() {
             split_rows "$t" "$work/seeds/fleet/$(basename "$t" .tsv)"
         done
         echo "$work/seeds/fleet" ;;
+    cap)
+        echo "$root/tests/data/cap" ;;
+    message)
+        echo "$root/tests/data/message" ;;
     *)
         echo "fuzz/run.sh: unknown target $1" >&2
         exit 2 ;;

@@ -208,6 +208,7 @@ SONAME_PKG = {
     "libSDL2-2.0.so.0": "libsdl2-2.0-0", "libSDL2_ttf-2.0.so.0": "libsdl2-ttf-2.0-0",
     "libSDL2_image-2.0.so.0": "libsdl2-image-2.0-0", "libfribidi.so.0": "libfribidi0",
     "libfontconfig.so.1": "libfontconfig1", "libmosquitto.so.1": "libmosquitto1",
+    "libmicrohttpd.so.12": "libmicrohttpd12",
 }
 
 
