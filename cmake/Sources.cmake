@@ -7,6 +7,7 @@
 set(KT_CORE_SRC
     src/cache.c
     src/config.c
+    src/config_ref.c
     src/date.c
     src/entities.c
     src/feed.c
@@ -25,11 +26,12 @@ set(KT_CORE_SRC
     src/xml_safe.c)
 
 # The network edge: libcurl and local files, the source refresh, the poller
-# threads.
+# threads, and the app that runs them (supervisor, signals, shutdown).
 set(KT_NET_SRC
     src/transport.c
     src/source.c
-    src/poller.c)
+    src/poller.c
+    src/app.c)
 
 # The display edge: SDL2, SDL2_ttf, fontconfig, fribidi.
 set(KT_DISPLAY_SRC

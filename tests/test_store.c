@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "feed.h"
+#include "schedule.h"
 #include "store.h"
 #include "tap.h"
 #include "util.h"
@@ -243,6 +245,14 @@ static struct store_item titem(const char *title, const char *link, int64_t publ
     return (struct store_item){(char *)title, (char *)link, published, first_seen};
 }
 
+/* A 304 with these validators, at now. */
+static enum store_outcome t_not_modified(struct store *s, const char *feed, const char *url,
+                                         const char *etag, const char *lm, int64_t now)
+{
+    struct store_fetch fx = {.not_modified = true, .etag = etag, .last_modified = lm};
+    return store_apply_fetch(s, store_token(s, feed, url), &fx, now, NULL, NULL);
+}
+
 static const struct store_item *dump_find(const struct store_dump *d, const char *feed,
                                           const char *title)
 {
@@ -324,8 +334,7 @@ static void test_generation(void)
     const struct store_snapshot *s2 = store_snapshot(s);
     CHECK(s2 == s1);
     store_snapshot_release(s2);
-    store_touch(s, "a", 3000);
-    store_set_meta(s, "a", "\"e1\"", NULL, 5);
+    CHECK_INT(t_not_modified(s, "a", "http://a/", "\"e1\"", NULL, 3000), STORE_CHANGED);
     CHECK(!store_expire(s, 3000));
     store_configure(s, cfg, 3000);
     CHECK_INT(store_generation(s), g1);
@@ -458,7 +467,13 @@ static void test_reconfigure(void)
         v[1].title = t1;
         v[2].title = t2;
         store_replace_items(s, names[i], v, 3, 10);
-        store_set_meta(s, names[i], "etag", "lm", 7);
+        CHECK_INT(t_not_modified(s, names[i],
+                                 i == 1   ? "http://m/"
+                                 : i == 2 ? "http://r/"
+                                 : i == 0 ? "http://k/"
+                                          : "http://s/",
+                                 "etag", "lm", 10),
+                  STORE_CHANGED);
     }
 
     struct config *c2 = tcfg_new(ORDER_FEEDS, 0, 0);
@@ -495,8 +510,7 @@ static void test_reconfigure(void)
 
     /* The old name is gone: its fetch results are ignored. */
     CHECK(!store_replace_items(s, "renamed", v, 3, 30));
-    char *etag = (char *)"x";
-    CHECK(!store_get_meta(s, "renamed", &etag, NULL, NULL));
+    CHECK_INT(store_token(s, "renamed", "http://r/"), 0);
     store_free(s);
     tcfg_free(cfg);
     tcfg_free(c2);
@@ -535,27 +549,44 @@ static void test_meta(void)
     tcfg_feed(cfg, "a", "http://a/", NULL, 0);
     struct store *s = store_new();
     store_configure(s, cfg, 0);
-    char *etag = NULL, *lm = NULL;
+    uint64_t tok = store_token(s, "a", "http://a/");
+    CHECK(tok != 0);
+    CHECK_INT(store_token(s, "a", "http://other/"), 0);
+    char *etag = (char *)"x", *lm = (char *)"x";
+    int64_t last = -1;
     int ttl = -5;
-    CHECK(store_get_meta(s, "a", &etag, &lm, &ttl));
+    CHECK(store_feed_validators(s, tok, &etag, &lm));
     CHECK(etag == NULL && lm == NULL);
+    CHECK(store_feed_schedule(s, tok, &last, &ttl));
+    CHECK_INT(last, 0);
     CHECK_INT(ttl, 0);
-    store_set_meta(s, "a", "W/\"1\"", "Mon, 01 Jan 2024 00:00:00 GMT", 30);
-    store_set_meta(s, "a", NULL, NULL, -1); /* keeps everything */
-    CHECK(store_get_meta(s, "a", &etag, &lm, &ttl));
+    /* A 200 sets them, with the document's ttl. */
+    struct feed_doc doc = {.ttl_minutes = 30};
+    struct store_fetch full = {
+        .doc = &doc, .etag = "W/\"1\"", .last_modified = "Mon, 01 Jan 2024 00:00:00 GMT"};
+    CHECK_INT(store_apply_fetch(s, tok, &full, 50, NULL, NULL), STORE_CHANGED);
+    /* A 304 that omits them keeps the ones sent: nothing to save. */
+    struct store_fetch nm = {.not_modified = true};
+    CHECK_INT(store_apply_fetch(s, tok, &nm, 60, NULL, NULL), STORE_SAME);
+    CHECK(store_feed_validators(s, tok, &etag, &lm));
     CHECK_STR(etag, "W/\"1\"");
     CHECK_STR(lm, "Mon, 01 Jan 2024 00:00:00 GMT");
-    CHECK_INT(ttl, 30);
     free(etag);
     free(lm);
-    store_set_meta(s, "a", "", NULL, 0); /* "" clears */
-    CHECK(store_get_meta(s, "a", &etag, &lm, &ttl));
-    CHECK(etag == NULL);
-    CHECK_STR(lm, "Mon, 01 Jan 2024 00:00:00 GMT");
-    CHECK_INT(ttl, 0);
-    free(lm);
-    store_set_meta(s, "missing", "x", "y", 1); /* ignored, no crash */
-    store_touch(s, "missing", 5);
+    CHECK(store_feed_schedule(s, tok, &last, &ttl));
+    CHECK_INT(last, 60);
+    CHECK_INT(ttl, 30);
+    /* A 200 without them clears them (the server stopped sending them). */
+    struct store_fetch bare = {.doc = &doc};
+    CHECK_INT(store_apply_fetch(s, tok, &bare, 70, NULL, NULL), STORE_CHANGED);
+    CHECK(store_feed_validators(s, tok, &etag, &lm));
+    CHECK(etag == NULL && lm == NULL);
+    /* The same again: nothing changed. */
+    CHECK_INT(store_apply_fetch(s, tok, &bare, 80, NULL, NULL), STORE_SAME);
+    /* An unknown token is gone, and nothing happens. */
+    CHECK_INT(store_apply_fetch(s, tok + 1000, &full, 90, NULL, NULL), STORE_GONE);
+    CHECK(!store_feed_validators(s, tok + 1000, &etag, &lm));
+    CHECK(!store_feed_schedule(s, tok + 1000, &last, &ttl));
     store_free(s);
     tcfg_free(cfg);
 }
@@ -570,9 +601,10 @@ static void test_dump_restore(void)
     struct store_item v[] = {titem("a1", "http://a/1", 5, 0), titem("a2", NULL, 0, 0),
                              titem("a3", NULL, 0, 0)};
     store_replace_items(s, "a", v, 3, 100);
-    store_set_meta(s, "a", "e", "lm", 15);
+    t_not_modified(s, "a", "http://a/", "e", "lm", 100);
     store_replace_items(s, "b", v, 1, 100);
     struct store_dump d = store_dump(s);
+    d.feeds[0].ttl_minutes = 15;
     store_free(s);
 
     /* a: same name and url, limited to 2 items. b: url changed. c: absent
