@@ -320,7 +320,10 @@ static void app_apply(struct app *app, struct config *next)
         __atomic_exchange_n(&app->published, config_ref_get(r), __ATOMIC_ACQ_REL);
     app->retired = kt_realloc(app->retired, (app->n_retired + 1) * sizeof *app->retired);
     app->retired[app->n_retired++] = prev;
-    kt_log_info("config reloaded from %s (%zu feeds)", next->path, next->n_feeds);
+    const struct store_snapshot *snap = store_snapshot(app->store);
+    kt_log_info("config reloaded from %s (%zu feeds, %zu headlines shown)", next->path,
+                next->n_feeds, snap->n);
+    store_snapshot_release(snap);
 }
 
 static void app_reload(struct app *app)
