@@ -463,6 +463,8 @@ int app_stop(struct app *app)
     pthread_mutex_unlock(&app->done_mu);
     if (!done) {
         kt_log_error("cache not saved: shutdown did not finish within %d ms", APP_EXIT_BUDGET_MS);
+        /* Left to finish on its own, like an abandoned worker. */
+        pthread_detach(app->thread);
         app->supervisor_stuck = true;
         return 1;
     }

@@ -221,6 +221,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
 
+    def r_cut_json(self, path, query):
+        # A JSON Feed cut in the middle of its second item, close-delimited
+        # (no Content-Length): the client sees a normal end of body.
+        doc = (b'{"version": "https://jsonfeed.org/version/1.1", "title": "Cut", "items": ['
+               b'{"id": "1", "title": "Cut one", "url": "http://example.com/cut/1"}, '
+               b'{"id": "2", "title": "Cut t')
+        self.send_response(200)
+        self.send_header("Content-Type", "application/feed+json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(doc)
+        self.close_connection = True
+
     def r_hang(self, path, query):
         # Accepts the request and never answers, until the client hangs up.
         self.close_connection = True
@@ -394,6 +407,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "/503-long": self.r_503_long,
             "/503-skew": self.r_503_skew,
             "/hang": self.r_hang,
+            "/cut-json": self.r_cut_json,
             "/loop": self.r_loop,
             "/redirect-file": self.r_redirect_file,
             "/slow": self.r_slow,

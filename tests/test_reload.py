@@ -34,10 +34,13 @@ import tempfile
 import time
 import zlib
 
-from kttest import check, finish
+from kttest import check, finish, wait_catches
 from test_http_faults import Server
 
 BIN, SERVER = sys.argv[1], sys.argv[2]
+# Bounds stretch under an emulator or a sanitizer (KT_TEST_TIME_SCALE, as
+# tests/tap.h); the issue's promises are for the real thing, scale 1.
+SCALE = max(1.0, float(os.environ.get("KT_TEST_TIME_SCALE", "1")))
 DISPLAY = "[display]\nmode = window\nsize = 640x64\nfont_size = 24\n"
 
 
@@ -78,13 +81,13 @@ class Ticker:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def wait_ready(self, seconds):
-        end = time.monotonic() + seconds
+        end = time.monotonic() + seconds * SCALE
         while time.monotonic() < end and not any(m == "READY=1" for _, m in self.msgs):
             self.receive(0.05)
         return any(m == "READY=1" for _, m in self.msgs)
 
     def wait_log(self, needle, seconds, count=1):
-        end = time.monotonic() + seconds
+        end = time.monotonic() + seconds * SCALE
         while time.monotonic() < end:
             if self.text().count(needle) >= count:
                 return True
@@ -96,9 +99,11 @@ class Ticker:
         t0 = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
         try:
-            rc = self.proc.wait(timeout=limit)
+            rc = self.proc.wait(timeout=limit * SCALE)
         except subprocess.TimeoutExpired:
             rc = None
+        if rc != 0:
+            print(f"# ticker exit status {rc}; its log:\n{self.text()[-4000:]}")
         return rc, time.monotonic() - t0
 
     def close(self):
@@ -107,6 +112,13 @@ class Ticker:
             self.proc.wait()
         self.sock.close()
         self.log.close()
+
+
+def clean_exit(rc):
+    """Exit 0; under a sanitizer (SCALE > 1) a shutdown that overran its
+    budget exits 1 with "cache not saved" (reported, not a race), but a
+    sanitizer report (its own status) or a signal is still a failure."""
+    return rc == 0 or (SCALE > 1 and rc == 1)
 
 
 def max_gap(times):
@@ -175,7 +187,7 @@ def startup_sighup(tmp):
                                                      f"(status {t.proc.poll()})")
             check(t.proc.poll() is None, f"{what}: still running")
             rc, _ = t.term()
-            check(rc == 0, f"{what}: SIGTERM exits 0 (got {rc})")
+            check(clean_exit(rc), f"{what}: SIGTERM exits 0 (got {rc})")
         finally:
             t.close()
 
@@ -216,12 +228,12 @@ def fifo_hang(tmp, server):
               f"longest interval {gap * 1000:.0f} ms")
         # A generous bound on a loaded machine: the old code stopped drawing
         # for good here.
-        check(gap < 0.5, f"frames keep coming through the storm (longest gap {gap:.3f} s)")
+        check(gap < 0.5 * SCALE, f"frames keep coming through the storm (longest gap {gap:.3f} s)")
         check(t.proc.poll() is None, "still running")
         rc, took = t.term()
         print(f"# fifo_hang: SIGTERM to exit {took * 1000:.0f} ms")
-        check(rc == 0, f"SIGTERM exits 0 (got {rc})")
-        check(took < 1.0, f"SIGTERM exits within a second (took {took:.2f} s)")
+        check(clean_exit(rc), f"SIGTERM exits 0 (got {rc})")
+        check(took < 1.0 * SCALE, f"SIGTERM exits within a second (took {took:.2f} s)")
     finally:
         t.close()
 
@@ -282,8 +294,8 @@ def big_storm(tmp):
         t.receive(0.2)
         rc, took = t.term()
         print(f"big_storm_sigterm_exit_ms={took * 1000:.0f}")
-        check(rc == 0, f"SIGTERM mid-parse exits 0 (got {rc})")
-        check(took < 1.0, f"SIGTERM mid-parse exits within a second (took {took:.2f} s)")
+        check(clean_exit(rc), f"SIGTERM mid-parse exits 0 (got {rc})")
+        check(took < 1.0 * SCALE, f"SIGTERM mid-parse exits within a second (took {took:.2f} s)")
     finally:
         t.close()
 
@@ -304,7 +316,7 @@ def retry_after(tmp, server):
         got = server.stats()["paths"].get("/feed/busy", {}).get("requests")
         check(got == 1, f"one request through 10 SIGHUPs (got {got})")
         rc, _ = t.term()
-        check(rc == 0, f"exit 0 (got {rc})")
+        check(clean_exit(rc), f"exit 0 (got {rc})")
     finally:
         t.close()
 
@@ -316,7 +328,8 @@ def fetch_once_term(tmp, server):
                    f"[feed never]\nurl = {server.base}/feed/never\n", encoding="utf-8")
     p = subprocess.Popen([BIN, "-c", str(cfg), "--fetch-once"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=env())
-    time.sleep(0.5)
+    wait_catches(p, signal.SIGTERM, 10 * SCALE)
+    time.sleep(0.5)  # the transfer is waiting for the server
     t0 = time.monotonic()
     p.send_signal(signal.SIGTERM)
     try:
@@ -329,7 +342,7 @@ def fetch_once_term(tmp, server):
     took = time.monotonic() - t0
     print(f"# --fetch-once: SIGTERM to exit {took * 1000:.0f} ms")
     check(rc == 1, f"--fetch-once interrupted exits 1 (got {rc})")
-    check(took < 1.0, f"--fetch-once honours SIGTERM at once (took {took:.2f} s)")
+    check(took < 1.0 * SCALE, f"--fetch-once honours SIGTERM at once (took {took:.2f} s)")
     check("interrupted" in err and len(err.strip().splitlines()) == 1,
           f"one line says so: {err!r}")
 
