@@ -325,26 +325,30 @@ def fetch_once_term(tmp, server):
     server.route("never", "hang")
     cfg = tmp / "never.conf"
     cfg.write_text(f"[ticker]\ncache = {tmp / 'never.tsv'}\ntimeout = 60s\n"
-                   f"[feed never]\nurl = {server.base}/feed/never\n", encoding="utf-8")
-    p = subprocess.Popen([BIN, "-c", str(cfg), "--fetch-once"], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=env())
-    wait_catches(p, signal.SIGTERM, 10 * SCALE)
-    time.sleep(0.5)  # the transfer is waiting for the server
-    t0 = time.monotonic()
-    p.send_signal(signal.SIGTERM)
-    try:
-        out, err = p.communicate(timeout=5)
-        rc = p.returncode
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        rc = None
-    took = time.monotonic() - t0
-    print(f"# --fetch-once: SIGTERM to exit {took * 1000:.0f} ms")
-    check(rc == 1, f"--fetch-once interrupted exits 1 (got {rc})")
-    check(took < 1.0 * SCALE, f"--fetch-once honours SIGTERM at once (took {took:.2f} s)")
-    check("interrupted" in err and len(err.strip().splitlines()) == 1,
-          f"one line says so: {err!r}")
+                   f"[feed never]\nurl = {server.base}/feed/never\n" + DISPLAY, encoding="utf-8")
+    shot = tmp / "shot.png"
+    for mode in (["--fetch-once"], ["--screenshot", str(shot), "--fetch"]):
+        p = subprocess.Popen([BIN, "-c", str(cfg)] + mode, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env())
+        wait_catches(p, signal.SIGTERM, 10 * SCALE)
+        time.sleep(0.5)  # the transfer is waiting for the server
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, err = p.communicate(timeout=5 * SCALE)
+            rc = p.returncode
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+            rc = None
+        took = time.monotonic() - t0
+        what = " ".join(m for m in mode if not m.endswith(".png"))
+        print(f"# {what}: SIGTERM to exit {took * 1000:.0f} ms")
+        check(rc == 1, f"{what} interrupted exits 1 (got {rc})")
+        check(took < 1.0 * SCALE, f"{what} honours SIGTERM at once (took {took:.2f} s)")
+        check("interrupted" in err and len(err.strip().splitlines()) == 1,
+              f"{what}: one line says so: {err!r}")
+    check(not shot.exists(), "no screenshot after an interrupted --fetch")
 
 
 def final_save(tmp):

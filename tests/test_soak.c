@@ -56,6 +56,7 @@
 #include "log.h"
 #include "store.h"
 #include "tap.h"
+#define KT_TEST_SERVER_CLIENT 1
 #include "test_server.h"
 #include "util.h"
 
@@ -83,31 +84,13 @@ static void server_stop(void)
     server_pid = 0;
 }
 
-static CURL *post_handle;
-
 /* POST /set/NAME (a document) or /set/NAME?route=R (a misbehaviour). */
 static void server_post(const char *name, const char *query, const char *body, size_t len,
                         const char *ctype)
 {
-    char url[256], hdr[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/set/%s%s", server_port, name,
-             query ? query : "");
-    snprintf(hdr, sizeof hdr, "Content-Type: %s", ctype ? ctype : "text/plain");
-    struct curl_slist *h = curl_slist_append(NULL, hdr);
-    h = curl_slist_append(h, "Expect:");
-    curl_easy_setopt(post_handle, CURLOPT_URL, url);
-    curl_easy_setopt(post_handle, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(post_handle, CURLOPT_POSTFIELDS, body ? body : "");
-    curl_easy_setopt(post_handle, CURLOPT_POSTFIELDSIZE, (long)(body ? len : 0));
-    CURLcode rc = curl_easy_perform(post_handle);
-    long status = 0;
-    curl_easy_getinfo(post_handle, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    if (rc != CURLE_OK || status != 204) {
-        fprintf(stderr, "soak: POST %s failed: %s, HTTP %ld\n", url, curl_easy_strerror(rc),
-                status);
-        exit(1);
-    }
+    char path[256];
+    snprintf(path, sizeof path, "/set/%s%s", name, query ? query : "");
+    test_server_post(server_port, path, body, len, ctype);
 }
 
 /* ---- randomness (reproducible: KT_SOAK_SEED) ---- */
@@ -627,7 +610,6 @@ int main(int argc, char **argv)
     int warmup = 86400 / SOAK_STEP < cycles / 2 ? 86400 / SOAK_STEP : cycles / 2;
 
     transport_global_init();
-    post_handle = curl_easy_init();
     server_port = server_start(argv[1], argv[2]);
     if (server_port < 0) {
         fprintf(stderr, "soak: cannot start %s %s\n", argv[1], argv[2]);
@@ -858,7 +840,6 @@ int main(int argc, char **argv)
     unlink(cache_path);
     rmdir(dir);
     free(cache_path);
-    curl_easy_cleanup(post_handle);
     server_stop();
     transport_global_cleanup();
     return tap_done();
