@@ -6,8 +6,10 @@
 # the store's lock. Unit-tested and fuzzed on its own.
 set(KT_CORE_SRC
     src/cache.c
+    src/clock_format.c
     src/config.c
     src/config_ref.c
+    src/config_doc.c
     src/date.c
     src/entities.c
     src/feed.c
@@ -15,7 +17,10 @@ set(KT_CORE_SRC
     src/feed_json.c
     src/feed_xml.c
     src/filter.c
+    src/fleet_conf.c
+    src/fleet_proto.c
     src/headline.c
+    src/hours.c
     src/log.c
     src/notify.c
     src/schedule.c
@@ -26,18 +31,21 @@ set(KT_CORE_SRC
     src/xml_safe.c)
 
 # The network edge: libcurl and local files, the source refresh, the poller
-# threads, and the app that runs them (supervisor, signals, shutdown).
+# threads, and the app that runs them (supervisor, signals, shutdown);
+# libmosquitto, the fleet's MQTT client and its thread.
 set(KT_NET_SRC
     src/transport.c
     src/source.c
     src/poller.c
-    src/app.c)
+    src/app.c
+    src/fleet.c)
 
 # The display edge: SDL2, SDL2_ttf, fontconfig, fribidi.
 set(KT_DISPLAY_SRC
     src/display.c
     src/font.c
     src/font_bidi.c
+    src/font_config.c
     src/font_script.c
     src/render.c
     src/render_alloc_count.c)

@@ -13,6 +13,8 @@
 #include "font.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -839,4 +841,81 @@ SDL_Surface *font_render_line(struct font_set *fs, const struct text_span *spans
 done:
     font_line_free(&ln);
     return out;
+}
+
+/* ---- --check ---- */
+
+static enum font_check font_check_bad(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum font_check font_check_bad(char *why, size_t whylen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+    return FONT_CHECK_BAD;
+}
+
+enum font_check font_check(const char *spec, int size_px, char *file, size_t filelen, char *why,
+                           size_t whylen)
+{
+    if (filelen)
+        file[0] = '\0';
+    if (!spec || !spec[strspn(spec, " \t")])
+        return font_check_bad(why, whylen,
+                              "empty (give a fontconfig pattern such as DejaVu Sans:bold, "
+                              "or a font file path)");
+    bool path = strchr(spec, '/') != NULL;
+    if (path) {
+        /* Regular file first: opening a FIFO would block. */
+        struct stat st;
+        if (stat(spec, &st) != 0)
+            return font_check_bad(why, whylen, "%s: %s", spec, strerror(errno));
+        if (!S_ISREG(st.st_mode))
+            return font_check_bad(why, whylen, "%s: not a regular file", spec);
+        FILE *f = fopen(spec, "rb");
+        if (!f)
+            return font_check_bad(why, whylen, "%s: %s", spec, strerror(errno));
+        fclose(f);
+        if (!FcInit())
+            return font_check_bad(why, whylen, "fontconfig failed to initialise");
+        int count = 0;
+        FcPattern *q = FcFreeTypeQuery((const FcChar8 *)spec, 0, NULL, &count);
+        if (!q)
+            return font_check_bad(why, whylen, "%s is not a font file FreeType can read", spec);
+        FcPatternDestroy(q);
+    }
+    /* Then exactly what the screen does with it. */
+    char err[KT_ERR_MAX];
+    struct font_set *fs = font_set_open(spec, size_px, err, sizeof err);
+    if (fs) {
+        snprintf(file, filelen, "%s", font_set_main_path(fs));
+        font_set_close(fs);
+        return FONT_CHECK_OK;
+    }
+    if (path)
+        return font_check_bad(why, whylen, "%s", err);
+    FcPattern *p = FcNameParse((const FcChar8 *)spec);
+    if (!p)
+        return font_check_bad(why, whylen, "\"%s\" is not a fontconfig pattern", spec);
+    FcConfigSubstitute(NULL, p, FcMatchPattern);
+    FcDefaultSubstitute(p);
+    FcResult res;
+    FcPattern *m = FcFontMatch(NULL, p, &res);
+    FcPatternDestroy(p);
+    FcChar8 *fam = NULL, *mfile = NULL;
+    if (!m || FcPatternGetString(m, FC_FILE, 0, &mfile) != FcResultMatch) {
+        if (m)
+            FcPatternDestroy(m);
+        return font_check_bad(why, whylen, "\"%s\": no installed font matches it", spec);
+    }
+    FcPatternGetString(m, FC_FAMILY, 0, &fam);
+    snprintf(file, filelen, "%s", (const char *)mfile);
+    kt_error(why, whylen,
+             "\"%s\" is not installed (fontconfig's nearest match is \"%s\", %s); the screen "
+             "uses a fallback font",
+             spec, fam ? (const char *)fam : "?", (const char *)mfile);
+    FcPatternDestroy(m);
+    return FONT_CHECK_FALLBACK;
 }
