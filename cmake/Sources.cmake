@@ -13,6 +13,7 @@ set(KT_CORE_SRC
     src/cap.c
     src/cap_select.c
     src/config.c
+    src/config_ref.c
     src/config_doc.c
     src/date.c
     src/entities.c
@@ -37,12 +38,14 @@ set(KT_CORE_SRC
     src/xml_safe.c)
 
 # The network edge: libcurl and local files, the source refresh, the poller
-# threads; libmosquitto, the fleet's MQTT client and its thread; the
-# control API's server (libmicrohttpd) and its command-line client (libcurl).
+# threads, and the app that runs them (supervisor, signals, shutdown);
+# libmosquitto, the fleet's MQTT client and its thread; the control API's
+# server (libmicrohttpd) and its command-line client (libcurl).
 set(KT_NET_SRC
     src/transport.c
     src/source.c
     src/poller.c
+    src/app.c
     src/fleet.c
     src/api.c
     src/ctl.c)

@@ -1,7 +1,8 @@
 /*
- * main: the command line, signals and the wiring of config, store, cache,
- * fetcher and display. The command-line options are declared once in
- * cli_options[], which also produces --help.
+ * main: the command line and the wiring of the modes: --check, --dump,
+ * --fetch-once, the one-shot screenshot and benchmark, and the ticker (the
+ * app, app.h, with the display on this thread). The command-line options
+ * are declared once in cli_options[], which also produces --help.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,16 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache.h"
+#include "app.h"
 #include "config.h"
 #include "date.h"
-#include "transport.h"
-#include "poller.h"
 #include "filter.h"
+#include "headline.h"
 #include "log.h"
 #include "notify.h"
 #include "source.h"
 #include "store.h"
+#include "transport.h"
 #include "util.h"
 #ifdef KT_HAVE_DISPLAY
 #include "display.h"
@@ -311,6 +312,17 @@ static struct config *load_config(const char *path)
     return cfg;
 }
 
+/* The config for a reload (app.h): read as at start, the error returned. */
+static struct config *reload_config(const char *path, char *err, size_t errlen)
+{
+    if (path)
+        return config_load(path, err, errlen);
+    char *def = default_config_path();
+    struct config *cfg = def ? config_load(def, err, errlen) : config_default();
+    free(def);
+    return cfg;
+}
+
 #ifdef KT_HAVE_DISPLAY
 /* --check of `font =`: the file it resolves to on stdout after the ok
  * line; a family fontconfig only matches by falling back to another one is
@@ -399,33 +411,29 @@ static void print_date(int64_t t)
 static int run_dump(const struct config *cfg, const char *url)
 {
     char err[KT_ERR_MAX];
-    struct filter *ex =
-        filter_new((const char *const *)cfg->exclude.v, cfg->exclude.n, err, sizeof err);
     struct source_result r;
-    int rc = source_refresh(cfg, url, ex, NULL, NULL, NULL, &r);
-    filter_free(ex);
-    if (rc < 0) {
+    /* SIGINT/SIGTERM cancel the transfer. */
+    if (source_fetch(cfg, url, NULL, NULL, app_quit_flag(), &r) < 0) {
         kt_log_error("%s: %s", url, r.err);
         source_result_free(&r);
         return 1;
     }
-    for (size_t i = 0; i < r.n_items; i++) {
-        print_field(r.items[i].title);
+    struct filter *ex =
+        filter_new((const char *const *)cfg->exclude.v, cfg->exclude.n, err, sizeof err);
+    struct store_item *items;
+    size_t n = headline_from_doc(&r.doc, ex, cfg->max_chars, &items);
+    filter_free(ex);
+    source_result_free(&r);
+    for (size_t i = 0; i < n; i++) {
+        print_field(items[i].title);
         putchar('\t');
-        print_field(r.items[i].link);
+        print_field(items[i].link);
         putchar('\t');
-        print_date(r.items[i].published);
+        print_date(items[i].published);
         putchar('\n');
     }
-    source_result_free(&r);
+    store_items_free(items, n);
     return fflush(stdout) == 0 ? 0 : 1;
-}
-
-static void load_cache(struct store *store, const struct config *cfg)
-{
-    char err[KT_ERR_MAX];
-    if (cache_load(store, cfg->cache, (int64_t)time(NULL), err, sizeof err) < 0)
-        kt_log_warn("cache ignored: %s", err);
 }
 
 static void print_snapshot(struct store *store)
@@ -445,13 +453,17 @@ static void print_snapshot(struct store *store)
     store_snapshot_release(snap);
 }
 
-static int run_fetch_once(const struct config *cfg, struct store *store)
+static int run_fetch_once(struct app *app)
 {
-    int ok = poller_run_once(cfg, store);
-    const struct store_snapshot *snap = store_snapshot(store);
+    int ok = app_fetch_once(app);
+    if (ok < 0) {
+        kt_log_error("interrupted: the feeds that answered are in the cache");
+        return 1;
+    }
+    const struct store_snapshot *snap = store_snapshot(app_store(app));
     size_t n = snap->n;
     store_snapshot_release(snap);
-    print_snapshot(store);
+    print_snapshot(app_store(app));
     if (fflush(stdout) != 0)
         return 1;
     /* A feed that answered with nothing (an emptied list) gives no
@@ -459,101 +471,50 @@ static int run_fetch_once(const struct config *cfg, struct store *store)
     if (n == 0) {
         kt_log_error("no headlines: %d of %zu feeds answered, none with headlines, and the cache "
                      "had none",
-                     ok, cfg->n_feeds);
+                     ok, app_config(app)->n_feeds);
         return 1;
     }
     return 0;
 }
 
-/* ---- the long-running ticker ---- */
-
-static volatile sig_atomic_t quit_requested, reload_requested;
-
-static void on_quit(int sig)
-{
-    (void)sig;
-    quit_requested = 1;
-}
-
-static void on_hup(int sig)
-{
-    (void)sig;
-    reload_requested = 1;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_quit;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_hup;
-    sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-}
-
-struct app {
-    const char *config_path; /* NULL: defaults / default path */
-    struct config *cfg;      /* in use */
-    struct config *retired;  /* replaced by a reload; freed at the next poll */
-    struct store *store;
-    struct poller *poller;
-};
-
-/* SIGHUP: a valid config takes effect at once; an invalid one is reported
- * and the running one stays. */
-static bool app_reload(struct app *app)
-{
-    char err[KT_ERR_MAX];
-    struct config *next;
-    if (app->config_path) {
-        next = config_load(app->config_path, err, sizeof err);
-    } else {
-        char *def = default_config_path();
-        next = def ? config_load(def, err, sizeof err) : config_default();
-        free(def);
-    }
-    if (!next) {
-        kt_log_error("reload refused, keeping the running config: %s", err);
-        return false;
-    }
-    store_configure(app->store, next, (int64_t)time(NULL));
-    poller_reconfigure(app->poller, next);
-    config_free(app->retired);
-    app->retired = app->cfg;
-    app->cfg = next;
-    kt_log_info("config reloaded from %s (%zu feeds)", next->path, next->n_feeds);
-    return true;
-}
-
 #ifdef KT_HAVE_DISPLAY
-static enum display_event app_poll(void *ctx, const struct config **cfg)
+static enum display_event main_poll(void *ctx, const struct config **cfg)
 {
-    struct app *app = ctx;
-    if (app->retired) {
-        config_free(app->retired);
-        app->retired = NULL;
-    }
-    if (quit_requested)
+    switch (app_poll(ctx, cfg)) {
+    case APP_QUIT:
         return DISPLAY_QUIT;
-    if (reload_requested) {
-        reload_requested = 0;
-        if (app_reload(app)) {
-            *cfg = app->cfg;
-            return DISPLAY_RELOADED;
-        }
+    case APP_RELOADED:
+        return DISPLAY_RELOADED;
+    default:
+        return DISPLAY_CONTINUE;
     }
+}
+
+/* The one-shot screenshot and benchmark: nothing runs in the background
+ * and nothing is saved, so a signal may end them the default way, at
+ * once, whatever they are computing. */
+static enum display_event main_poll_none(void *ctx, const struct config **cfg)
+{
+    (void)ctx;
+    (void)cfg;
     return DISPLAY_CONTINUE;
 }
 #endif
 
-static int run_ticker(struct app *app, const struct cli *cli)
+static int run_one_shot(struct app *app, const struct cli *cli)
 {
-    int rc = 0;
 #ifdef KT_HAVE_DISPLAY
+    if (cli->screenshot && cli->fetch && app_fetch_once(app) < 0) {
+        kt_log_error("interrupted before the screenshot");
+        return 1;
+    }
+    if (__atomic_load_n(app_quit_flag(), __ATOMIC_ACQUIRE))
+        return 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     struct display_opts opts = {
         .screenshot = cli->screenshot,
         .at = cli->at,
@@ -561,50 +522,40 @@ static int run_ticker(struct app *app, const struct cli *cli)
         .height = cli->height,
         .bench_frames = cli->bench_frames,
     };
-    if (cli->screenshot || cli->bench_frames) {
-        /* Headless one-shots: the cache (and with --fetch the feeds), no
-         * background thread. */
-        if (cli->screenshot && cli->fetch)
-            poller_run_once(app->cfg, app->store);
-        struct display_host none = {app, app_poll};
-        return display_run(app->cfg, app->store, &none, &opts);
-    }
-    app->poller = poller_start(app->cfg, app->store);
-    struct display_host host = {app, app_poll};
-    rc = display_run(app->cfg, app->store, &host, &opts); /* READY=1 after its first frame */
+    struct display_host none = {app, main_poll_none};
+    return display_run(app_config(app), app_store(app), &none, &opts);
 #else
-    if (cli->screenshot || cli->bench_frames) {
-        kt_log_error("this build has no display (built with KT_DISPLAY=OFF)");
-        return 2;
-    }
-    app->poller = poller_start(app->cfg, app->store);
-    notify_ready();
-    while (!quit_requested) {
-        notify_watchdog();
-        /* Signals end the wait; a watchdog needs waking at least as often
-         * as it wants pings. */
-        uint64_t usec = notify_watchdog_usec();
-        if (usec)
-            usleep((useconds_t)(usec / 4 < 999999 ? usec / 4 : 999999));
-        else
-            pause();
-        if (reload_requested) {
-            reload_requested = 0;
-            app_reload(app);
-        }
-    }
+    (void)app;
+    (void)cli;
+    kt_log_error("this build has no display (built with KT_DISPLAY=OFF)");
+    return 2;
 #endif
-    notify_stopping();
-    poller_stop(app->poller);
-    app->poller = NULL;
-    /* Flush: whatever the threads last published is on disk at exit. */
-    poller_save_cache(NULL, app->store, app->cfg);
+}
+
+static int run_ticker(struct app *app, const struct cli *cli)
+{
+    notify_init(); /* systemd: READY, WATCHDOG, STOPPING */
+    app_start(app);
+#ifdef KT_HAVE_DISPLAY
+    struct display_opts opts = {.width = cli->width, .height = cli->height};
+    struct display_host host = {app, main_poll};
+    /* READY=1 after its first frame. */
+    int rc = display_run(app_config(app), app_store(app), &host, &opts);
+#else
+    (void)cli;
+    int rc = app_run_headless(app);
+#endif
+    /* A failed final save is an error exit: systemd and the operator see it. */
+    if (app_stop(app) != 0 && rc == 0)
+        rc = 1;
     kt_log_info("stopped");
     return rc;
 }
 
 int main(int argc, char **argv)
 {
+    /* First: a SIGHUP or SIGTERM during start-up is kept, not fatal. */
+    app_signals_install();
     struct cli cli;
     memset(&cli, 0, sizeof cli);
     if (parse_cli(argc, argv, &cli) < 0)
@@ -629,22 +580,15 @@ int main(int argc, char **argv)
         return rc;
     }
 
-    struct app app = {.config_path = cli.config, .cfg = cfg};
-    app.store = store_new();
-    store_configure(app.store, cfg, (int64_t)time(NULL));
-    load_cache(app.store, cfg);
-
-    if (cli.fetch_once) {
-        rc = run_fetch_once(cfg, app.store);
-    } else {
-        install_signals();
-        if (!cli.screenshot && !cli.bench_frames)
-            notify_init(); /* systemd: READY, WATCHDOG, STOPPING */
-        rc = run_ticker(&app, &cli);
-    }
-    store_free(app.store);
-    config_free(app.retired);
-    config_free(app.cfg);
+    struct app *app = app_new(cfg, cli.config, reload_config);
+    if (cli.fetch_once)
+        rc = run_fetch_once(app);
+    else if (cli.screenshot || cli.bench_frames)
+        rc = run_one_shot(app, &cli);
+    else
+        rc = run_ticker(app, &cli);
+    /* Does not return when a thread had to be abandoned (app.h). */
+    rc = app_free(app, rc);
     transport_global_cleanup();
     return rc;
 }
