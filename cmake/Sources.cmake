@@ -14,6 +14,7 @@ set(KT_CORE_SRC
     src/feed_json.c
     src/feed_xml.c
     src/filter.c
+    src/hashset.c
     src/headline.c
     src/log.c
     src/notify.c
@@ -21,7 +22,10 @@ set(KT_CORE_SRC
     src/scroll.c
     src/store.c
     src/text.c
+    src/text_html.c
+    src/unicode.c
     src/util.c
+    src/xml_repair.c
     src/xml_safe.c)
 
 # The network edge: libcurl and local files, the source refresh, the poller

@@ -11,6 +11,7 @@
 #include "filter.h"
 #include "tap.h"
 #include "text.h"
+#include "unicode.h"
 #include "util.h"
 
 #include <stdint.h>
@@ -128,7 +129,7 @@ static void check_case(const char *file, int line, const char *got, const char *
 static bool plain_ok(const char *s)
 {
     size_t n = strlen(s);
-    if (!text_utf8_valid(s, n))
+    if (!uni_valid(s, n))
         return false;
     if (n && (s[0] == ' ' || s[n - 1] == ' ' || strstr(s, "  ")))
         return false;
@@ -157,7 +158,7 @@ static void cut_case(const char *file, int line, struct field *f)
     char *got = text_cut(f[1].s, max);
     check_case(file, line, got, f[2].s);
     if (max)
-        CHECK(text_utf8_len(got) <= max);
+        CHECK(uni_count(got, strlen(got)) <= max);
     free(got);
 }
 
@@ -180,11 +181,11 @@ static void sentence_case(const char *file, int line, struct field *f)
 /* input, repaired, valid (0/1), code points of the repaired text */
 static void utf8_case(const char *file, int line, struct field *f)
 {
-    char *got = text_utf8_repair(f[0].s, f[0].len);
+    char *got = uni_repair(f[0].s, f[0].len);
     check_case(file, line, got, f[1].s);
-    CHECK_INT(text_utf8_valid(f[0].s, f[0].len), f[2].s[0] == '1');
-    CHECK(text_utf8_valid(got, strlen(got)));
-    CHECK_INT(text_utf8_len(got), strtol(f[3].s, NULL, 10));
+    CHECK_INT(uni_valid(f[0].s, f[0].len), f[2].s[0] == '1');
+    CHECK(uni_valid(got, strlen(got)));
+    CHECK_INT(uni_count(got, strlen(got)), strtol(f[3].s, NULL, 10));
     free(got);
 }
 
@@ -265,15 +266,15 @@ static void test_random_invariants(void)
             bad += !plain_ok(p);
             size_t max = rnd() % 12;
             char *c = text_cut(p, max);
-            bad += !text_utf8_valid(c, strlen(c)) || (max && text_utf8_len(c) > max);
+            bad += !uni_valid(c, strlen(c)) || (max && uni_count(c, strlen(c)) > max);
             char *s = text_first_sentence(b.data ? b.data : "", b.len, html, NULL);
             bad += s && (!plain_ok(s) || !*s);
             free(p);
             free(c);
             free(s);
         }
-        char *r = text_utf8_repair(b.data ? b.data : "", b.len);
-        bad += !text_utf8_valid(r, strlen(r));
+        char *r = uni_repair(b.data ? b.data : "", b.len);
+        bad += !uni_valid(r, strlen(r));
         free(r);
         kt_buf_free(&b);
     }
