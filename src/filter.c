@@ -71,26 +71,30 @@ static int filter_run(const pcre2_code *code, pcre2_match_context *mctx, const c
 }
 
 /* Inputs on which a pattern with nested or overlapping quantifiers
- * ("(a+)+$", "(.*)*x", "(\w|\d)+!") backtracks exponentially: runs of one
- * character, then one that makes the match fail at the very end. */
+ * ("(a+)+$", "(x+x+)+y", "(\w|\d)+!") backtracks exponentially: a run of
+ * one character, then one that makes the match fail, then the pattern's
+ * own letters (so PCRE2's "required character" shortcut does not answer
+ * before the matcher runs). */
 static bool filter_too_costly(const pcre2_code *code, const char *pattern,
                               pcre2_match_context *mctx)
 {
-    char probe[72];
-    const char fill[] = {'a', '0', ' ', 'x', '.', 0};
-    for (size_t f = 0; f < sizeof fill; f++) {
-        char c = fill[f];
-        if (!c) { /* the pattern's own first letter or digit */
-            for (const char *p = pattern; *p && !c; p++)
-                if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                    (*p >= '0' && *p <= '9'))
-                    c = *p;
-            if (!c)
-                continue;
-        }
+    char probe[96], lits[17];
+    size_t nlits = 0;
+    for (const char *p = pattern; *p && nlits < 16; p++) {
+        char c = *p;
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (alnum && (p == pattern || p[-1] != '\\') && !memchr(lits, c, nlits))
+            lits[nlits++] = c;
+    }
+    const char fill[] = {'a', '0', ' ', 'x', '.'};
+    for (size_t f = 0; f <= sizeof fill + nlits; f++) {
+        char c = f < sizeof fill ? fill[f] : f - sizeof fill < nlits ? lits[f - sizeof fill] : 0;
+        if (!c)
+            continue;
         memset(probe, c, 64);
         memcpy(probe + 64, "\x01!", 2);
-        if (filter_run(code, mctx, probe, 66) < 0)
+        memcpy(probe + 66, lits, nlits);
+        if (filter_run(code, mctx, probe, 66 + nlits) < 0)
             return true;
     }
     return false;

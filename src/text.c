@@ -52,13 +52,13 @@ static bool text_is_invisible(uint32_t cp)
  * parameter and intermediate bytes and one final byte; a string sequence
  * (OSC, DCS, …) runs to BEL or ST. One that never ends removes only its
  * introducer, so a stray ESC cannot swallow a headline. */
-static size_t text_escape_len(const char *s, size_t n, size_t i)
+static size_t text_escape_len(const char *s, size_t n, size_t i, size_t *no_st_after)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t j, intro;
     uint32_t cp;
     size_t len = uni_decode(s + i, n - i, &cp);
-    bool csi = false, string = false;
+    bool csi = false;
     if (cp == 0x1B || cp == UNI_ESC_STANDIN) {
         j = i + len;
         if (j >= n)
@@ -68,8 +68,7 @@ static size_t text_escape_len(const char *s, size_t n, size_t i)
             csi = true;
             j++;
         } else if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_') {
-            string = true;
-            j++;
+            j++; /* a string sequence */
         } else {
             /* nF / Fp / Fe / Fs: intermediates, then one final byte */
             while (j < n && u[j] >= 0x20 && u[j] <= 0x2F)
@@ -82,8 +81,7 @@ static size_t text_escape_len(const char *s, size_t n, size_t i)
         csi = true;
         j = i + len;
     } else if (cp == 0x9D || cp == 0x90 || cp == 0x98 || cp == 0x9E || cp == 0x9F) {
-        string = true;
-        j = i + len;
+        j = i + len; /* a string sequence */
     } else {
         return 0;
     }
@@ -97,7 +95,11 @@ static size_t text_escape_len(const char *s, size_t n, size_t i)
             return j + 1 - i;
         return intro;
     }
-    (void)string;
+    /* no terminator after an earlier failed search: none after j either
+     * (keeps "ESC ] ESC ] …" linear) */
+    if (j >= *no_st_after)
+        return intro;
+    size_t from = j;
     for (; j < n; j++) {
         if (u[j] == 0x07)
             return j + 1 - i;
@@ -106,6 +108,7 @@ static size_t text_escape_len(const char *s, size_t n, size_t i)
         if (u[j] == 0xC2 && j + 1 < n && u[j + 1] == 0x9C)
             return j + 2 - i;
     }
+    *no_st_after = from;
     return intro;
 }
 
@@ -174,7 +177,7 @@ static void text_bidi_scan(const char *s, size_t n, struct text_bidi *b)
 static void text_clean(const char *s, size_t n, struct kt_buf *out)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, marks = 0;
+    size_t i = 0, marks = 0, no_st_after = SIZE_MAX;
     bool space = false, any_bidi = false;
     struct text_bidi bidi = {.depth = 0};
 
@@ -211,7 +214,7 @@ static void text_clean(const char *s, size_t n, struct kt_buf *out)
             }
             continue;
         }
-        size_t esc = text_escape_len(s, n, i);
+        size_t esc = text_escape_len(s, n, i, &no_st_after);
         if (esc) {
             i += esc;
             continue;
