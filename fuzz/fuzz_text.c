@@ -37,6 +37,39 @@ static void fuzz_check_plain(const char *s, const char *what)
         FUZZ_CHECK(c >= 0x20 && c != 0x7F, "%s: control byte 0x%02X at %zu", what, c, i);
     }
     FUZZ_CHECK(n == 0 || (s[0] != ' ' && s[n - 1] != ' '), "%s: not trimmed", what);
+    /* bidi embeddings and isolates balanced, no ESC stand-in, at most 8
+     * marks in a row, no Unicode space at either end */
+    int open_embed[64], depth = 0, marks = 0;
+    uint32_t first = 0, last = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        i += uni_decode(s + i, n - i, &cp);
+        if (!first)
+            first = cp;
+        last = cp;
+        FUZZ_CHECK(cp != UNI_ESC_STANDIN, "%s: ESC stand-in left", what);
+        marks = uni_is_mark(cp) ? marks + 1 : 0;
+        FUZZ_CHECK(marks <= 8, "%s: more than 8 marks in a row", what);
+        enum uni_bidi k = uni_bidi_kind(cp);
+        if (k == UNI_BIDI_EMBED || k == UNI_BIDI_ISOLATE) {
+            FUZZ_CHECK(depth < 64, "%s: bidi too deep", what);
+            if (depth < 64)
+                open_embed[depth++] = k;
+        } else if (k == UNI_BIDI_PDF) {
+            FUZZ_CHECK(depth > 0 && open_embed[depth - 1] == UNI_BIDI_EMBED, "%s: stray PDF", what);
+            if (depth > 0)
+                depth--;
+        } else if (k == UNI_BIDI_PDI) {
+            while (depth > 0 && open_embed[depth - 1] != UNI_BIDI_ISOLATE)
+                depth--;
+            FUZZ_CHECK(depth > 0, "%s: stray PDI", what);
+            if (depth > 0)
+                depth--;
+        }
+    }
+    FUZZ_CHECK(depth == 0, "%s: %d bidi controls left open", what, depth);
+    FUZZ_CHECK(n == 0 || (!uni_is_space(first) && !uni_is_space(last)),
+               "%s: Unicode space at an end", what);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -83,8 +83,10 @@ static void hashset_grow(struct hashset *s)
 
 void hashset_put_at(struct hashset *s, size_t pos, uint64_t h, size_t idx)
 {
-    if (!s->slot)
-        hashset_init(s, 0), pos = hashset_home(h, s->mask);
+    if (!s->slot) { /* a zeroed set: allocated on first use */
+        hashset_init(s, 0);
+        pos = hashset_home(h, s->mask);
+    }
     s->slot[pos] = idx + 1;
     s->hash[pos] = h;
     if (++s->count * 2 > s->mask + 1)

@@ -27,7 +27,8 @@ struct hashset {
 /* Is the caller's element idx the key being looked up? */
 typedef bool (*hashset_eq_fn)(const void *ctx, size_t idx);
 
-/* Room for `expected` entries without growing (0 is fine). */
+/* Room for `expected` entries without growing (0 is fine). A zeroed
+ * struct hashset is an empty set as well. */
 void hashset_init(struct hashset *s, size_t expected);
 void hashset_free(struct hashset *s);
 /* Empties the set, keeping its memory. */

@@ -6,3 +6,5 @@ kt_unit_test(feed SOURCES test_feed.c)
 kt_unit_test(conformance SOURCES test_conformance.c
              ARGS ${KT_CONFORMANCE_DIR} ${KT_TEST_DIR}/conformance_accepted.tsv)
 set_tests_properties(conformance PROPERTIES SKIP_RETURN_CODE 77)
+# The index set the XML repair pass (and the store and scroll) use.
+kt_unit_test(hashset SOURCES test_hashset.c)
