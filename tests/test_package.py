@@ -205,7 +205,8 @@ SONAME_PKG = {
     "libxml2.so.2": "libxml2", "libjson-c.so.5": "libjson-c5",
     "libSDL2-2.0.so.0": "libsdl2-2.0-0", "libSDL2_ttf-2.0.so.0": "libsdl2-ttf-2.0-0",
     "libSDL2_image-2.0.so.0": "libsdl2-image-2.0-0", "libfribidi.so.0": "libfribidi0",
-    "libfontconfig.so.1": "libfontconfig1",
+    "libfontconfig.so.1": "libfontconfig1", "libpcre2-8.so.0": "libpcre2-8-0",
+    "libz.so.1": "zlib1g", "libunistring.so.2": "libunistring2",
 }
 
 
