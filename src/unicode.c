@@ -78,11 +78,29 @@ void uni_buf_put(struct kt_buf *b, uint32_t cp)
     kt_buf_append(b, t, uni_encode(cp, t));
 }
 
+/* Length of the ASCII run at the start of s[0..n), eight bytes at a time:
+ * feed text is mostly ASCII, and libunistring goes byte by byte. */
+static size_t uni_ascii_prefix(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+    }
+    while (i < n && s[i] < 0x80)
+        i++;
+    return i;
+}
+
 bool uni_valid(const char *s, size_t n)
 {
     if (!s)
         return n == 0;
-    return u8_check((const uint8_t *)s, n) == NULL;
+    const uint8_t *u = (const uint8_t *)s;
+    size_t i = uni_ascii_prefix(u, n);
+    return i == n || u8_check(u + i, n - i) == NULL;
 }
 
 void uni_repair_into(struct kt_buf *b, const char *s, size_t n)
@@ -90,7 +108,9 @@ void uni_repair_into(struct kt_buf *b, const char *s, size_t n)
     const uint8_t *u = (const uint8_t *)s, *end = u + n;
     kt_buf_reserve(b, n);
     while (u < end) {
-        const uint8_t *bad = u8_check(u, (size_t)(end - u));
+        size_t ascii = uni_ascii_prefix(u, (size_t)(end - u));
+        const uint8_t *bad =
+            u + ascii == end ? NULL : u8_check(u + ascii, (size_t)(end - u) - ascii);
         if (!bad) {
             kt_buf_append(b, u, (size_t)(end - u));
             return;
@@ -114,7 +134,11 @@ char *uni_repair(const char *s, size_t n)
 
 size_t uni_count(const char *s, size_t n)
 {
-    return u8_mbsnlen((const uint8_t *)s, n);
+    /* valid UTF-8: every byte but a continuation byte starts a character */
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return count;
 }
 
 size_t uni_grapheme_len(const char *s, size_t n)
