@@ -766,8 +766,57 @@ static void tf_api(void)
     CHECK_STR(small, "not a f");
 }
 
-int main(void)
+/* A local feed of about 90 MB with one item more than FEED_MAX_ENTRIES:
+ * every item up to the limit is read (a libxml2 limit used to stop the
+ * parse at an eighth of the document, silently), the cut is flagged. */
+static void tf_large(void)
 {
+    struct kt_buf b;
+    kt_buf_init(&b);
+    kt_buf_puts(&b, "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Big</title>\n");
+    char pad[801];
+    memset(pad, 'x', 800);
+    pad[800] = '\0';
+    for (int i = 0; i <= FEED_MAX_ENTRIES; i++)
+        kt_buf_printf(&b,
+                      "<item><title>Item %d</title><link>http://big.example/%d</link>"
+                      "<description>%s</description></item>\n",
+                      i, i, pad);
+    kt_buf_puts(&b, "</channel></rss>\n");
+    printf("large document: %zu bytes, %d items\n", b.len, FEED_MAX_ENTRIES + 1);
+    CHECK(b.len > 85u * 1000 * 1000);
+    struct feed_doc doc;
+    char err[KT_ERR_MAX];
+    double secs;
+    int rc = tf_parse_str(b.data, b.len, &doc, err, &secs);
+    if (rc != 0)
+        fprintf(stderr, "large document: %s\n", err);
+    CHECK_INT(rc, 0);
+    if (rc == 0) {
+        CHECK_INT(doc.n_entries, FEED_MAX_ENTRIES);
+        CHECK(doc.entries_cut);
+        char want[32];
+        snprintf(want, sizeof want, "Item %d", FEED_MAX_ENTRIES - 1);
+        if (doc.n_entries == FEED_MAX_ENTRIES)
+            CHECK_STR(doc.entries[FEED_MAX_ENTRIES - 1].title, want);
+        feed_doc_free(&doc);
+    }
+    /* the same document cut after its middle: a failure, not half a feed */
+    rc = tf_parse_str(b.data, b.len / 2, &doc, err, &secs);
+    CHECK_INT(rc, -1);
+    if (rc == 0)
+        feed_doc_free(&doc);
+    kt_buf_free(&b);
+}
+
+/* With --large only the large-document check runs (ctest's slow
+ * feed_large test); otherwise everything else. */
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--large") == 0) {
+        tf_large();
+        return tap_done();
+    }
     tf_data_cases();
     tf_api();
     tf_billion_laughs();
