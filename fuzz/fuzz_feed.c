@@ -72,8 +72,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)strlen(e->title);
         if (e->summary)
             (void)strlen(e->summary);
-        if (e->link)
-            (void)strlen(e->link);
+        if (e->link) {
+            /* README: LINK is absolute or empty */
+            FUZZ_CHECK(kt_str_has_prefix_nocase(e->link, "http://") ||
+                           kt_str_has_prefix_nocase(e->link, "https://") ||
+                           kt_str_has_prefix_nocase(e->link, "file:"),
+                       "link is not an absolute URL: %s", e->link);
+            FUZZ_CHECK(!strpbrk(e->link, " \"<>"), "link holds a space, quote or bracket: %s",
+                       e->link);
+        }
     }
     int max_chars = 1 + (int)(size % 240);
     struct store_item *items;

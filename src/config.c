@@ -64,7 +64,8 @@ static const struct config_option options[] = {
     {SEC_TICKER, "max_chars", OPT_INT, T(max_chars), "200", 10, 10000, NULL,
      "longest headline in characters; longer ones are cut at a word with '…'"},
     {SEC_TICKER, "exclude", OPT_REGEX, T(exclude), NULL, 0, 0, NULL,
-     "drop headlines matching this regex (extended syntax, PCRE2: case-insensitive, Unicode-aware); repeatable"},
+     "drop headlines matching this regex (extended syntax, PCRE2: case-insensitive, "
+     "Unicode-aware); repeatable"},
     {SEC_TICKER, "order", OPT_ENUM, T(order), "newest", 0, 0, order_names,
      "newest first, feeds in config order, or interleave feeds round-robin"},
     {SEC_TICKER, "cache", OPT_STRING, T(cache), NULL, 0, 0, NULL,
