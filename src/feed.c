@@ -93,7 +93,13 @@ char *feed_link_check(char *url, bool allow_file)
     bool ok = (scheme == 4 && kt_str_has_prefix_nocase(url, "http:")) ||
               (scheme == 5 && kt_str_has_prefix_nocase(url, "https:")) ||
               (allow_file && scheme == 4 && kt_str_has_prefix_nocase(url, "file:"));
-    ok = ok && url[scheme + 1] != '\0';
+    /* http(s) needs "//" and a host, file: a path: "http:x" names nothing
+     * a screen could open */
+    const char *rest = url + scheme + 1;
+    if (scheme == 4 && kt_str_has_prefix_nocase(url, "file:"))
+        ok = ok && rest[0] == '/';
+    else
+        ok = ok && rest[0] == '/' && rest[1] == '/' && rest[2] && !strchr("/?#", rest[2]);
     size_t odd = 0;
     for (const char *p = url; ok && *p; p++) {
         unsigned char c = (unsigned char)*p;
