@@ -313,10 +313,10 @@ static double time_pattern(const char *pattern, size_t size, int runs)
 
 /* Each hostile pattern must cost time linear in its size. No absolute
  * bound (a loaded 2-core box or a sanitizer build can be many times
- * slower): the CPU time for 8 MiB against the CPU time for 2 MiB,
- * measured in the same run (both past the CPU caches, where the cost per
- * byte settles). Linear work gives about 4, quadratic work 16; the bound
- * leaves room for noise from other work on the machine. */
+ * slower): the CPU time for 8 MiB against the CPU time for 512 KiB,
+ * measured in the same run. Linear work gives 16, or up to about four
+ * times that (seen: 58) when the small input still fits the CPU caches and
+ * the large one does not; quadratic work gives 256 and more. */
 static void test_linear_time(void)
 {
     static const char *const patterns[] = {"<",
@@ -340,16 +340,20 @@ static void test_linear_time(void)
                                            "\x1b]0;",
                                            "a\xCC\x81\xCC\x81",
                                            "\xE2\x80\xAE"};
-    const size_t small = 2u << 20, big = 8u << 20;
+    const size_t small = 512u << 10, big = 8u << 20;
+    double worst = 0;
     for (size_t p = 0; p < sizeof patterns / sizeof patterns[0]; p++) {
-        double ts = time_pattern(patterns[p], small, 3), tb = time_pattern(patterns[p], big, 3);
+        double ts = time_pattern(patterns[p], small, 5), tb = time_pattern(patterns[p], big, 2);
         /* below a millisecond the small run is all noise: then only a
          * hopeless big run can fail */
         double ratio = tb / (ts > 1e-3 ? ts : 1e-3);
-        if (ratio > 12.0)
-            fprintf(stderr, "pattern %zu: %.4f s for 2 MiB, %.4f s for 8 MiB\n", p, ts, tb);
-        CHECK(ratio <= 12.0);
+        if (ratio > 100.0)
+            fprintf(stderr, "pattern %zu: %.4f s for 512 KiB, %.4f s for 8 MiB\n", p, ts, tb);
+        CHECK(ratio <= 100.0);
+        worst = ratio > worst ? ratio : worst;
     }
+    printf("linear time: worst 8 MiB / 512 KiB CPU-time ratio %.1f (linear 16, quadratic 256)\n",
+           worst);
 
     /* realistic markup: report throughput (the target is >= 50 MB/s) */
     struct kt_buf b;
