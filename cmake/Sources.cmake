@@ -24,6 +24,7 @@ set(KT_CORE_SRC
     src/filter.c
     src/fleet_conf.c
     src/fleet_proto.c
+    src/hashset.c
     src/headline.c
     src/hours.c
     src/log.c
@@ -34,7 +35,10 @@ set(KT_CORE_SRC
     src/scroll.c
     src/store.c
     src/text.c
+    src/text_html.c
+    src/unicode.c
     src/util.c
+    src/xml_repair.c
     src/xml_safe.c)
 
 # The network edge: libcurl and local files, the source refresh, the poller

@@ -17,6 +17,7 @@
 #include "cap.h"
 #include "filter.h"
 #include "text.h"
+#include "unicode.h"
 #include "util.h"
 
 static struct filter *fuzz_areas;
@@ -39,7 +40,7 @@ static void fuzz_str(const char *s, size_t max, const char *what)
         return;
     size_t n = strlen(s);
     FUZZ_CHECK(n <= max, "%s of %zu bytes, bound %zu", what, n, max);
-    FUZZ_CHECK(text_utf8_valid(s, n), "%s is not UTF-8", what);
+    FUZZ_CHECK(uni_valid(s, n), "%s is not UTF-8", what);
 }
 
 static void fuzz_check_doc(const struct cap_doc *doc)
@@ -81,9 +82,9 @@ static void fuzz_check_active(struct cap_tracker *t, int64_t now)
         const struct alert *a = &list[i];
         size_t len = strlen(a->text);
         FUZZ_CHECK(len > 0, "empty alert text");
-        FUZZ_CHECK(text_utf8_valid(a->text, len), "alert text is not UTF-8");
-        FUZZ_CHECK(text_utf8_len(a->text) <= ALERT_TEXT_MAX, "alert text too long");
-        FUZZ_CHECK(a->label && text_utf8_valid(a->label, strlen(a->label)), "label");
+        FUZZ_CHECK(uni_valid(a->text, len), "alert text is not UTF-8");
+        FUZZ_CHECK(uni_count(a->text, strlen(a->text)) <= ALERT_TEXT_MAX, "alert text too long");
+        FUZZ_CHECK(a->label && uni_valid(a->label, strlen(a->label)), "label");
         FUZZ_CHECK(alert_active(a, now), "inactive alert shown");
         if (i)
             FUZZ_CHECK(alert_compare(&list[i - 1], a) <= 0, "not in display order");
@@ -104,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cap_parse((const char *)data, size, base, &doc, err, sizeof err) != 0) {
         FUZZ_CHECK(err[0] != '\0', "a failed parse must say why");
         FUZZ_CHECK(strchr(err, '\n') == NULL, "one-line reason: %s", err);
-        FUZZ_CHECK(text_utf8_valid(err, strlen(err)), "reason is not UTF-8: %s", err);
+        FUZZ_CHECK(uni_valid(err, strlen(err)), "reason is not UTF-8: %s", err);
         return 0;
     }
     fuzz_check_doc(&doc);

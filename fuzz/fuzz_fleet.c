@@ -17,11 +17,12 @@
 #include "fleet_conf.h"
 #include "fleet_proto.h"
 #include "text.h"
+#include "unicode.h"
 #include "util.h"
 
 static void check_level(const char *s, size_t n, bool slash_ok)
 {
-    FUZZ_CHECK(text_utf8_valid(s, n), "accepted \"%s\" is not UTF-8", s);
+    FUZZ_CHECK(uni_valid(s, n), "accepted \"%s\" is not UTF-8", s);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         FUZZ_CHECK(c > ' ' && c != 0x7f && c != '+' && c != '#' && (slash_ok || c != '/'),

@@ -15,6 +15,7 @@
 
 #include "message.h"
 #include "text.h"
+#include "unicode.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -31,16 +32,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (message_parse((const char *)data, size, &o, &m, err, sizeof err) != 0) {
         FUZZ_CHECK(err[0] != '\0', "a refused message must say why");
         FUZZ_CHECK(strchr(err, '\n') == NULL, "one-line reason: %s", err);
-        FUZZ_CHECK(text_utf8_valid(err, strlen(err)), "reason is not UTF-8");
+        FUZZ_CHECK(uni_valid(err, strlen(err)), "reason is not UTF-8");
         return 0;
     }
     FUZZ_CHECK(message_id_valid(m.id), "invalid id");
     size_t len = strlen(m.text);
-    FUZZ_CHECK(len > 0 && text_utf8_valid(m.text, len), "text empty or not UTF-8");
-    FUZZ_CHECK(text_utf8_len(m.text) <= MESSAGE_MAX_TEXT, "text too long");
+    FUZZ_CHECK(len > 0 && uni_valid(m.text, len), "text empty or not UTF-8");
+    FUZZ_CHECK(uni_count(m.text, strlen(m.text)) <= MESSAGE_MAX_TEXT, "text too long");
     FUZZ_CHECK(!message_expired(&m, o.now), "accepted an expired message");
     if (m.label)
-        FUZZ_CHECK(*m.label && text_utf8_valid(m.label, strlen(m.label)), "label");
+        FUZZ_CHECK(*m.label && uni_valid(m.label, strlen(m.label)), "label");
 
     struct kt_buf j, j2;
     kt_buf_init(&j);

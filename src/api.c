@@ -22,6 +22,7 @@
 #include "message.h"
 #include "metrics.h"
 #include "text.h"
+#include "unicode.h"
 #include "util.h"
 
 struct api_server {
@@ -95,7 +96,7 @@ static enum MHD_Result api_error(struct MHD_Connection *c, unsigned status, cons
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    char *clean = text_utf8_repair(msg, strlen(msg));
+    char *clean = uni_repair(msg, strlen(msg));
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "error", json_object_new_string(clean));
     free(clean);

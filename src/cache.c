@@ -42,7 +42,10 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "unicode.h"
 #include "util.h"
+
+#include <zlib.h>
 
 #define CACHE_MAGIC "kiosk-ticker-cache"
 #define CACHE_VERSION 2
@@ -51,74 +54,11 @@
 #define CACHE_MAX_LINE (1024 * 1024)
 #define CACHE_MAX_FILE (64 * 1024 * 1024)
 
-/* ---- CRC-32 (IEEE 802.3, reflected), table built on first use ---- */
-
-static uint32_t cache_crc_table[256];
-static pthread_once_t cache_crc_once = PTHREAD_ONCE_INIT;
-
-static void cache_crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        cache_crc_table[i] = c;
-    }
-}
+/* CRC-32 (IEEE 802.3) and UTF-8 come from zlib and the Unicode layer. */
 
 static uint32_t cache_crc32(const char *data, size_t len)
 {
-    pthread_once(&cache_crc_once, cache_crc_init);
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < len; i++)
-        c = cache_crc_table[(c ^ (unsigned char)data[i]) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
-/* ---- UTF-8 ---- */
-
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0.
- * Rejects overlong forms, surrogates and code points past U+10FFFF. */
-static size_t cache_utf8_seq(const unsigned char *p, size_t n)
-{
-    if (p[0] < 0x80)
-        return 1;
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (p[0] >= 0xC2 && p[0] <= 0xDF)
-        len = 2;
-    else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        len = 3;
-        if (p[0] == 0xE0)
-            lo = 0xA0;
-        else if (p[0] == 0xED)
-            hi = 0x9F;
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        len = 4;
-        if (p[0] == 0xF0)
-            lo = 0x90;
-        else if (p[0] == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (n < len || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-    return len;
-}
-
-static bool cache_utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t k = cache_utf8_seq(p + i, n - i);
-        if (!k)
-            return false;
-        i += k;
-    }
-    return true;
+    return (uint32_t)crc32(0L, (const Bytef *)data, (uInt)len);
 }
 
 /* ---- encoding ---- */
@@ -161,8 +101,9 @@ static void cache_put_text(struct kt_buf *b, const char *s, bool nullable, bool 
             cache_put_escape(b, p[i++]);
             continue;
         }
-        size_t k = cache_utf8_seq(p + i, n - i);
-        if (k) {
+        uint32_t cp;
+        size_t k = uni_decode(s + i, n - i, &cp);
+        if (cp != UNI_INVALID) {
             kt_buf_append(b, p + i, k);
             i += k;
         } else if (exact) {
@@ -284,7 +225,7 @@ static int cache_field_text(struct cache_parser *p, const char *s, size_t n, boo
     }
     /* Raw bytes of the file must be UTF-8 whatever the field: the file is
      * text, and the encoder escapes everything else. */
-    if (!cache_utf8_valid(s, n))
+    if (!uni_valid(s, n))
         return kt_error(p->err, p->errlen, "line %zu: invalid UTF-8 in %s", p->line, what);
     struct kt_buf b;
     kt_buf_init(&b);
@@ -312,7 +253,7 @@ static int cache_field_text(struct cache_parser *p, const char *s, size_t n, boo
         }
         kt_buf_putc(&b, c);
     }
-    if (!exact && !cache_utf8_valid(b.data, b.len)) {
+    if (!exact && !uni_valid(b.data, b.len)) {
         kt_buf_free(&b);
         return kt_error(p->err, p->errlen, "line %zu: invalid UTF-8 in %s", p->line, what);
     }

@@ -22,6 +22,7 @@
 
 #include "date.h"
 #include "text.h"
+#include "unicode.h"
 #include "util.h"
 #include "xml_safe.h"
 
@@ -253,7 +254,7 @@ static int cap_prescan(const char *data, size_t len, char *err, size_t errlen)
  * cut anywhere): made one line of valid UTF-8 within size bytes. */
 static void cap_one_line(char *s, size_t size)
 {
-    char *r = text_utf8_repair(s, strlen(s));
+    char *r = uni_repair(s, strlen(s));
     size_t n = strlen(r);
     if (n >= size) {
         n = size - 1;

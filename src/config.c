@@ -115,7 +115,8 @@ static const struct config_option options[] = {
     {"ticker", "max_chars", OPT_INT, T(max_chars), "200", 10, 10000,
      .help = "longest headline in characters; longer ones are cut at a word with '…'"},
     {"ticker", "exclude", OPT_REGEX, T(exclude), NULL,
-     .help = "drop headlines matching this extended regex (case-insensitive); repeatable"},
+     .help = "drop headlines matching this regex (extended syntax, PCRE2: case-insensitive, "
+             "Unicode-aware); repeatable"},
     {"ticker", "order", OPT_ENUM, T(order), "newest", .names = order_names,
      .help = "newest first, feeds in config order, or interleave feeds round-robin"},
     {"ticker", "cache", OPT_STRING, T(cache), NULL,

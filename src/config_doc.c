@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "unicode.h"
 #include "util.h"
 
 /* Largest config file read (a config is a few kilobytes). */
@@ -59,7 +60,7 @@ static void config_doc_trim(const char **s, const char **e)
  * reach the screen or the cache). */
 static int config_doc_check_text(struct config_doc_parser *p, const char *s, size_t n)
 {
-    if (!text_utf8_valid(s, n))
+    if (!uni_valid(s, n))
         return config_doc_error(p, "not valid UTF-8 (save the file as UTF-8)");
     if (memchr(s, '\0', n))
         return config_doc_error(p, "not a text file (contains NUL bytes)");

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "text.h"
+#include "unicode.h"
 #include "util.h"
 
 void fleet_conf_free_groups(char **groups, size_t n)
@@ -129,7 +130,7 @@ int fleet_conf_parse_url(const char *url, struct fleet_url *out, char *err, size
 static int fleet_conf_check_level_chars(const char *what, const char *s, size_t len, bool slash_ok,
                                         char *err, size_t errlen)
 {
-    if (!text_utf8_valid(s, len))
+    if (!uni_valid(s, len))
         return kt_error(err, errlen, "%s: not valid UTF-8", what);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -294,7 +295,7 @@ int fleet_conf_validate(const struct fleet_settings *s, char *err, size_t errlen
     if (s->keepalive && fleet_conf_check_keepalive(s->keepalive, err, errlen) != 0)
         return -1;
     if (s->username && (!*s->username || strlen(s->username) > 256 ||
-                        !text_utf8_valid(s->username, strlen(s->username))))
+                        !uni_valid(s->username, strlen(s->username))))
         return kt_error(err, errlen, "username: empty, longer than 256 bytes or not UTF-8");
     if (s->password_file && !*s->password_file)
         return kt_error(err, errlen, "password_file: empty");

@@ -23,6 +23,7 @@
 #include <fontconfig/fontconfig.h>
 
 #include "log.h"
+#include "unicode.h"
 #include "util.h"
 
 /* Open TTF_Fonts cost a FreeType face, a HarfBuzz font and a glyph cache
@@ -415,54 +416,6 @@ static bool font_is_joiner(uint32_t cp)
            (cp >= 0xE0100 && cp <= 0xE01EF);
 }
 
-/* Decodes one UTF-8 sequence; invalid input yields U+FFFD for one byte,
- * so a broken feed still shows everything around the damage. */
-static uint32_t font_utf8_next(const unsigned char **ps)
-{
-    const unsigned char *s = *ps;
-    uint32_t c = s[0];
-    int len = 1;
-    uint32_t min = 0;
-    *ps = s + 1;
-    if (c < 0x80)
-        return c;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        min = 0x10000;
-    } else {
-        return 0xFFFD;
-    }
-    c &= 0x7Fu >> len;
-    for (int i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0xFFFD;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0xFFFD;
-    *ps = s + len;
-    return c;
-}
-
-static void font_utf8_put(struct kt_buf *b, uint32_t c)
-{
-    static const unsigned char lead[] = {0, 0, 0xC0, 0xE0, 0xF0};
-    unsigned char u[4];
-    size_t n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-    for (size_t i = n - 1; i > 0; i--) {
-        u[i] = (unsigned char)(0x80 | (c & 0x3F));
-        c >>= 6;
-    }
-    u[0] = (unsigned char)(lead[n] | c);
-    kt_buf_append(b, u, n);
-}
-
 /* The spans' text as code points with their colours, control characters
  * removed (white-space controls become spaces so words stay apart). */
 static void font_line_decode(struct font_line *ln, const struct text_span *spans, size_t n)
@@ -474,11 +427,19 @@ static void font_line_decode(struct font_line *ln, const struct text_span *spans
     ln->color = kt_malloc((cap + 1) * sizeof *ln->color);
     ln->n = 0;
     for (size_t i = 0; i < n; i++) {
-        const unsigned char *s = (const unsigned char *)spans[i].text;
+        const char *s = spans[i].text;
         if (!s)
             continue;
-        while (*s) {
-            uint32_t c = font_utf8_next(&s);
+        /* invalid input becomes U+FFFD, one per bad byte, so a broken
+         * feed still shows everything around the damage */
+        for (size_t at = 0, len = strlen(s); at < len;) {
+            uint32_t c;
+            size_t adv = uni_decode(s + at, len - at, &c);
+            if (c == UNI_INVALID) {
+                c = 0xFFFD;
+                adv = 1;
+            }
+            at += adv;
             if (c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f')
                 c = ' ';
             else if (c < 0x20 || (c >= 0x7F && c <= 0x9F))
@@ -670,7 +631,7 @@ static int font_layout(struct font_set *fs, const struct text_span *spans, size_
          * them itself when told the direction. */
         for (size_t i = p.start; i < p.end; i++)
             if (!ign[i])
-                font_utf8_put(&b, ln->cp[i]);
+                uni_buf_put(&b, ln->cp[i]);
         if (b.len == 0)
             continue;
         p.utf8 = kt_buf_steal(&b);

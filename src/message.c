@@ -18,6 +18,7 @@
 #include "config.h"
 #include "date.h"
 #include "text.h"
+#include "unicode.h"
 #include "util.h"
 
 enum message_field {
@@ -191,7 +192,7 @@ static const char *message_string(struct json_object *v, enum message_field f, s
         kt_error(err, errlen, "%s: contains a NUL character", name);
         return NULL;
     }
-    if (!text_utf8_valid(s, n)) {
+    if (!uni_valid(s, n)) {
         kt_error(err, errlen, "%s: not valid UTF-8", name);
         return NULL;
     }
@@ -209,7 +210,7 @@ static char *message_norm(const char *s, size_t n, enum message_field f, size_t 
         kt_error(err, errlen, "%s: empty", message_fields[f]);
         return NULL;
     }
-    size_t chars = text_utf8_len(t);
+    size_t chars = uni_count(t, strlen(t));
     if (chars > max_chars) {
         free(t);
         kt_error(err, errlen, "%s: %zu characters, at most %zu", message_fields[f], chars,

@@ -27,6 +27,7 @@
 #include "filter.h"
 #include "tap.h"
 #include "text.h"
+#include "unicode.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -447,7 +448,7 @@ static void tc_active(struct tc_scenario *s, const char *when, FILE *f)
         kt_buf_printf(&got, "%s\t%s\t%s\t%s\t%s\t%s\n", list[i].id,
                       alert_severity_name(list[i].severity), list[i].label, eff, exp, list[i].text);
         CHECK_STR(list[i].source, s->sec.name);
-        CHECK(text_utf8_valid(list[i].text, strlen(list[i].text)));
+        CHECK(uni_valid(list[i].text, strlen(list[i].text)));
     }
     char line[4096];
     int start = s->line;
@@ -646,11 +647,11 @@ static void tc_generated(void)
         const struct cap_info *in = &doc.alerts[0].infos[0];
         size_t n = strlen(in->description);
         CHECK(n <= CAP_MAX_LONG && n > CAP_MAX_LONG - 8);
-        CHECK(text_utf8_valid(in->description, n));
+        CHECK(uni_valid(in->description, n));
         CHECK(strlen(in->headline) <= CAP_MAX_HEADLINE);
         char *t = cap_alert_text(in);
-        CHECK(text_utf8_len(t) <= ALERT_TEXT_MAX);
-        CHECK(text_utf8_valid(t, strlen(t)));
+        CHECK(uni_count(t, strlen(t)) <= ALERT_TEXT_MAX);
+        CHECK(uni_valid(t, strlen(t)));
         free(t);
     }
     cap_doc_free(&doc);

@@ -20,6 +20,7 @@
 #include "message.h"
 #include "tap.h"
 #include "text.h"
+#include "unicode.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -116,8 +117,8 @@ static void tm_case(const char *dir, const char *name)
             fprintf(stderr, "%s:\n", name);
         CHECK_STR(j.data, want);
         free(want);
-        CHECK(text_utf8_valid(m.text, strlen(m.text)));
-        CHECK(text_utf8_len(m.text) <= MESSAGE_MAX_TEXT);
+        CHECK(uni_valid(m.text, strlen(m.text)));
+        CHECK(uni_count(m.text, strlen(m.text)) <= MESSAGE_MAX_TEXT);
         if (want_alert >= 0)
             CHECK_INT(m.has_severity, want_alert);
 

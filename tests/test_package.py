@@ -209,6 +209,7 @@ SONAME_PKG = {
     "libSDL2_image-2.0.so.0": "libsdl2-image-2.0-0", "libfribidi.so.0": "libfribidi0",
     "libfontconfig.so.1": "libfontconfig1", "libmosquitto.so.1": "libmosquitto1",
     "libmicrohttpd.so.12": "libmicrohttpd12",
+    "libpcre2-8.so.0": "libpcre2-8-0", "libz.so.1": "zlib1g", "libunistring.so.2": "libunistring2",
 }
 
 

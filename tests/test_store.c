@@ -16,6 +16,7 @@
 #include "store.h"
 #include "tap.h"
 #include "text.h"
+#include "unicode.h"
 #include "util.h"
 
 /* ---- a config built by hand, so this test does not depend on config.c ---- */
@@ -796,7 +797,7 @@ static void test_rederive(void)
     store_configure(s, c2, 300);
     CHECK_INT(t_n(s), 4);
     for (size_t i = 0; i < 4; i++)
-        CHECK(text_utf8_len(t_title(s, i)) <= 12);
+        CHECK(uni_count(t_title(s, i), strlen(t_title(s, i))) <= 12);
     struct config *c3 = tcfg_rules(NULL, 0, 1);
     store_configure(s, c3, 300);
     CHECK_INT(t_n(s), 1);
@@ -884,7 +885,7 @@ static void test_entry_bounds(void)
     CHECK(kept > 0 && kept < m);
     struct store_dump d = store_dump(s);
     CHECK(strlen(d.feeds[0].entries[0].title) <= STORE_MAX_FIELD);
-    CHECK(text_utf8_valid(d.feeds[0].entries[0].title, strlen(d.feeds[0].entries[0].title)));
+    CHECK(uni_valid(d.feeds[0].entries[0].title, strlen(d.feeds[0].entries[0].title)));
     store_dump_free(&d);
     free(huge);
     free(titles);
