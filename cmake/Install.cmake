@@ -88,9 +88,18 @@ set(CPACK_DEBIAN_PACKAGE_SECTION misc)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Library dependencies come from dpkg-shlibdeps (exact minimum versions from
 # the libraries' symbols files). The rest: the default font of the config,
-# CA certificates for https feeds, and the means to create the user.
+# CA certificates for https feeds, the means to create the user, and procps
+# for the unit's ExecReload=/bin/kill (not on a minimal Debian: `systemctl
+# reload` failed with 203/EXEC in tools/boot-test.sh's image).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "fonts-dejavu-core, ca-certificates, systemd | adduser")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "fonts-dejavu-core, ca-certificates, systemd | adduser, procps")
+# SDL loads EGL, OpenGL ES and (through GBM) Mesa's DRI drivers at run time,
+# so dpkg-shlibdeps cannot see them and libsdl2 does not depend on them; its
+# KMSDRM video driver cannot draw without them. tools/boot-test.sh checks
+# that every file the running ticker maps comes from these Depends.
+if(KT_DISPLAY)
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libegl1, libgles2, libgbm1, libgl1-mesa-dri")
+endif()
 # Noto: the fallback fonts fonts/kiosk-ticker.conf names (Arabic, Hebrew,
 # Devanagari and the other scripts DejaVu lacks; CJK separately).
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "fonts-noto-core")
