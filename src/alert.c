@@ -38,19 +38,6 @@ const char *alert_severity_names(void)
     return "unknown, minor, moderate, severe, extreme";
 }
 
-/* The issue's colours; unknown is a neutral dark grey with white text: it
- * must read as "an alert" (not a headline strip) without claiming any of
- * the four levels, and white on #455A64 keeps a contrast ratio above 7. */
-struct alert_colors alert_default_colors(enum alert_severity s)
-{
-    static const struct alert_colors colors[ALERT_SEVERITY_COUNT] = {
-        [ALERT_UNKNOWN] = {0x455A64, 0xFFFFFF},  [ALERT_MINOR] = {0x1565C0, 0xFFFFFF},
-        [ALERT_MODERATE] = {0xF9A825, 0x000000}, [ALERT_SEVERE] = {0xE65100, 0xFFFFFF},
-        [ALERT_EXTREME] = {0xB00020, 0xFFFFFF},
-    };
-    return colors[(unsigned)s < ALERT_SEVERITY_COUNT ? s : ALERT_UNKNOWN];
-}
-
 void alert_clear(struct alert *a)
 {
     if (!a)

@@ -2,7 +2,8 @@
  * alert: what pre-empts the headlines. Pure logic, shared by the CAP
  * selection (cap.h), operator messages with a severity (message.h), the
  * config keys min_severity / wake_severity, the store and the render
- * colours, so a severity means one thing everywhere.
+ * colours (config.c: extreme_colors and the like), so a severity means one
+ * thing everywhere.
  */
 #ifndef KT_ALERT_H
 #define KT_ALERT_H
@@ -30,12 +31,6 @@ const char *alert_severity_name(enum alert_severity s);
 int alert_severity_parse(const char *s, enum alert_severity *out);
 /* "unknown, minor, moderate, severe, extreme", for error messages. */
 const char *alert_severity_names(void);
-
-/* Default colours as 0xRRGGBB (config turns them into its own colour type). */
-struct alert_colors {
-    uint32_t background, text;
-};
-struct alert_colors alert_default_colors(enum alert_severity s);
 
 struct alert {
     char *id;     /* CAP identifier or message id: unique within its source */

@@ -21,7 +21,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api_addr.h"
+#include "clock_format.h"
 #include "filter.h"
+#include "fleet_conf.h"
 #include "util.h"
 
 enum opt_type {
@@ -36,6 +39,8 @@ enum opt_type {
     OPT_BOOL,     /* bool */
     OPT_WXH,      /* two adjacent ints */
     OPT_HEIGHT,   /* int, or "auto" = 0 */
+    OPT_HOURS,    /* struct hours (hours.h) */
+    OPT_COLORS,   /* struct color[2]: "#BACKGROUND/#TEXT" */
 };
 
 enum opt_flag {
@@ -79,6 +84,15 @@ static int ticker_finish(struct config *cfg, void *base, const struct config_sec
 static int feed_finish(struct config *cfg, void *base, const struct config_section *sec, char *err,
                        size_t errlen);
 static int url_check(const char *value, char *why, size_t whylen);
+static int control_finish(struct config *cfg, void *base, const struct config_section *sec,
+                          char *err, size_t errlen);
+static int listen_check(const char *value, char *why, size_t whylen);
+static int mqtt_check(const char *value, char *why, size_t whylen);
+static int screen_id_check(const char *value, char *why, size_t whylen);
+static int groups_check(const char *value, char *why, size_t whylen);
+static int prefix_check(const char *value, char *why, size_t whylen);
+static int config_url_check(const char *value, char *why, size_t whylen);
+static int clock_format_value_check(const char *value, char *why, size_t whylen);
 
 #define SINGLE(field) .offset = offsetof(struct config, field)
 #define NAMED(array, count, type)                                                                  \
@@ -90,19 +104,35 @@ static int url_check(const char *value, char *why, size_t whylen);
 static const struct config_section_def sections[] = {
     {"ticker", "ticker", .offset = 0, .finish = ticker_finish},
     {"feed", "feed NAME", NAMED(feeds, n_feeds, struct cfg_feed), .finish = feed_finish},
+    {"alert", "alert NAME", NAMED(alerts, n_alerts, struct cfg_alert)},
     {"display", "display", SINGLE(display)},
+    /* A remote config must never cut a screen off its own management. */
+    {"control", "control", SINGLE(control), .local_only = true, .finish = control_finish},
+    {"fleet", "fleet", SINGLE(fleet), .local_only = true},
 };
 
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
 
 static const char *const order_names[] = {"newest", "feeds", "interleave", NULL};
-static const char *const mode_names[] = {"fullscreen", "window", NULL};
+static const char *const mode_names[] = {"fullscreen", "window", "overlay", NULL};
+static const char *const rotate_names[] = {"0", "90", "180", "270", NULL};
+static const char *const clock_names[] = {"off", "left", "right", NULL};
+static const char *const fit_names[] = {"cover", "contain", NULL};
+static const char *const alert_mode_names[] = {"banner", "takeover", NULL};
+/* In enum alert_severity's order (alert.h). */
+static const char *const severity_names[] = {"unknown", "minor",   "moderate",
+                                             "severe",  "extreme", NULL};
+_Static_assert(sizeof severity_names / sizeof severity_names[0] == ALERT_SEVERITY_COUNT + 1,
+               "one name per alert severity");
 static const char *const position_names[] = {"bottom", "top", "fill", NULL};
 static const char *const direction_names[] = {"left", "right", NULL};
 
 #define T(field) offsetof(struct config, field)
 #define F(field) offsetof(struct cfg_feed, field)
 #define D(field) offsetof(struct cfg_display, field)
+#define A(field) offsetof(struct cfg_alert, field)
+#define CT(field) offsetof(struct cfg_control, field)
+#define FL(field) offsetof(struct cfg_fleet, field)
 #define DAY (86400.0)
 
 static const struct config_option options[] = {
@@ -144,9 +174,34 @@ static const struct config_option options[] = {
      .help = "most headlines taken from this feed (its first N)"},
     {"feed", "exclude", OPT_REGEX, F(exclude), NULL,
      .help = "as [ticker] exclude, for this feed only; repeatable"},
+    {"feed", "show", OPT_HOURS, F(show), "always",
+     .help = "when its headlines are shown (Mon-Fri 07:00-19:30, Sat 09:00-14:00; local time)"},
+    {"feed", "logo", OPT_STRING, F(logo), NULL, .flags = OPTF_NONEMPTY | OPTF_PATH,
+     .help = "PNG or SVG drawn at the text's height in place of the label"},
+
+    {"alert", "url", OPT_STRING, A(url), NULL, .flags = OPTF_REQUIRED | OPTF_NONEMPTY | OPTF_PATH,
+     .check = url_check,
+     .help = "a CAP 1.2 <alert> document, or an Atom/RSS index of CAP entries: http(s)://, "
+             "file:// or a path"},
+    {"alert", "label", OPT_STRING, A(label), NULL,
+     .help = "shown before each alert (default: the alert's senderName, else NAME)"},
+    {"alert", "refresh", OPT_DURATION, A(refresh), "60s", 30, 7 * DAY,
+     .help = "how often the source is fetched"},
+    {"alert", "min_severity", OPT_ENUM, A(min_severity), "moderate", .names = severity_names,
+     .help = "least severe alert shown"},
+    {"alert", "areas", OPT_REGEX, A(areas), NULL,
+     .help = "shown only when an <area>'s areaDesc or a geocode value matches (default: all "
+             "areas); repeatable"},
+    {"alert", "language", OPT_STRING, A(language), NULL,
+     .help = "the <info> block in this language (en matches en-US), else the first"},
+    {"alert", "show_tests", OPT_BOOL, A(show_tests), "no",
+     .help = "show Test, Exercise, System and Draft alerts too (for commissioning)"},
+    {"alert", "show", OPT_HOURS, A(show), "always",
+     .help = "when its alerts are shown (as [feed] show)"},
 
     {"display", "mode", OPT_ENUM, D(mode), "fullscreen", .names = mode_names,
-     .help = "fullscreen (the display's native mode) or window"},
+     .help = "fullscreen (the display's native mode), window, or overlay (a borderless, "
+             "always-on-top strip over a desktop)"},
     {"display", "screen", OPT_INT, D(screen), "0", 0, 15, .help = "display index"},
     {"display", "size", OPT_WXH, D(width), "1280x720", 16, 16384,
      .help = "window size WxH (window mode)"},
@@ -174,6 +229,75 @@ static const struct config_option options[] = {
              "(crisper text)"},
     {"display", "vsync", OPT_BOOL, D(vsync), "yes",
      .help = "wait for the display's refresh (no tearing)"},
+    {"display", "rotate", OPT_ENUM, D(rotate), "0", .names = rotate_names,
+     .help = "degrees clockwise the picture is turned (a portrait screen: 90 or 270)"},
+    {"display", "on", OPT_HOURS, D(on), "always",
+     .help = "office hours: outside them the screen is black and drawing sleeps (local time, "
+             "as [feed] show)"},
+    {"display", "wake_severity", OPT_ENUM, D(wake_severity), "severe", .names = severity_names,
+     .help = "an alert or message at least this severe turns the screen on out of hours"},
+    {"display", "clock", OPT_ENUM, D(clock), "off", .names = clock_names,
+     .help = "a clock at this end of the strip"},
+    {"display", "clock_format", OPT_STRING, D(clock_format), "%H:%M", .flags = OPTF_NONEMPTY,
+     .check = clock_format_value_check,
+     .help = "the clock's strftime format (in LC_TIME's locale)"},
+    {"display", "background_image", OPT_STRING, D(background_image), NULL,
+     .flags = OPTF_NONEMPTY | OPTF_PATH,
+     .help = "image (PNG, JPEG, SVG) for the screen around the strip, or a directory of them "
+             "shown in name order as a slideshow"},
+    {"display", "slide_duration", OPT_DURATION, D(slide_duration), "15s", 1, DAY,
+     .help = "how long each image of a background_image directory is shown"},
+    {"display", "background_fit", OPT_ENUM, D(background_fit), "cover", .names = fit_names,
+     .help = "cover the area (cropping) or contain the whole image"},
+    {"display", "alert_mode", OPT_ENUM, D(alert_mode), "banner", .names = alert_mode_names,
+     .help = "while an alert is active: the strip shows only alerts, or they take over the "
+             "whole window"},
+    {"display", "extreme_colors", OPT_COLORS, D(alert_colors[ALERT_EXTREME]), "#B00020/#FFFFFF",
+     .help = "background/text of extreme alerts"},
+    {"display", "severe_colors", OPT_COLORS, D(alert_colors[ALERT_SEVERE]), "#E65100/#FFFFFF",
+     .help = "background/text of severe alerts"},
+    {"display", "moderate_colors", OPT_COLORS, D(alert_colors[ALERT_MODERATE]), "#F9A825/#000000",
+     .help = "background/text of moderate alerts"},
+    {"display", "minor_colors", OPT_COLORS, D(alert_colors[ALERT_MINOR]), "#1565C0/#FFFFFF",
+     .help = "background/text of minor alerts"},
+    /* Unknown is a neutral dark grey: it must read as an alert, not a
+     * headline strip, without claiming a level; white on #455A64 keeps a
+     * contrast ratio above 7. */
+    {"display", "unknown_colors", OPT_COLORS, D(alert_colors[ALERT_UNKNOWN]), "#455A64/#FFFFFF",
+     .help = "background/text of alerts of unknown severity"},
+
+    {"control", "listen", OPT_STRING, CT(listen), NULL, .flags = OPTF_NONEMPTY,
+     .check = listen_check,
+     .help = "ADDR:PORT of the control API (127.0.0.1:8089, [::1]:8089); off when unset; any "
+             "address but loopback needs token_file"},
+    {"control", "token_file", OPT_STRING, CT(token_file), NULL, .flags = OPTF_NONEMPTY | OPTF_PATH,
+     .help = "file holding the API's bearer token (readable by its owner only); every endpoint "
+             "but /healthz then needs it"},
+
+    {"fleet", "mqtt", OPT_STRING, FL(mqtt), NULL, .flags = OPTF_NONEMPTY, .check = mqtt_check,
+     .help = "broker: mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (TLS always verified)"},
+    {"fleet", "ca_file", OPT_STRING, FL(ca_file), NULL, .flags = OPTF_NONEMPTY | OPTF_PATH,
+     .help = "PEM file of CAs for mqtts:// (default: the system store)"},
+    {"fleet", "username", OPT_STRING, FL(username), NULL, .flags = OPTF_NONEMPTY,
+     .help = "broker user (default: screen_id when password_file is set)"},
+    {"fleet", "password_file", OPT_STRING, FL(password_file), NULL,
+     .flags = OPTF_NONEMPTY | OPTF_PATH,
+     .help = "file holding the broker password (readable by its owner only)"},
+    {"fleet", "screen_id", OPT_STRING, FL(screen_id), NULL, .flags = OPTF_NONEMPTY,
+     .check = screen_id_check, .help = "this screen's id in topics (default: the host name)"},
+    {"fleet", "groups", OPT_STRING, FL(groups), NULL, .check = groups_check,
+     .help = "groups this screen belongs to: lobby, building-3"},
+    {"fleet", "topic_prefix", OPT_STRING, FL(topic_prefix), FLEET_DEFAULT_PREFIX,
+     .flags = OPTF_NONEMPTY, .check = prefix_check, .help = "first topic levels"},
+    {"fleet", "keepalive", OPT_DURATION, FL(keepalive), "30s", FLEET_KEEPALIVE_MIN,
+     FLEET_KEEPALIVE_MAX,
+     .help = "MQTT keepalive; the broker publishes the offline last-will after 1.5 times it"},
+    {"fleet", "config_url", OPT_STRING, FL(config_url), NULL, .flags = OPTF_NONEMPTY,
+     .check = config_url_check,
+     .help = "configuration laid over this file, fetched like a feed: "
+             "https://cms.example.org/screens/%i.conf (%i screen id, %h host name)"},
+    {"fleet", "config_refresh", OPT_DURATION, FL(config_refresh), "5m", 30, 7 * DAY,
+     .help = "how often config_url is fetched"},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -445,6 +569,55 @@ static int url_check(const char *value, char *why, size_t whylen)
                     (int)n, value);
 }
 
+static int listen_check(const char *value, char *why, size_t whylen)
+{
+    struct api_addr a;
+    return api_addr_parse(value, &a, why, whylen);
+}
+
+static int mqtt_check(const char *value, char *why, size_t whylen)
+{
+    struct fleet_url u;
+    return fleet_conf_parse_url(value, &u, why, whylen);
+}
+
+static int screen_id_check(const char *value, char *why, size_t whylen)
+{
+    return fleet_conf_check_name("screen_id", value, why, whylen);
+}
+
+static int groups_check(const char *value, char *why, size_t whylen)
+{
+    char **groups;
+    size_t n;
+    if (fleet_conf_parse_groups(value, &groups, &n, why, whylen) < 0)
+        return -1;
+    fleet_conf_free_groups(groups, n);
+    return 0;
+}
+
+static int prefix_check(const char *value, char *why, size_t whylen)
+{
+    return fleet_conf_check_prefix(value, why, whylen);
+}
+
+/* The template expands (its escapes are right) with any screen id. */
+static int config_url_check(const char *value, char *why, size_t whylen)
+{
+    char *url;
+    if (fleet_conf_expand_url(value, "screen", "host", &url, why, whylen) < 0)
+        return -1;
+    bool http =
+        kt_str_has_prefix_nocase(url, "https://") || kt_str_has_prefix_nocase(url, "http://");
+    free(url);
+    return http ? 0 : kt_error(why, whylen, "expected an http:// or https:// URL");
+}
+
+static int clock_format_value_check(const char *value, char *why, size_t whylen)
+{
+    return clock_format_check(value, why, whylen);
+}
+
 /* Sets one option in base (its section's struct). origin is where the
  * value came from (for OPTF_PATH). Returns 0, or -1 with a message
  * (without the ORIGIN:LINE: prefix) in err. */
@@ -509,8 +682,12 @@ static int option_set(const struct config_option *o, void *base, const char *val
         return 0;
     case OPT_STRING: {
         char why[KT_ERR_MAX];
-        if (o->check && o->check(value, why, sizeof why) < 0)
-            return kt_error(err, errlen, "%s: %s", o->key, why);
+        if (o->check && o->check(value, why, sizeof why) < 0) {
+            /* Some checkers (fleet_conf.h) name the key themselves. */
+            size_t k = strlen(o->key);
+            bool named = strncmp(why, o->key, k) == 0 && why[k] == ':';
+            return kt_error(err, errlen, "%s%s%s", named ? "" : o->key, named ? "" : ": ", why);
+        }
         char *s = NULL;
         if ((o->flags & OPTF_PATH) && is_relative_path(value)) {
             /* Relative to the file the value is in, not to wherever the
@@ -561,6 +738,28 @@ static int option_set(const struct config_option *o, void *base, const char *val
         if (parse_bool(value, (bool *)p) < 0)
             return kt_error(err, errlen, "%s: expected yes or no, got \"%s\"", o->key, value);
         return 0;
+    case OPT_HOURS: {
+        char why[KT_ERR_MAX];
+        if (hours_parse(value, (struct hours *)p, why, sizeof why) < 0)
+            return kt_error(err, errlen, "%s: %s", o->key, why);
+        return 0;
+    }
+    case OPT_COLORS: {
+        const char *slash = strchr(value, '/');
+        char bg[16];
+        struct color *c = (struct color *)p;
+        if (!slash || (size_t)(slash - value) >= sizeof bg)
+            return kt_error(err, errlen,
+                            "%s: expected #BACKGROUND/#TEXT (e.g. #B00020/#FFFFFF), "
+                            "got \"%s\"",
+                            o->key, value);
+        memcpy(bg, value, (size_t)(slash - value));
+        bg[slash - value] = '\0';
+        if (parse_color(bg, &c[0]) < 0 || parse_color(slash + 1, &c[1]) < 0)
+            return kt_error(err, errlen, "%s: bad colours \"%s\" (use #RRGGBB/#RRGGBB)", o->key,
+                            value);
+        return 0;
+    }
     case OPT_WXH: {
         int w, h;
         if (config_parse_wxh(value, &w, &h) < 0)
@@ -688,6 +887,21 @@ static int feed_finish(struct config *cfg, void *base, const struct config_secti
     if (!f->refresh)
         f->refresh = cfg->refresh;
     return 0;
+}
+
+/* Listening beyond loopback without a token would let anyone on the
+ * network post to the screen. */
+static int control_finish(struct config *cfg, void *base, const struct config_section *sec,
+                          char *err, size_t errlen)
+{
+    const struct cfg_control *c = base;
+    if (!c->listen || c->token_file || api_addr_is_loopback(c->listen))
+        return 0;
+    const struct config_entry *e = config_section_get(sec, "listen");
+    return kt_error(err, errlen,
+                    "%s:%d: listen: %s is not a loopback address: set token_file (the API would "
+                    "otherwise take messages from anyone on the network)",
+                    sec ? sec->origin : cfg->path, e ? e->line : 0, c->listen);
 }
 
 /* "expected [ticker], [feed NAME] or [display]", from the table. */
@@ -956,6 +1170,10 @@ static const char *type_hint(const struct config_option *o)
         return "WxH";
     case OPT_HEIGHT:
         return "auto|PIXELS";
+    case OPT_HOURS:
+        return "HOURS";
+    case OPT_COLORS:
+        return "#BG/#TEXT";
     }
     return "";
 }

@@ -18,12 +18,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "alert.h"
 #include "config_doc.h"
+#include "hours.h"
 
 enum order { ORDER_NEWEST, ORDER_FEEDS, ORDER_INTERLEAVE };
-enum display_mode { MODE_FULLSCREEN, MODE_WINDOW };
+enum display_mode { MODE_FULLSCREEN, MODE_WINDOW, MODE_OVERLAY };
 enum display_position { POS_BOTTOM, POS_TOP, POS_FILL };
 enum scroll_direction { DIR_LEFT, DIR_RIGHT };
+enum display_rotate { ROTATE_0, ROTATE_90, ROTATE_180, ROTATE_270 }; /* degrees / 90 */
+enum display_clock { CLOCK_OFF, CLOCK_LEFT, CLOCK_RIGHT };
+enum background_fit { FIT_COVER, FIT_CONTAIN };
+enum alert_mode { ALERT_MODE_BANNER, ALERT_MODE_TAKEOVER };
 
 struct strlist {
     char **v;
@@ -41,7 +47,44 @@ struct cfg_feed {
     int64_t refresh; /* seconds; 0 = [ticker] refresh */
     int max_items;   /* 0 = no per-feed limit */
     struct strlist exclude;
-    int line; /* line of the [feed NAME] header */
+    struct hours show; /* when its headlines are shown (default: always) */
+    char *logo;        /* PNG/SVG drawn in place of the label, or NULL */
+    int line;          /* line of the [feed NAME] header */
+};
+
+/* [alert NAME]: a CAP 1.2 source (an <alert> document or an index of them). */
+struct cfg_alert {
+    char *name;
+    char *url;
+    char *label;     /* NULL: the alert's senderName, else the section name */
+    int64_t refresh; /* seconds */
+    enum alert_severity min_severity;
+    struct strlist areas; /* regexes over areaDesc and geocode values; none = all */
+    char *language;       /* the <info> whose language matches, else the first */
+    bool show_tests;      /* Test, Exercise, System and Draft too (commissioning) */
+    struct hours show;
+    int line;
+};
+
+/* [control]: the local HTTP control API (off while listen is unset). */
+struct cfg_control {
+    char *listen;     /* ADDR:PORT, or NULL */
+    char *token_file; /* bearer token, in a file only the service may read */
+};
+
+/* [fleet]: MQTT and remote configuration (off while mqtt and config_url
+ * are unset). Checked value by value with fleet_conf.h. */
+struct cfg_fleet {
+    char *mqtt;
+    char *ca_file;
+    char *username;
+    char *password_file;
+    char *screen_id; /* NULL: the host name */
+    char *groups;    /* "lobby, building-3" (fleet_conf_parse_groups) */
+    char *topic_prefix;
+    int64_t keepalive; /* seconds */
+    char *config_url;  /* template: %i screen id, %h host name */
+    int64_t config_refresh;
 };
 
 struct cfg_display {
@@ -59,6 +102,17 @@ struct cfg_display {
     char *idle_text;
     bool snap_speed; /* round speed to whole px per refresh */
     bool vsync;
+    enum display_rotate rotate;
+    struct hours on;                   /* office hours: black and asleep outside */
+    enum alert_severity wake_severity; /* an alert or message this severe turns it on */
+    enum display_clock clock;
+    char *clock_format;     /* strftime */
+    char *background_image; /* a file, or a directory (slideshow); NULL = none */
+    int64_t slide_duration; /* seconds */
+    enum background_fit background_fit;
+    enum alert_mode alert_mode;
+    /* [severity][0] background, [severity][1] text */
+    struct color alert_colors[ALERT_SEVERITY_COUNT][2];
 };
 
 struct config {
@@ -77,7 +131,11 @@ struct config {
     char *ca_file; /* NULL = system store */
     struct cfg_feed *feeds;
     size_t n_feeds;
+    struct cfg_alert *alerts;
+    size_t n_alerts;
     struct cfg_display display;
+    struct cfg_control control;
+    struct cfg_fleet fleet;
     /* The document it was built from: where each value came from
      * (config_origin). */
     struct config_doc *doc;

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config_doc.h"
 
@@ -423,6 +424,61 @@ static void check_build_copies(void)
     config_free(c);
 }
 
+/* The screen, alert, control and fleet keys reach their structs. */
+static void check_screen_values(const char *dir)
+{
+    struct config *c = load_case(dir, "ok_screen.conf");
+    if (!c)
+        return;
+    time_t monday_8 = 0, saturday_15 = 0;
+    setenv("TZ", "UTC", 1);
+    tzset();
+    char err[KT_ERR_MAX];
+    CHECK(hours_parse_now("2026-12-07T08:00Z", &monday_8, err, sizeof err) == 0);
+    CHECK(hours_parse_now("2026-12-12T15:00Z", &saturday_15, err, sizeof err) == 0);
+    CHECK(hours_is_on(&c->feeds[0].show, monday_8));
+    CHECK(!hours_is_on(&c->feeds[0].show, saturday_15));
+    char *logo = kt_asprintf("%s/logo.png", dir);
+    CHECK_STR(c->feeds[0].logo, logo);
+    free(logo);
+    CHECK_INT(c->n_alerts, 1);
+    CHECK_STR(c->alerts[0].name, "weather");
+    CHECK_STR(c->alerts[0].url, "https://alerts.example.org/cap.atom");
+    CHECK_INT(c->alerts[0].refresh, 60); /* default */
+    CHECK_INT(c->alerts[0].min_severity, ALERT_SEVERE);
+    CHECK_INT(c->alerts[0].areas.n, 2);
+    CHECK_STR(c->alerts[0].language, "de");
+    CHECK(c->alerts[0].show_tests);
+    CHECK(c->alerts[0].label == NULL);
+    CHECK_INT(c->display.rotate, ROTATE_270);
+    CHECK(hours_is_on(&c->display.on, monday_8));
+    CHECK_INT(c->display.wake_severity, ALERT_EXTREME);
+    CHECK_INT(c->display.clock, CLOCK_RIGHT);
+    CHECK_STR(c->display.clock_format, "%a %H:%M");
+    CHECK_INT(c->display.slide_duration, 30);
+    CHECK_INT(c->display.background_fit, FIT_CONTAIN);
+    CHECK_INT(c->display.alert_mode, ALERT_MODE_TAKEOVER);
+    CHECK_INT(c->display.mode, MODE_OVERLAY);
+    CHECK_INT(c->display.alert_colors[ALERT_EXTREME][1].g, 0xff);
+    CHECK_INT(c->display.alert_colors[ALERT_EXTREME][1].b, 0);
+    CHECK_INT(c->display.alert_colors[ALERT_SEVERE][0].r, 0xE6); /* default */
+    CHECK_STR(c->control.listen, "127.0.0.1:8089");
+    CHECK(c->control.token_file == NULL);
+    CHECK_STR(c->fleet.mqtt, "mqtts://broker.example.org");
+    CHECK_STR(c->fleet.groups, "lobby, building-3");
+    CHECK_STR(c->fleet.topic_prefix, "kiosk-ticker");
+    CHECK_INT(c->fleet.keepalive, 45);
+    CHECK_INT(c->fleet.config_refresh, 300);
+    config_free(c);
+    /* Defaults: nothing scheduled, nothing listening. */
+    c = config_default();
+    CHECK(hours_is_on(&c->display.on, saturday_15));
+    CHECK_INT(c->display.rotate, ROTATE_0);
+    CHECK(c->control.listen == NULL && c->fleet.mqtt == NULL && c->n_alerts == 0);
+    CHECK_INT(c->display.alert_colors[ALERT_MODERATE][1].r, 0);
+    config_free(c);
+}
+
 int main(int argc, char **argv)
 {
     const char *data = getenv("KT_TEST_DATA");
@@ -445,6 +501,7 @@ int main(int argc, char **argv)
     CHECK_STR(err, "/nonexistent/ticker.conf:0: cannot read: No such file or directory");
 
     check_values(dir);
+    check_screen_values(dir);
     check_defaults();
     check_units();
     check_numbers();

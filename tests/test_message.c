@@ -262,12 +262,6 @@ static void tm_alert(void)
     CHECK(alert_severity_parse(NULL, &s) == -1);
     CHECK(ALERT_UNKNOWN < ALERT_MINOR && ALERT_MINOR < ALERT_MODERATE &&
           ALERT_MODERATE < ALERT_SEVERE && ALERT_SEVERE < ALERT_EXTREME);
-    CHECK_INT(alert_default_colors(ALERT_EXTREME).background, 0xB00020);
-    CHECK_INT(alert_default_colors(ALERT_SEVERE).background, 0xE65100);
-    CHECK_INT(alert_default_colors(ALERT_MODERATE).background, 0xF9A825);
-    CHECK_INT(alert_default_colors(ALERT_MODERATE).text, 0x000000);
-    CHECK_INT(alert_default_colors(ALERT_MINOR).background, 0x1565C0);
-    CHECK_INT(alert_default_colors(ALERT_MINOR).text, 0xFFFFFF);
 
     struct alert list[5] = {
         {.id = "a", .source = "x", .severity = ALERT_MODERATE, .sent = 100},
