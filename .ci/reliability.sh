@@ -5,7 +5,7 @@
 #      (tests/display_soak.c) started in the background: it is light (dummy
 #      video, ~5 % of a core) and its result is collected at the end;
 #   2. the whole test suite in an ASan + UBSan build (build-asan, clang);
-#   3. valgrind over --fetch-once on the demo config, --bench-frames 300 on
+#   3. valgrind over --fetch-once on the demo config, kt-bench-frames 300 on
 #      the dummy video driver and the font tests: no error, nothing definitely
 #      lost (fuzz/valgrind.supp: third-party only, each entry justified);
 #   4. the 30-simulated-day fetcher soak of the plain build, figures printed;
@@ -79,10 +79,10 @@ XDG_STATE_HOME=$state "${vg[@]}" build-rel/kiosk-ticker -c config/ticker.conf --
     exit 1
 }
 XDG_STATE_HOME=$state SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy \
-    "${vg[@]}" build-rel/kiosk-ticker -c config/ticker.conf --bench-frames 300 \
+    "${vg[@]}" build-rel/bench/kt-bench-frames -c config/ticker.conf --frames 300 \
     >"$logs/valgrind-bench.out" 2>"$logs/valgrind-bench.log" || {
     cat "$logs/valgrind-bench.log"
-    echo "valgrind --bench-frames 300: FAILED" >&2
+    echo "valgrind kt-bench-frames 300: FAILED" >&2
     exit 1
 }
 # The font tests: our fontconfig and SDL_ttf objects, with full stacks (ASan

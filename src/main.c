@@ -40,7 +40,6 @@ enum cli_id {
     CLI_SCREENSHOT,
     CLI_AT,
     CLI_SIZE,
-    CLI_BENCH_FRAMES,
 };
 
 struct cli_option {
@@ -61,9 +60,8 @@ static const struct cli_option cli_options[] = {
      "refresh every feed once, update the cache, print LABEL<TAB>TITLE<TAB>LINK<TAB>PUBLISHED"},
     {"screenshot", CLI_SCREENSHOT, "OUT", "write one frame to OUT (.bmp, or .png) and exit"},
     {"at", CLI_AT, "SECONDS", "with --screenshot: the frame this long after start (default 0)"},
-    {"size", CLI_SIZE, "WxH", "with --screenshot/--bench-frames: the window size"},
+    {"size", CLI_SIZE, "WxH", "with --screenshot: the window size"},
     {"fetch", CLI_FETCH, NULL, "with --screenshot: refresh the feeds first"},
-    {"bench-frames", CLI_BENCH_FRAMES, "N", "render N frames from the cache and print figures"},
     {"verbose", CLI_VERBOSE, NULL, "log debug messages too"},
     {"quiet", CLI_QUIET, NULL, "log only errors"},
     {"version", CLI_VERSION, NULL, "print the version and exit"},
@@ -78,7 +76,6 @@ struct cli {
     const char *screenshot;
     double at;
     int width, height;
-    long bench_frames;
 };
 
 static void print_help(FILE *out)
@@ -164,15 +161,6 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
             if (sscanf(optarg, "%dx%d%c", &cli->width, &cli->height, &extra) != 2 ||
                 cli->width < 16 || cli->height < 8 || cli->width > 16384 || cli->height > 16384) {
                 kt_log_error("--size: expected WIDTHxHEIGHT, got \"%s\"", optarg);
-                return -1;
-            }
-            break;
-        }
-        case CLI_BENCH_FRAMES: {
-            char *end;
-            cli->bench_frames = strtol(optarg, &end, 10);
-            if (*end || cli->bench_frames < 1) {
-                kt_log_error("--bench-frames: expected a positive count, got \"%s\"", optarg);
                 return -1;
             }
             break;
@@ -410,9 +398,8 @@ static int run_ticker(struct app *app, const struct cli *cli)
         .at = cli->at,
         .width = cli->width,
         .height = cli->height,
-        .bench_frames = cli->bench_frames,
     };
-    if (cli->screenshot || cli->bench_frames) {
+    if (cli->screenshot) {
         /* Headless one-shots: the cache (and with --fetch the feeds), no
          * background thread. */
         if (cli->screenshot && cli->fetch)
@@ -424,7 +411,7 @@ static int run_ticker(struct app *app, const struct cli *cli)
     struct display_host host = {app, app_poll};
     rc = display_run(app->cfg, app->store, &host, &opts); /* READY=1 after its first frame */
 #else
-    if (cli->screenshot || cli->bench_frames) {
+    if (cli->screenshot) {
         kt_log_error("this build has no display (built with KT_DISPLAY=OFF)");
         return 2;
     }
@@ -492,7 +479,7 @@ int main(int argc, char **argv)
         rc = run_fetch_once(cfg, app.store);
     } else {
         install_signals();
-        if (!cli.screenshot && !cli.bench_frames)
+        if (!cli.screenshot)
             notify_init(); /* systemd: READY, WATCHDOG, STOPPING */
         rc = run_ticker(&app, &cli);
     }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <SDL.h>
 #include <SDL_image.h>
@@ -18,6 +19,7 @@
 #include "config.h"
 #include "display.h"
 #include "font.h"
+#include "alloc_count.h"
 #include "render.h"
 #include "scroll.h"
 #include "store.h"
@@ -550,6 +552,27 @@ static void test_reload(void)
 
 /* ---- a headline wider than a texture may be: drawn in tiles ---- */
 
+/* The line at time t, drawn with textures no wider than limit px (0: the
+ * renderer's own limit), over a translucent background (textures, not the
+ * software path's straight copy). Returns a copy of the frame. */
+static SDL_Surface *tiled_frame(const struct config *cfg, struct store *st, double t, int limit,
+                                size_t *textures)
+{
+    SDL_Surface *surf = make_surface(W, H);
+    struct render *r = open_render(surf, cfg);
+    if (limit)
+        render_limit_texture_width(r, limit);
+    render_adopt(r, store_snapshot(st), 0);
+    render_frame(r, t);
+    struct render_stats s;
+    render_get_stats(r, &s);
+    *textures = s.textures_alive;
+    SDL_Surface *copy = copy_surface(surf);
+    render_close(r);
+    SDL_FreeSurface(surf);
+    return copy;
+}
+
 static void test_tiles(void)
 {
     char title[600] = "";
@@ -565,10 +588,10 @@ static void test_tiles(void)
     struct render_geometry g;
     render_get_geometry(r, &g);
     SDL_Surface *img = line_image(label_text, title);
-    CHECK(img->w > 4096 + W); /* wider than the tile width (4096) */
+    CHECK(img->w > 4096 + W); /* wider than a GPU texture may be (4096) */
 
-    /* The tile seam (image column 4096) in mid-screen: screen x shows
-     * image column x + offset - origin. */
+    /* Column 4096 in mid-screen: screen x shows image column x + offset -
+     * origin; the whole line is there, in one piece. */
     double t = (double)(g.origin + 4096 - W / 2) / 100.0;
     render_frame(r, t);
     int shift = (int)floor(render_offset(r, t)) - g.origin;
@@ -579,15 +602,36 @@ static void test_tiles(void)
             bad += rgb_dist(px(surf, x, g.text_y + j), blend_bg(row[x + shift])) > 24;
     }
     CHECK(bad < (long)W * img->h / 100);
-    struct render_stats s;
-    render_get_stats(r, &s);
-    CHECK(s.textures_alive >= 3); /* two tiles and the separator */
-
-    SDL_FreeSurface(img);
     render_close(r);
     SDL_FreeSurface(surf);
+
+    /* Textures: the line in tiles (uploaded one per frame in the kiosk),
+     * and tiles of 100 px (a GPU with a tiny limit): the same picture as
+     * with the renderer's own tiles, seams included. */
+    struct config *cfg2 = make_cfg("speed = 100\n");
+    cfg2->display.background.a = 0xC0;
+    size_t tex_own, tex_small;
+    SDL_Surface *own = tiled_frame(cfg2, st, t, 0, &tex_own);
+    SDL_Surface *small = tiled_frame(cfg2, st, t, 100, &tex_small);
+    long differ = 0, text = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            differ += px(own, x, y) != px(small, x, y);
+            text += px(own, x, y) == FG;
+        }
+    CHECK_INT(differ, 0);
+    CHECK(text > 200);
+    /* a screen of 640 px holds at least 7 tiles of 100 px; tiles of
+     * 40 KB are fewer but still more than one (the line is ~8,000 px) */
+    CHECK(tex_small >= 7);
+    CHECK(tex_own >= 2 && tex_own < tex_small);
+
+    SDL_FreeSurface(own);
+    SDL_FreeSurface(small);
+    SDL_FreeSurface(img);
     store_free(st);
     config_free(cfg);
+    config_free(cfg2);
 }
 
 /* ---- 5. label before title ---- */
@@ -724,16 +768,16 @@ static void test_steady(void)
     SDL_Surface *surf = make_surface(W, H);
     struct render *r = open_render(surf, cfg);
     render_adopt(r, store_snapshot(st), 0);
-    CHECK(render_alloc_counting_works());
+    CHECK(alloc_count_works());
     uint64_t steady_allocs = 0, steady_ras = 0, event_allocs = 0;
     int steady = 0, events = 0;
     for (int k = 0; k < 600; k++) {
         struct render_stats a, b;
         render_get_stats(r, &a);
-        uint64_t ras = font_rasterisations();
-        render_alloc_count_start();
+        uint64_t ras = font_thread_rasterisations();
+        alloc_count_start();
         render_frame(r, k / 60.0);
-        uint64_t n = render_alloc_count_stop();
+        uint64_t n = alloc_count_stop();
         render_get_stats(r, &b);
         if (k == 0)
             continue;
@@ -742,7 +786,7 @@ static void test_steady(void)
             a.textures_destroyed == b.textures_destroyed) {
             steady++;
             steady_allocs += n;
-            steady_ras += font_rasterisations() - ras;
+            steady_ras += font_thread_rasterisations() - ras;
         } else {
             events++;
             event_allocs += n;
@@ -750,7 +794,6 @@ static void test_steady(void)
     }
     CHECK(steady > 500);
     CHECK(events > 0);
-    CHECK(event_allocs > 0); /* the counter sees the rasterisations */
     CHECK_INT(steady_allocs, 0);
     CHECK_INT(steady_ras, 0);
     render_close(r);
@@ -767,7 +810,9 @@ static void test_screenshot(void)
     struct store *st = make_store(cfg);
     static const char *const titles[] = {"Screenshot headline"};
     set_titles(st, titles, 1);
-    static const char *const names[] = {"/tmp/kt-test-display.bmp", "/tmp/kt-test-display.png"};
+    char names[2][64];
+    snprintf(names[0], sizeof names[0], "/tmp/kt-test-display-%d.bmp", (int)getpid());
+    snprintf(names[1], sizeof names[1], "/tmp/kt-test-display-%d.png", (int)getpid());
     for (int i = 0; i < 2; i++) {
         remove(names[i]);
         struct display_opts o = {.screenshot = names[i], .at = 2.0, .width = 320, .height = 80};
@@ -832,14 +877,11 @@ static void test_window_loop(void)
         struct host_state h = {.reload = cfg2, .push_sdl_quit = q == 1};
         struct display_host host = {&h, host_poll};
         struct display_opts o = {0};
-        double t0 = now_s();
         int rc = display_run(cfg, st, &host, &o);
-        double took = now_s() - t0;
         CHECK_INT(rc, 0);
         /* quit on the 12th poll: from the host, or from the SDL_QUIT event
          * pushed then (ignoring it would run on to the 201st poll) */
         CHECK_INT(h.frames, 12);
-        CHECK(took < 3.0 * t_time_scale());
     }
     store_free(st);
     config_free(cfg);
