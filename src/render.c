@@ -1222,7 +1222,7 @@ struct render *render_open_surface(SDL_Surface *target, char *err, size_t errlen
     struct render *r = render_alloc(err, errlen);
     if (!r)
         return NULL;
-    r->sync = true;
+    render_set_sync(r, true);
     r->ren = SDL_CreateSoftwareRenderer(target);
     if (!r->ren) {
         kt_error(err, errlen, "software renderer: %s", SDL_GetError());
@@ -1445,6 +1445,7 @@ void render_close(struct render *r)
 void render_set_sync(struct render *r, bool sync)
 {
     r->sync = sync;
+    r->layout.patient = sync;
 }
 
 int render_wait_worker(struct render *r, int timeout_ms)

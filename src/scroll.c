@@ -259,7 +259,8 @@ void scroll_layout_advance(struct scroll_layout *l, double lo, double edge, doub
     }
     if (l->n_list == 0)
         return;
-    if (l->n == 0 && !l->blocked)
+    /* (Not past an entry that was late: that one enters at the edge.) */
+    if (l->n == 0 && (!l->blocked || l->patient))
         scroll_layout_catch_up(l, lo);
     while ((double)l->tail < hi) {
         int32_t w = scroll_layout_width(l, l->next);
@@ -271,7 +272,7 @@ void scroll_layout_advance(struct scroll_layout *l, double lo, double edge, doub
             /* It was not ready when due: see the top of scroll.h. */
             l->blocked = false;
             double at = (double)l->tail;
-            if (at + w <= lo || (at < edge && !l->fresh)) {
+            if (!l->patient && (at + w <= lo || (at < edge && !l->fresh))) {
                 l->tail = (int64_t)ceil(edge);
                 l->waits++;
             }

@@ -80,8 +80,11 @@ struct scroll_layout {
     int64_t measured_sum;      /* sum of advances measured so far */
     scroll_measure_fn measure; /* may be NULL: widths set by scroll_layout_set_width */
     void *ctx;
-    bool blocked;    /* placement stopped at an entry not measured yet */
-    bool fresh;      /* the tape after `tail` is on no frame yet (see the top) */
+    bool blocked; /* placement stopped at an entry not measured yet */
+    bool fresh;   /* the tape after `tail` is on no frame yet (see the top) */
+    /* Nothing is shown until placement is complete (a screenshot, a test):
+     * a late entry then always goes where it was due. */
+    bool patient;
     uint64_t placed; /* entries placed so far (statistics) */
     uint64_t waits;  /* times the tape waited for an entry (statistics) */
     uint64_t steps;  /* entries stepped over while catching up (statistics) */

@@ -7,6 +7,7 @@
  * display_run's screenshot and window loop.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -802,6 +803,278 @@ static void test_steady(void)
     config_free(cfg);
 }
 
+/* ---- the text worker: never waited for, ahead in time, cancelled ---- */
+
+static struct store *titled_store(const struct config *cfg, const char *fmt, size_t n)
+{
+    struct store *st = make_store(cfg);
+    char **titles = calloc(n, sizeof *titles);
+    for (size_t i = 0; i < n; i++) {
+        titles[i] = malloc(64);
+        snprintf(titles[i], 64, fmt, (int)i);
+    }
+    set_titles(st, (const char *const *)titles, n);
+    for (size_t i = 0; i < n; i++)
+        free(titles[i]);
+    free(titles);
+    return st;
+}
+
+static const struct scroll_entry *entry_of_index(const struct scroll_layout *l, size_t index)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->e[i].list == l->serial && l->e[i].index == index)
+            return &l->e[i];
+    return NULL;
+}
+
+/* A headline that is not ready when due: the frame is not held, its place
+ * stays blank (background only), and once ready it enters at the edge
+ * (the tape waited) instead of appearing mid-screen. */
+static void test_not_ready(void)
+{
+    /* A hang (a frame waiting for the paused worker) fails the test. */
+    signal(SIGALRM, SIG_DFL);
+    alarm(60);
+    struct config *cfg = make_cfg("speed = 600\n");
+    struct store *st = titled_store(cfg, "Not ready %d", 8);
+    SDL_Surface *surf = make_surface(W, H);
+    struct render *r = open_render(surf, cfg);
+    render_adopt(r, store_snapshot(st), 0);
+    render_frame(r, 0); /* sync: the first screenful */
+    struct render_geometry g;
+    render_get_geometry(r, &g);
+    render_set_sync(r, false);
+    render_wait_worker(r, 10000); /* done with the look-ahead it was given */
+    render_pause_worker(r, true);
+    struct render_stats a, b;
+    render_get_stats(r, &a);
+    const struct scroll_layout *l = render_layout(r);
+    double t = 0;
+    for (int k = 1; k <= 180; k++) { /* 3 s: 1800 px, several headlines due */
+        t = k / 60.0;
+        render_frame(r, t);
+    }
+    render_get_stats(r, &b);
+    CHECK(l->blocked);
+    CHECK(b.not_ready_frames > a.not_ready_frames);
+    CHECK_INT(b.worker_items, a.worker_items);
+    /* the blank: from where the tape stops to the right edge, background */
+    double lo = render_offset(r, t), hi = lo + W;
+    int gap_x = (int)ceil((double)l->tail - lo);
+    CHECK(gap_x < W - 20);
+    long ink = 0;
+    for (int y = g.strip_y; y < g.strip_y + g.strip_h; y++)
+        for (int x = gap_x > 0 ? gap_x : 0; x < W; x++)
+            ink += px(surf, x, y) != BG;
+    CHECK_INT(ink, 0);
+
+    size_t due = l->next;
+    render_pause_worker(r, false);
+    for (int k = 1; k <= 120 && !entry_of_index(l, due); k++) {
+        render_wait_worker(r, 10000);
+        render_frame(r, t + k / 60.0);
+        if (!entry_of_index(l, due))
+            hi = render_offset(r, t + k / 60.0) + W;
+    }
+    const struct scroll_entry *e = entry_of_index(l, due);
+    CHECK(e != NULL);
+    render_get_stats(r, &b);
+    CHECK_INT(b.tape_waits, a.tape_waits + 1);
+    CHECK(e && (double)e->start >= hi); /* entered at the edge, not mid-screen */
+    alarm(0);
+    render_close(r);
+    SDL_FreeSurface(surf);
+    store_free(st);
+    config_free(cfg);
+}
+
+/* Ahead in time: at the highest speed (5000 px/s) and at 120 px/s every
+ * headline is ready before it enters, when the worker gets the time a
+ * frame interval gives it; what is kept is bounded by the screen and the
+ * look-ahead, not by the 1,000 headlines. */
+static void check_lookahead(double speed, int frames)
+{
+    char extra[64];
+    snprintf(extra, sizeof extra, "speed = %.0f\n", speed);
+    struct config *cfg = make_cfg(extra);
+    struct store *st = titled_store(cfg, "Headline %d of the thousand", 1000);
+    SDL_Surface *surf = make_surface(W, H);
+    struct render *r = open_render(surf, cfg);
+    render_adopt(r, store_snapshot(st), 0);
+    render_frame(r, 0);
+    render_set_sync(r, false);
+    struct render_stats a, s;
+    render_get_stats(r, &a);
+    size_t kept_max = 0;
+    for (int k = 1; k <= frames; k++) {
+        render_wait_worker(r, 10000);
+        render_frame(r, k / 60.0);
+        render_get_stats(r, &s);
+        kept_max = s.slots_alive + s.ready > kept_max ? s.slots_alive + s.ready : kept_max;
+    }
+    CHECK_INT(s.tape_waits, a.tape_waits);
+    CHECK_INT(s.not_ready_frames, a.not_ready_frames);
+    /* they did pass: a line is under 1000 px */
+    CHECK(s.placed - a.placed > (uint64_t)(speed * frames / 60.0 / 1000));
+    /* screen + 2 s ahead + 0.5 s of upload margin over the narrowest
+     * headline (label, title, separator: over 300 px), plus one at each end */
+    size_t bound = (size_t)((W + speed * 2.5) / 300) + 2;
+    fprintf(stderr, "look-ahead at %.0f px/s: at most %zu lines kept (bound %zu)\n", speed,
+            kept_max, bound);
+    CHECK(kept_max <= bound);
+    CHECK(bound < 100);
+    render_close(r);
+    SDL_FreeSurface(surf);
+    store_free(st);
+    config_free(cfg);
+}
+
+static void test_lookahead(void)
+{
+    check_lookahead(5000, 240);
+    check_lookahead(120, 600);
+}
+
+/* A new snapshot cancels what was queued for the old list; so does a new
+ * look. */
+static void test_cancel(void)
+{
+    signal(SIGALRM, SIG_DFL);
+    alarm(60);
+    struct config *cfg = make_cfg("speed = 5000\n");
+    struct store *st = titled_store(cfg, "Alpha %d", 300);
+    SDL_Surface *surf = make_surface(W, H);
+    struct render *r = open_render(surf, cfg);
+    render_adopt(r, store_snapshot(st), 0);
+    render_frame(r, 0);
+    render_set_sync(r, false);
+    render_pause_worker(r, true);
+    for (int k = 1; k <= 6; k++)
+        render_frame(r, k / 60.0); /* 2 s ahead at 5000 px/s: dozens wanted */
+    struct render_stats a, b;
+    render_get_stats(r, &a);
+    /* the new list: three headlines */
+    store_free(st);
+    st = titled_store(cfg, "Beta %d", 3);
+    render_adopt(r, store_snapshot(st), 6 / 60.0);
+    const struct scroll_layout *l = render_layout(r);
+    size_t kept = 0; /* old entries on screen stay, and may still need drawing */
+    for (size_t i = 0; i < l->n; i++)
+        kept += l->e[i].list != l->serial;
+    render_frame(r, 7 / 60.0);
+    render_pause_worker(r, false);
+    for (int k = 8; k < 40; k++) {
+        render_wait_worker(r, 10000);
+        render_frame(r, k / 60.0);
+    }
+    render_get_stats(r, &b);
+    /* the three new ones (and nothing of the dozens of old ones queued) */
+    fprintf(stderr, "cancel: %llu lines made after the new list\n",
+            (unsigned long long)(b.worker_items - a.worker_items));
+    CHECK(b.worker_items - a.worker_items <= 3 + kept);
+    CHECK(b.worker_items - a.worker_items >= 1);
+
+    /* A new look while work is queued: only the new look's lines. */
+    render_pause_worker(r, true);
+    struct config *cfg2 = make_cfg("speed = 5000\n");
+    cfg2->display.foreground = (struct color){255, 255, 0, 255};
+    char err[512];
+    CHECK_INT(render_apply(r, &cfg2->display, 40 / 60.0, err, sizeof err), 0);
+    render_get_stats(r, &a);
+    render_pause_worker(r, false);
+    for (int k = 41; k < 80; k++) {
+        render_wait_worker(r, 10000);
+        render_frame(r, k / 60.0);
+    }
+    render_get_stats(r, &b);
+    CHECK(b.worker_items - a.worker_items <= 3);
+    long yellow = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            yellow += px(surf, x, y) == 0xFFFF00;
+    CHECK(yellow > 100);
+    alarm(0);
+    render_close(r);
+    SDL_FreeSurface(surf);
+    store_free(st);
+    config_free(cfg);
+    config_free(cfg2);
+}
+
+/* A new font is opened by the worker, not the render thread, and used once
+ * it is open; the render thread never rasterises. */
+static void test_font_off_thread(void)
+{
+    struct config *cfg = make_cfg("speed = 100\n");
+    struct config *cfg2 = make_cfg("speed = 100\n");
+    cfg2->display.font_size = 36;
+    struct store *st = titled_store(cfg, "Font change %d", 5);
+    SDL_Surface *surf = make_surface(W, H);
+    struct render *r = open_render(surf, cfg);
+    render_adopt(r, store_snapshot(st), 0);
+    render_frame(r, 0);
+    render_set_sync(r, false);
+    uint64_t ras = font_thread_rasterisations();
+    struct render_geometry g1, g2;
+    render_get_geometry(r, &g1);
+    char err[512];
+    CHECK_INT(render_apply(r, &cfg2->display, 0.1, err, sizeof err), 0);
+    for (int k = 7; k < 60; k++) {
+        render_wait_worker(r, 10000);
+        render_frame(r, k / 60.0);
+    }
+    render_get_geometry(r, &g2);
+    CHECK(g2.line_h > g1.line_h);
+    CHECK_INT(font_thread_rasterisations(), ras);
+    long fg = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            fg += px(surf, x, y) == FG;
+    CHECK(fg > 200);
+    render_close(r);
+    SDL_FreeSurface(surf);
+    store_free(st);
+    config_free(cfg);
+    config_free(cfg2);
+}
+
+/* Any t costs the same: a frame 10^15 s after start measures each
+ * headline once (widths only), then skips whole loops. */
+static void test_far_frame(void)
+{
+    struct config *cfg = make_cfg("speed = 120\n");
+    struct store *st = titled_store(cfg, "Far away %d", 50);
+    static const double at[] = {1e6, 1e15};
+    uint64_t items[2], steps[2];
+    for (int i = 0; i < 2; i++) {
+        SDL_Surface *surf = make_surface(W, H);
+        struct render *r = open_render(surf, cfg);
+        render_adopt(r, store_snapshot(st), 0);
+        render_frame(r, at[i]);
+        struct render_stats s;
+        render_get_stats(r, &s);
+        items[i] = s.worker_items;
+        steps[i] = render_layout(r)->steps;
+        long fg = 0;
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                fg += px(surf, x, y) == FG;
+        CHECK(fg > 200);
+        render_close(r);
+        SDL_FreeSurface(surf);
+    }
+    fprintf(stderr, "far: %llu / %llu lines, %llu / %llu steps at 1e6 / 1e15 s\n",
+            (unsigned long long)items[0], (unsigned long long)items[1],
+            (unsigned long long)steps[0], (unsigned long long)steps[1]);
+    /* every headline once (its width) plus a screenful, at either t */
+    CHECK(items[1] <= 50 + 10);
+    CHECK(steps[1] <= 3 * 50 + 1);
+    CHECK(items[1] <= items[0] + 5);
+    store_free(st);
+    config_free(cfg);
+}
+
 /* ---- display_run: screenshot files and the window loop ---- */
 
 static void test_screenshot(void)
@@ -909,6 +1182,11 @@ int main(void)
         {"label before title", test_label_left},
         {"10,000 headlines", test_many},
         {"steady frames", test_steady},
+        {"not ready in time", test_not_ready},
+        {"ahead in time", test_lookahead},
+        {"cancelled work", test_cancel},
+        {"font off the render thread", test_font_off_thread},
+        {"any t", test_far_frame},
         {"screenshot files", test_screenshot},
         {"window loop", test_window_loop},
     };
