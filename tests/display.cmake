@@ -9,3 +9,10 @@ if(TARGET ktdisplay)
   set_property(TEST display APPEND PROPERTY ENVIRONMENT
                SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy KT_RENDERER=software)
 endif()
+if(TARGET ktdisplay AND NOT CMAKE_CROSSCOMPILING)
+  # No screen (src/render_probe.c, display.c): one line naming each driver
+  # and why it failed, the ticker fetching on, and a screen that appears
+  # later (an Xvfb it starts itself) found by the retry.
+  add_test(NAME noscreen COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_noscreen.py ${KT_TICKER})
+  set_tests_properties(noscreen PROPERTIES TIMEOUT 120)
+endif()

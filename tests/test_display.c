@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <SDL.h>
@@ -22,6 +25,7 @@
 #include "font.h"
 #include "alloc_count.h"
 #include "render.h"
+#include "render_probe.h"
 #include "scroll.h"
 #include "store.h"
 #include "tap.h"
@@ -1075,6 +1079,60 @@ static void test_far_frame(void)
     config_free(cfg);
 }
 
+/* ---- no screen: why a KMS device cannot be used ---- */
+
+static void test_drm_probe(void)
+{
+    char dir[] = "/tmp/kt-drm-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    chmod(dir, 0755);
+    char why[512];
+    CHECK(!render_probe_drm(dir, why, sizeof why));
+    CHECK(strstr(why, "card* device") != NULL);
+    char card[600];
+    snprintf(card, sizeof card, "%s/card0", dir);
+    FILE *f = fopen(card, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    /* A device the user may not open: the message names the group and
+     * whether the user is in it (as root, a child drops to nobody). */
+    chmod(card, 0600);
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        if (geteuid() == 0) {
+            if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+                _exit(2);
+        } else {
+            chmod(card, 0);
+        }
+        char w[512] = "";
+        bool ok = render_probe_drm(dir, w, sizeof w);
+        if (write(fds[1], w, strlen(w)) < 0)
+            _exit(3);
+        _exit(ok ? 1 : 0);
+    }
+    close(fds[1]);
+    char got[512] = "";
+    ssize_t n = read(fds[0], got, sizeof got - 1);
+    got[n > 0 ? n : 0] = '\0';
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    fprintf(stderr, "drm probe: %s\n", got);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(strstr(got, "card0: Permission denied") != NULL);
+    CHECK(strstr(got, "this user is not in group") != NULL);
+    /* and one it may open */
+    chmod(card, 0666);
+    CHECK(render_probe_drm(dir, why, sizeof why));
+    remove(card);
+    rmdir(dir);
+}
+
 /* ---- display_run: screenshot files and the window loop ---- */
 
 static void test_screenshot(void)
@@ -1122,6 +1180,8 @@ static enum display_event host_poll(void *ctx, const struct config **cfg)
 {
     struct host_state *h = ctx;
     h->frames++;
+    if (h->frames == 8)
+        usleep(120000); /* a stalled frame: counted late */
     if (h->frames == 5) {
         *cfg = h->reload;
         return DISPLAY_RELOADED;
@@ -1149,12 +1209,22 @@ static void test_window_loop(void)
     for (int q = 0; q < 2; q++) {
         struct host_state h = {.reload = cfg2, .push_sdl_quit = q == 1};
         struct display_host host = {&h, host_poll};
-        struct display_opts o = {0};
+        struct frame_stats fs;
+        frame_stats_init(&fs);
+        struct display_opts o = {.stats = &fs};
         int rc = display_run(cfg, st, &host, &o);
         CHECK_INT(rc, 0);
         /* quit on the 12th poll: from the host, or from the SDL_QUIT event
          * pushed then (ignoring it would run on to the 201st poll) */
         CHECK_INT(h.frames, 12);
+        /* one present per poll before the quit (and after the poll that
+         * pushed SDL_QUIT); the stall of 120 ms (more
+         * than 1.5 refreshes whatever the machine's load) is late and the
+         * worst, at least as long as the stall itself */
+        CHECK_INT(atomic_load(&fs.frames), q == 1 ? 12 : 11);
+        CHECK(atomic_load(&fs.late) >= 1);
+        CHECK(atomic_load(&fs.worst_us) >= 120000);
+        CHECK(atomic_load(&fs.last_present_ns) > 0);
     }
     store_free(st);
     config_free(cfg);
@@ -1189,6 +1259,7 @@ int main(void)
         {"any t", test_far_frame},
         {"screenshot files", test_screenshot},
         {"window loop", test_window_loop},
+        {"KMS device permissions", test_drm_probe},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         double t0 = now_s();
