@@ -704,7 +704,10 @@ void render_fill_strip(struct render *r)
     /* Into the window surface, the black around the strip stays drawn
      * (or is the X server's to paint); a strip as high as the output
      * leaves nothing around it to clear. */
-    if ((!r->win_surf || (r->full_update && !r->bg_by_window)) && r->strip_h < r->h)
+    bool whole = !r->win_surf || (r->full_update && !r->bg_by_window);
+    /* (A GPU's back buffer holds an older frame: what a translucent strip
+     * is blended over must be cleared even when nothing is around it.) */
+    if (whole && (r->strip_h < r->h || r->bg.a != 255))
         SDL_RenderClear(r->ren);
     if (r->bg.a == 255) {
         /* An opaque background is one plain fill. Blending it over black

@@ -16,3 +16,11 @@ if(TARGET ktdisplay AND NOT CMAKE_CROSSCOMPILING)
   add_test(NAME noscreen COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_noscreen.py ${KT_TICKER})
   set_tests_properties(noscreen PROPERTIES TIMEOUT 120)
 endif()
+if(TARGET ktdisplay AND NOT CMAKE_CROSSCOMPILING)
+  # The GPU paths (tests/test_gpu.c): a window on the test's own Xvfb with
+  # Mesa's llvmpipe, SDL's opengl and opengles2 renderers, frames read back
+  # and compared with the software renderer's; tiles, a resize, a device
+  # reset. FC_LANG: the same CJK face as the software reference.
+  kt_unit_test(gpu SOURCES test_gpu.c LIBS ktdisplay)
+  set_property(TEST gpu APPEND PROPERTY ENVIRONMENT FC_LANG=en)
+endif()
