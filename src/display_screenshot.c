@@ -5,6 +5,10 @@
  * synchronous here: the frame waits for the text worker, so the file holds
  * the finished picture. The scroll position is a function of time, so any
  * t costs the same (scroll.h), 1e15 s included.
+ *
+ * PNG goes through libpng's simplified API (libpng is loaded anyway, by
+ * FreeType): SDL2_image would bring libtiff, libjpeg, libwebp and four
+ * more libraries into every kiosk for a one-shot mode.
  */
 #include "display.h"
 
@@ -12,7 +16,7 @@
 #include <strings.h>
 
 #include <SDL.h>
-#include <SDL_image.h>
+#include <png.h>
 
 #include "config.h"
 #include "log.h"
@@ -24,6 +28,23 @@ static bool display_is_png(const char *path)
 {
     size_t n = strlen(path);
     return n >= 4 && strcasecmp(path + n - 4, ".png") == 0;
+}
+
+/* An ARGB8888 surface as an RGBA PNG. */
+static int display_save_png(SDL_Surface *s, const char *path)
+{
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = (png_uint_32)s->w;
+    img.height = (png_uint_32)s->h;
+    /* ARGB8888 is a 32-bit value: in memory B, G, R, A on little-endian. */
+    img.format = SDL_BYTEORDER == SDL_LIL_ENDIAN ? PNG_FORMAT_BGRA : PNG_FORMAT_ARGB;
+    if (!png_image_write_to_file(&img, path, 0, s->pixels, s->pitch, NULL)) {
+        SDL_SetError("%s", img.message);
+        return -1;
+    }
+    return 0;
 }
 
 int display_screenshot(const struct config *cfg, struct store *store,
@@ -48,9 +69,7 @@ int display_screenshot(const struct config *cfg, struct store *store,
     render_frame(r, opts->at);
     int rc;
     if (display_is_png(opts->screenshot)) {
-        IMG_Init(IMG_INIT_PNG);
-        rc = IMG_SavePNG(surf, opts->screenshot);
-        IMG_Quit();
+        rc = display_save_png(surf, opts->screenshot);
     } else {
         rc = SDL_SaveBMP(surf, opts->screenshot);
     }

@@ -15,6 +15,7 @@
 #include "textworker.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ struct textworker {
 
     /* mailbox (mu) */
     bool quit, paused, busy;
+    bool trim;                               /* made something since it last gave memory back */
     struct textworker_lookcopy *posted_look; /* not taken by the worker yet */
     uint32_t look_posted;                    /* number of the latest look posted */
     uint32_t look_current;                   /* number of the look the worker uses */
@@ -325,6 +327,16 @@ static void *textworker_main(void *arg)
         long i = textworker_pick(w);
         if (i < 0) {
             pthread_cond_broadcast(&w->news); /* idle */
+            if (w->trim) {
+                /* Lines freed by the render thread go back to this thread's
+                 * arena, and glibc keeps them: hand the pages back while
+                 * idle (a strip needs a few lines, not the biggest burst). */
+                w->trim = false;
+                pthread_mutex_unlock(&w->mu);
+                malloc_trim(0);
+                pthread_mutex_lock(&w->mu);
+                continue;
+            }
             pthread_cond_wait(&w->wake, &w->mu);
             continue;
         }
@@ -353,6 +365,7 @@ static void *textworker_main(void *arg)
         atomic_fetch_add(&w->items, 1);
         pthread_mutex_lock(&w->mu);
         w->busy = false;
+        w->trim = true;
         if (w->want_serial == serial)
             w->want_done[i] = true;
         /* Pushed even when no longer wanted by the newest list: the render

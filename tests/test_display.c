@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include <SDL.h>
-#include <SDL_image.h>
+#include <png.h>
 
 #include "config.h"
 #include "display.h"
@@ -39,6 +39,25 @@
 static const char *label_text = "NEWS";
 
 /* ---- fixtures ---- */
+
+/* A PNG file as an ARGB8888 surface (libpng's simplified API). */
+static SDL_Surface *load_png(const char *path)
+{
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&img, path))
+        return NULL;
+    img.format = SDL_BYTEORDER == SDL_LIL_ENDIAN ? PNG_FORMAT_BGRA : PNG_FORMAT_ARGB;
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, (int)img.width, (int)img.height, 32,
+                                                    SDL_PIXELFORMAT_ARGB8888);
+    if (!s || !png_image_finish_read(&img, NULL, s->pixels, s->pitch, NULL)) {
+        png_image_free(&img);
+        SDL_FreeSurface(s);
+        return NULL;
+    }
+    return s;
+}
 
 static double now_s(void)
 {
@@ -1148,7 +1167,7 @@ static void test_screenshot(void)
         remove(names[i]);
         struct display_opts o = {.screenshot = names[i], .at = 2.0, .width = 320, .height = 80};
         CHECK_INT(display_run(cfg, st, NULL, &o), 0);
-        SDL_Surface *img = i == 0 ? SDL_LoadBMP(names[i]) : IMG_Load(names[i]);
+        SDL_Surface *img = i == 0 ? SDL_LoadBMP(names[i]) : load_png(names[i]);
         CHECK(img != NULL);
         if (!img)
             continue;

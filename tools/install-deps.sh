@@ -7,7 +7,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 BUILD="build-essential cmake pkg-config
   libcurl4-openssl-dev libxml2-dev libjson-c-dev
-  libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev libfribidi-dev libfontconfig-dev
+  libsdl2-dev libsdl2-ttf-dev libpng-dev libfribidi-dev libfontconfig-dev
   fonts-dejavu-core"
 TEST="python3 ca-certificates systemd valgrind strace clang libclang-rt-14-dev llvm fonts-noto-core fonts-noto-cjk imagemagick xvfb xauth"
 # The peers the benchmark compares against (bench/run.sh, not the tests).
