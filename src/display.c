@@ -102,7 +102,7 @@ static void display_count_present(struct display_count *c, uint64_t now, double 
  * without vsync (software into the window surface) gets frame deadlines,
  * so an idle kiosk never spins a core. A frame that came late is not
  * caught up: the scroll position follows time, not frames. */
-static void display_pace(const struct render *r, uint64_t *deadline_ns)
+static void display_pace(struct render *r, uint64_t *deadline_ns, bool warmup)
 {
     double hz = render_refresh_hz(r) > 0 ? render_refresh_hz(r) : 60;
     uint64_t period = (uint64_t)(1e9 / hz), now = display_ns();
@@ -111,10 +111,19 @@ static void display_pace(const struct render *r, uint64_t *deadline_ns)
         return;
     }
     *deadline_ns += period;
-    if (*deadline_ns + period < now)
+    if (*deadline_ns + period < now) {
         *deadline_ns = now;
-    else if (*deadline_ns > now)
-        SDL_Delay((Uint32)((*deadline_ns - now) / 1000000u));
+    } else if (*deadline_ns > now) {
+        Uint32 ms = (Uint32)((*deadline_ns - now) / 1000000u);
+        /* Before the clock starts nothing moves: the first text is shown
+         * as soon as the worker has it, not at the next refresh. */
+        if (warmup) {
+            render_wait_text(r, (int)ms);
+            *deadline_ns = display_ns();
+        } else {
+            SDL_Delay(ms);
+        }
+    }
 }
 
 enum display_end { DISPLAY_END_QUIT, DISPLAY_END_FAILED };
@@ -150,6 +159,7 @@ static enum display_end display_frames(struct render *r, const struct config **c
 
     uint64_t opened = display_ns(), start = 0, deadline = opened;
     bool presented = false, started = false;
+    render_set_warmup(r, true);
     for (;;) {
         uint64_t now = display_ns();
         double t = started ? (double)(now - start) / 1e9 : 0;
@@ -185,13 +195,14 @@ static enum display_end display_frames(struct render *r, const struct config **c
             kt_log_debug("display: first text on screen");
             started = true;
             start = now;
+            render_set_warmup(r, false);
         }
         if (render_failed(r))
             return DISPLAY_END_FAILED;
         /* systemd: ready once a frame is up; pings prove frames keep coming. */
         notify_ready();
         notify_watchdog();
-        display_pace(r, &deadline);
+        display_pace(r, &deadline, !started);
     }
 }
 

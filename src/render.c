@@ -122,6 +122,7 @@ struct render {
     /* the text worker */
     struct textworker *worker;
     bool sync;                      /* frames wait for the text they show (one-shots, tests) */
+    bool warmup;                    /* nothing moves yet: upload whatever is ready */
     uint32_t look_posted, look_gen; /* look asked for, look in use */
     bool look_ready;
     char look_err[640];
@@ -864,7 +865,7 @@ void render_frame(struct render *r, double t)
     }
     double lo = render_offset(r, t);
     double hi = lo + r->w;
-    render_place(r, t, r->sync ? SIZE_MAX : 1);
+    render_place(r, t, r->sync || r->warmup ? SIZE_MAX : 1);
 
     render_fill_strip(r);
     bool missing = r->layout.blocked && (double)r->layout.tail < hi;
@@ -1487,6 +1488,17 @@ void render_set_sync(struct render *r, bool sync)
 {
     r->sync = sync;
     r->layout.patient = sync;
+}
+
+void render_set_warmup(struct render *r, bool on)
+{
+    r->warmup = on;
+}
+
+void render_wait_text(struct render *r, int timeout_ms)
+{
+    if (!textworker_has_results(r->worker))
+        textworker_wait(r->worker, timeout_ms);
 }
 
 int render_wait_worker(struct render *r, int timeout_ms)

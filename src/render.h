@@ -122,6 +122,12 @@ void render_set_sync(struct render *r, bool sync);
  * timeout_ms. For the benchmark, which gives the worker between frames
  * the time a refresh interval would. */
 int render_wait_worker(struct render *r, int timeout_ms);
+/* Warm-up (before the kiosk's clock starts: nothing moves yet): every
+ * finished line is uploaded at once, not one a frame, and
+ * render_wait_text may replace the frame's sleep, waking as soon as the
+ * worker has something (at most timeout_ms). */
+void render_set_warmup(struct render *r, bool on);
+void render_wait_text(struct render *r, int timeout_ms);
 /* Tests: a paused worker makes nothing (text not ready in time). */
 void render_pause_worker(struct render *r, bool paused);
 /* Tests: as if the GPU's textures could be no wider than px. */
