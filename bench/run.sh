@@ -49,10 +49,10 @@ for tool in valgrind strace Xvfb import python3; do
 done
 
 if [ "$quick" = 1 ]; then
-    frames=600 cg_frames=30 mixed_frames=300 mem_frames=120 parse_runs=1 startup_runs=3 strace_s=2
+    frames=600 cg_frames=30 mixed_frames=300 cg_mixed_frames=300 mem_frames=120 parse_runs=1 startup_runs=3 strace_s=2
     peers="--reps 1 --settle 3 --window 5"
 else
-    frames=3600 cg_frames=120 mixed_frames=3600 mem_frames=600 parse_runs=5 startup_runs=11 strace_s=5
+    frames=3600 cg_frames=120 mixed_frames=3600 cg_mixed_frames=1800 mem_frames=600 parse_runs=5 startup_runs=11 strace_s=5
     peers="--reps 3 --settle 5 --window 30 --require-all"
 fi
 
@@ -95,7 +95,7 @@ for speed in 600 120; do
     SDL_VIDEODRIVER=dummy "$frames_bin" --quiet -c "$work/m300.conf" --frames "$mixed_frames" \
         --size 1920x96 --speed "$speed" | sed "s/^/mixed${speed}_/" | emit
     python3 "$here/callgrind.py" --bench-frames "$frames_bin" --config "$work/m300.conf" \
-        --frames "$mixed_frames" --speed "$speed" --prefix "callgrind_mixed${speed}" | emit
+        --frames "$cg_mixed_frames" --speed "$speed" --prefix "callgrind_mixed${speed}" | emit
 done
 
 echo "# 3. peak RSS by headlines in the store (the same strip, $mem_frames frames)" | emit

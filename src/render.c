@@ -123,6 +123,7 @@ struct render {
     struct textworker *worker;
     bool sync;                      /* frames wait for the text they show (one-shots, tests) */
     bool warmup;                    /* nothing moves yet: upload whatever is ready */
+    bool text_covers;               /* this frame's opaque text and separators cover the band */
     uint32_t look_posted, look_gen; /* look asked for, look in use */
     bool look_ready;
     char look_err[640];
@@ -740,7 +741,9 @@ void render_fill_strip(struct render *r)
      * is blended over must be cleared even when nothing is around it.) */
     if (whole && (r->strip_h < r->h || r->bg.a != 255))
         SDL_RenderClear(r->ren);
-    if (r->bg.a == 255) {
+    if (r->bg.a == 255 && r->banded && r->text_covers) {
+        /* nothing to fill: the copies cover the band */
+    } else if (r->bg.a == 255) {
         /* An opaque background is one plain fill. Blending it over black
          * gives the same pixels, but SDL's software blended fill was 87 %
          * of a frame's instructions (bench/README.md). */
@@ -849,6 +852,33 @@ static void render_settle(struct render *r, double t)
     }
 }
 
+/* Do opaque lines and separators, drawn whole, cover every column of
+ * the screen? Then filling the text band first is wasted: every pixel of
+ * it is copied over (the tape is contiguous: entries end to end, each
+ * followed by its separator). Gaps (text not ready, the tape's start, an
+ * idle strip) and anything blended need the fill. */
+static bool render_text_covers(struct render *r, double lo, double hi)
+{
+    if (!render_target(r) || r->bg.a != 255 ||
+        !(r->sep_direct || !r->separator || !r->separator[0]))
+        return false;
+    struct scroll_layout *l = &r->layout;
+    double x = lo;
+    for (size_t i = 0; i < l->n && x < hi; i++) {
+        struct scroll_entry *e = &l->e[i];
+        double end = (double)(e->start + e->width + l->gap);
+        if (end <= x)
+            continue;
+        if ((double)e->start > x)
+            return false; /* a gap */
+        struct render_slot *slot = render_slot_find(r, e);
+        if (!slot || !slot->direct || slot->w != e->width || slot->h != r->line_h)
+            return false;
+        x = end;
+    }
+    return x >= hi;
+}
+
 void render_frame(struct render *r, double t)
 {
     if (!r->ren)
@@ -866,6 +896,7 @@ void render_frame(struct render *r, double t)
     double lo = render_offset(r, t);
     double hi = lo + r->w;
     render_place(r, t, r->sync || r->warmup ? SIZE_MAX : 1);
+    r->text_covers = render_text_covers(r, lo, hi);
 
     render_fill_strip(r);
     bool missing = r->layout.blocked && (double)r->layout.tail < hi;

@@ -1098,6 +1098,88 @@ static void test_far_frame(void)
     config_free(cfg);
 }
 
+/* ---- the window surface: only the text band is filled and sent ---- */
+
+/* A window render (software into the window's surface, sending only the
+ * rows text touched, and not even filling them when the text covers
+ * them) shows exactly what a plain surface render shows, frame after
+ * frame, with garbage painted over the text rows before a frame; and a
+ * gap (text not ready) is filled, not left with what was there. */
+static void test_window_surface(void)
+{
+    struct config *cfg = make_cfg("speed = 300\n");
+    struct store *st = titled_store(cfg, "Window surface %d", 6);
+    char err[512];
+    struct render *r = render_open_window(&cfg->display, W, H, err, sizeof err);
+    CHECK(r != NULL);
+    if (!r) {
+        fprintf(stderr, "window: %s\n", err);
+        return;
+    }
+    render_set_sync(r, true);
+    CHECK_INT(render_apply(r, &cfg->display, 0, err, sizeof err), 0);
+    render_adopt(r, store_snapshot(st), 0);
+    SDL_Surface *win = SDL_GetWindowSurface(render_sdl_window(r));
+    struct render_geometry g;
+    long bad_frames = 0;
+    int compared = 0;
+    render_get_geometry(r, &g);
+    /* Garbage where the text goes: a frame must leave none of it, whether
+     * it filled the band first or copied text over all of it. */
+    SDL_Rect band = {0, g.text_y, W, g.line_h};
+    Uint32 magenta = SDL_MapRGB(win->format, 255, 0, 255);
+    for (int k = 0; k < 120; k++) {
+        double t = k / 60.0;
+        if (k % 8 == 0 && k > 0)
+            SDL_FillRect(win, &band, magenta);
+        render_frame(r, t);
+        render_present(r);
+        if (k % 8 != 0)
+            continue;
+        SDL_Surface *ref = make_surface(W, H);
+        struct render *rr = open_render(ref, cfg);
+        render_adopt(rr, store_snapshot(st), 0);
+        render_frame(rr, t);
+        long differ = 0;
+        render_get_geometry(r, &g);
+        for (int y = g.strip_y; y < g.strip_y + g.strip_h; y++)
+            for (int x = 0; x < W; x++)
+                differ += px(win, x, y) != px(ref, x, y);
+        compared++;
+        bad_frames += differ != 0;
+        render_close(rr);
+        SDL_FreeSurface(ref);
+    }
+    CHECK(compared >= 14);
+    CHECK_INT(bad_frames, 0);
+
+    /* Text that is not ready leaves a gap: there the band is filled, never
+     * the old text left in place. */
+    render_set_sync(r, false);
+    render_wait_worker(r, 10000);
+    render_pause_worker(r, true);
+    double t = 2;
+    for (int k = 120; k < 300; k++) {
+        t = k / 60.0;
+        if (k == 299)
+            SDL_FillRect(win, &band, magenta);
+        render_frame(r, t);
+        render_present(r);
+    }
+    const struct scroll_layout *l = render_layout(r);
+    int gap_x = (int)ceil((double)l->tail - render_offset(r, t));
+    CHECK(l->blocked && gap_x < W - 50);
+    long ink = 0;
+    for (int y = g.strip_y; y < g.strip_y + g.strip_h; y++)
+        for (int x = gap_x > 0 ? gap_x : 0; x < W; x++)
+            ink += px(win, x, y) != BG;
+    CHECK_INT(ink, 0);
+    render_pause_worker(r, false);
+    render_close(r);
+    store_free(st);
+    config_free(cfg);
+}
+
 /* ---- no screen: why a KMS device cannot be used ---- */
 
 static void test_drm_probe(void)
@@ -1278,6 +1360,7 @@ int main(void)
         {"any t", test_far_frame},
         {"screenshot files", test_screenshot},
         {"window loop", test_window_loop},
+        {"window surface", test_window_surface},
         {"KMS device permissions", test_drm_probe},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
