@@ -9,6 +9,9 @@
 #   /etc/kiosk-ticker/ticker.conf              kiosk config, never overwritten
 #   share/kiosk-ticker/ticker.conf             the same, for reference
 #   share/kiosk-ticker/demo/                   the demo feeds it shows
+#   share/kiosk-ticker/fonts/kiosk-ticker.conf the ticker's fontconfig rules;
+#                                              fonts here are usable by name
+#   /etc/kiosk-ticker/fonts/                   the operator's fonts (empty)
 #   share/doc/kiosk-ticker/README.md
 #   lib/systemd/system/kiosk-ticker.service
 #   lib/sysusers.d/kiosk-ticker.conf           the service user
@@ -24,6 +27,11 @@ set(KT_CONFIG_DIR /etc/kiosk-ticker CACHE PATH
 install(TARGETS kiosk-ticker RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/assets/demo/
         DESTINATION ${CMAKE_INSTALL_DATADIR}/kiosk-ticker/demo)
+# The application font directories (src/font_config.c): found next to the
+# binary's prefix, so no path is compiled in.
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/fonts/
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/kiosk-ticker/fonts)
+install(DIRECTORY DESTINATION ${KT_CONFIG_DIR}/fonts)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(CODE "
   set(KT_SOURCE_DIR \"${CMAKE_SOURCE_DIR}\")
@@ -80,9 +88,20 @@ set(CPACK_DEBIAN_PACKAGE_SECTION misc)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Library dependencies come from dpkg-shlibdeps (exact minimum versions from
 # the libraries' symbols files). The rest: the default font of the config,
-# CA certificates for https feeds, and the means to create the user.
+# CA certificates for https feeds, the means to create the user, and procps
+# for the unit's ExecReload=/bin/kill (not on a minimal Debian: `systemctl
+# reload` failed with 203/EXEC in tools/boot-test.sh's image).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "fonts-dejavu-core, ca-certificates, systemd | adduser")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "fonts-dejavu-core, ca-certificates, systemd | adduser, procps")
+# SDL loads EGL, OpenGL ES and (through GBM) Mesa's DRI drivers at run time,
+# so dpkg-shlibdeps cannot see them and libsdl2 does not depend on them; its
+# KMSDRM video driver cannot draw without them. tools/boot-test.sh checks
+# that every file the running ticker maps comes from these Depends.
+if(KT_DISPLAY)
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libegl1, libgles2, libgbm1, libgl1-mesa-dri")
+endif()
+# Noto: the fallback fonts fonts/kiosk-ticker.conf names (Arabic, Hebrew,
+# Devanagari and the other scripts DejaVu lacks; CJK separately).
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "fonts-noto-core")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "fonts-noto-cjk")
 

@@ -14,8 +14,30 @@
 # through the sanitizer's malloc hooks instead (the sanitizer's allocator
 # must stay the only malloc).
 option(KT_SANITIZE "Build everything with AddressSanitizer + UndefinedBehaviorSanitizer" OFF)
+# KT_TSAN=ON: the same with ThreadSanitizer instead (clang), for the races
+# between the render thread, the supervisor and the fetch workers:
+#
+#   CC=clang cmake -S . -B build-tsan -DKT_TSAN=ON && cmake --build build-tsan
+#   ctest --test-dir build-tsan
+#
+# It counts as a sanitizer build for the tests (KT_SANITIZE is set for the
+# fragments, KT_SANITIZED for the code).
+option(KT_TSAN "Build everything with ThreadSanitizer (clang)" OFF)
 
-if(KT_SANITIZE)
+if(KT_TSAN AND KT_SANITIZE)
+  message(FATAL_ERROR "KT_TSAN and KT_SANITIZE cannot be combined (one sanitizer run-time)")
+endif()
+
+if(KT_TSAN)
+  set(KT_SANITIZE_FLAGS -fsanitize=thread -fno-omit-frame-pointer)
+  add_compile_options(${KT_SANITIZE_FLAGS})
+  add_link_options(-fsanitize=thread)
+  add_compile_definitions(KT_SANITIZED=1 KT_TSAN=1)
+  add_library(kt_sanitize_defaults OBJECT ${CMAKE_CURRENT_LIST_DIR}/sanitize_defaults.c)
+  link_libraries(kt_sanitize_defaults)
+  set(KT_SANITIZE ON)
+  message(STATUS "KT_TSAN: ThreadSanitizer for every target")
+elseif(KT_SANITIZE)
   set(KT_SANITIZE_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all
                         -fno-omit-frame-pointer)
   add_compile_options(${KT_SANITIZE_FLAGS})

@@ -6,6 +6,7 @@
 const char *__asan_default_options(void);
 const char *__lsan_default_suppressions(void);
 const char *__ubsan_default_options(void);
+const char *__tsan_default_options(void);
 
 const char *__asan_default_options(void)
 {
@@ -31,4 +32,11 @@ const char *__lsan_default_suppressions(void)
 const char *__ubsan_default_options(void)
 {
     return "print_stacktrace=1:halt_on_error=1";
+}
+
+const char *__tsan_default_options(void)
+{
+    /* Every report fails the test that shows it; the second stack of a lock
+     * inversion says where the other order was taken. */
+    return "halt_on_error=1:second_deadlock_stack=1";
 }

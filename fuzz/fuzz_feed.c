@@ -17,6 +17,7 @@
 #include "headline.h"
 #include "store.h"
 #include "text.h"
+#include "unicode.h"
 #include "util.h"
 
 static struct filter *fuzz_exclude;
@@ -63,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     if (doc.title)
-        FUZZ_CHECK(text_utf8_valid(doc.title, strlen(doc.title)), "feed title is UTF-8");
+        FUZZ_CHECK(uni_valid(doc.title, strlen(doc.title)), "feed title is UTF-8");
     for (size_t i = 0; i < doc.n_entries; i++) {
         /* strlen: every string must be terminated inside its allocation. */
         const struct feed_entry *e = &doc.entries[i];
@@ -71,8 +72,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)strlen(e->title);
         if (e->summary)
             (void)strlen(e->summary);
-        if (e->link)
-            (void)strlen(e->link);
+        if (e->link) {
+            /* README: LINK is absolute or empty */
+            FUZZ_CHECK(kt_str_has_prefix_nocase(e->link, "http://") ||
+                           kt_str_has_prefix_nocase(e->link, "https://") ||
+                           kt_str_has_prefix_nocase(e->link, "file:"),
+                       "link is not an absolute URL: %s", e->link);
+            FUZZ_CHECK(!strpbrk(e->link, " \"<>"), "link holds a space, quote or bracket: %s",
+                       e->link);
+        }
     }
     int max_chars = 1 + (int)(size % 240);
     struct store_item *items;
@@ -82,9 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *t = items[i].title;
         size_t len = strlen(t);
         FUZZ_CHECK(len > 0, "empty headline kept");
-        FUZZ_CHECK(text_utf8_valid(t, len), "headline is UTF-8");
-        FUZZ_CHECK(text_utf8_len(t) <= (size_t)max_chars, "headline longer than max_chars %d",
-                   max_chars);
+        FUZZ_CHECK(uni_valid(t, len), "headline is UTF-8");
+        FUZZ_CHECK(uni_count(t, strlen(t)) <= (size_t)max_chars,
+                   "headline longer than max_chars %d", max_chars);
         FUZZ_CHECK(!filter_match(fuzz_exclude, t), "excluded headline kept");
     }
     store_items_free(items, n);

@@ -23,7 +23,7 @@ build=$(cd "$1" && pwd)
 secs=${2:-${KT_FUZZ_SECONDS:-60}}
 root=$(cd "$(dirname "$0")/.." && pwd)
 conf=${KT_CONFORMANCE_DIR:-$root/../shared/conformance}
-targets=${KT_FUZZ_TARGETS:-feed text date config cache cache_sealed}
+targets=${KT_FUZZ_TARGETS:-feed text date config cache cache_sealed hours fleet cap message}
 work=$build/fuzz-work
 mkdir -p "$work/artifacts" "$work/logs"
 
@@ -51,6 +51,20 @@ seeds_for() {
         echo "$root/tests/data/cache $root/fuzz/seeds/cache" ;;
     cache_sealed)
         echo "$root/tests/data/cache/sealed" ;;
+    hours)
+        # The harness reads each line up to a tab, so the tables and
+        # cases are seeds as they are; one row per seed besides.
+        split_rows "$root/tests/data/hours/parse.tsv" "$work/seeds/hours"
+        echo "$work/seeds/hours $root/tests/data/hours" ;;
+    fleet)
+        for t in "$root"/tests/data/fleet/*.tsv; do
+            split_rows "$t" "$work/seeds/fleet/$(basename "$t" .tsv)"
+        done
+        echo "$work/seeds/fleet" ;;
+    cap)
+        echo "$root/tests/data/cap" ;;
+    message)
+        echo "$root/tests/data/message" ;;
     *)
         echo "fuzz/run.sh: unknown target $1" >&2
         exit 2 ;;

@@ -1,21 +1,30 @@
 /*
  * cache: the store's state as a small text file, and its atomic saving.
  *
- * Format (version 1), one record per line, fields separated by a tab:
+ * Format (version 2), one record per line, fields separated by a tab:
  *
- *   kiosk-ticker-cache 1
- *   feed  NAME  URL  ETAG  LAST_MODIFIED  LAST_SUCCESS  TTL_MINUTES
- *   item  TITLE  LINK  PUBLISHED  FIRST_SEEN
- *   ...   (items belong to the feed record before them)
+ *   kiosk-ticker-cache 2
+ *   feed   NAME  URL  ETAG  LAST_MODIFIED  LAST_SUCCESS  TTL_MINUTES
+ *   entry  TITLE  SUMMARY  LINK  PUBLISHED  FIRST_SEEN  FLAGS
+ *   item   TITLE  LINK  PUBLISHED  FIRST_SEEN
+ *   ...    (entries or items belong to the feed record before them)
  *   end N_RECORDS CRC32
  *
- * In text fields a backslash escapes tab (\t), newline (\n), carriage
- * return (\r) and itself (\\); a field that is exactly \N is NULL (no ETag,
- * no link). Numbers are plain decimal. CRC32 (IEEE, 8 lowercase hex digits)
- * covers every byte before the end line, and N_RECORDS counts the feed and
- * item lines, so a torn write, a truncated copy or a flipped bit is
- * detected before any record is believed. It is text so that it can be
- * inspected on a kiosk with nothing but `less`.
+ * An entry is a feed entry as parsed (FLAGS: "t" the title is HTML, "s"
+ * the summary is, "-" neither), from which the headline is derived again
+ * at load under the config of the day; an item is a headline as shown, for
+ * a feed whose entries are not known (a version 1 file, which is still
+ * read, has only items). In text fields a backslash escapes tab (\t),
+ * newline (\n), carriage return (\r), itself (\\) and any byte (\xHH); a
+ * field that is exactly \N is NULL (no ETag, no link). Names, URLs and
+ * validators are written byte for byte (a byte that is not UTF-8 as \xHH),
+ * so a feed whose name is not UTF-8 still finds its state again; text
+ * shown on screen is UTF-8 (an invalid byte becomes U+FFFD). Numbers are
+ * plain decimal. CRC32 (IEEE, 8 lowercase hex digits) covers every byte
+ * before the end line, and N_RECORDS counts the feed, entry and item
+ * lines, so a torn write, a truncated copy or a flipped bit is detected
+ * before any record is believed. It is text so that it can be inspected on
+ * a kiosk with nothing but `less`.
  */
 #include "cache.h"
 
@@ -32,91 +41,54 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
+#include "unicode.h"
 #include "util.h"
 
+#include <zlib.h>
+
 #define CACHE_MAGIC "kiosk-ticker-cache"
-#define CACHE_VERSION 1
-#define CACHE_MAX_ITEMS 100000
+#define CACHE_VERSION 2
+#define CACHE_MAX_ITEMS 100000 /* entry and item records, over all feeds */
 #define CACHE_MAX_FEEDS 10000
 #define CACHE_MAX_LINE (1024 * 1024)
 #define CACHE_MAX_FILE (64 * 1024 * 1024)
 
-/* ---- CRC-32 (IEEE 802.3, reflected), table built on first use ---- */
-
-static uint32_t cache_crc_table[256];
-static pthread_once_t cache_crc_once = PTHREAD_ONCE_INIT;
-
-static void cache_crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        cache_crc_table[i] = c;
-    }
-}
+/* CRC-32 (IEEE 802.3) and UTF-8 come from zlib and the Unicode layer. */
 
 static uint32_t cache_crc32(const char *data, size_t len)
 {
-    pthread_once(&cache_crc_once, cache_crc_init);
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < len; i++)
-        c = cache_crc_table[(c ^ (unsigned char)data[i]) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
-/* ---- UTF-8 ---- */
-
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0.
- * Rejects overlong forms, surrogates and code points past U+10FFFF. */
-static size_t cache_utf8_seq(const unsigned char *p, size_t n)
-{
-    if (p[0] < 0x80)
-        return 1;
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (p[0] >= 0xC2 && p[0] <= 0xDF)
-        len = 2;
-    else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        len = 3;
-        if (p[0] == 0xE0)
-            lo = 0xA0;
-        else if (p[0] == 0xED)
-            hi = 0x9F;
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        len = 4;
-        if (p[0] == 0xF0)
-            lo = 0x90;
-        else if (p[0] == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (n < len || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-    return len;
-}
-
-static bool cache_utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t k = cache_utf8_seq(p + i, n - i);
-        if (!k)
-            return false;
-        i += k;
-    }
-    return true;
+    return (uint32_t)crc32(0L, (const Bytef *)data, (uInt)len);
 }
 
 /* ---- encoding ---- */
 
-/* Writes one text field. Invalid UTF-8 (which the text module should
- * already have removed) becomes U+FFFD, because the decoder rejects it and a
- * cache that can never be read back is worse than one odd character. */
-static void cache_put_text(struct kt_buf *b, const char *s, bool nullable)
+static void cache_put_escape(struct kt_buf *b, unsigned char c)
+{
+    switch (c) {
+    case '\t':
+        kt_buf_puts(b, "\\t");
+        break;
+    case '\n':
+        kt_buf_puts(b, "\\n");
+        break;
+    case '\r':
+        kt_buf_puts(b, "\\r");
+        break;
+    case '\\':
+        kt_buf_puts(b, "\\\\");
+        break;
+    default:
+        kt_buf_printf(b, "\\x%02x", c);
+        break;
+    }
+}
+
+/* Writes one text field. exact: every byte comes back as it was (a byte
+ * that is not UTF-8 as \xHH), for names, URLs and validators. Otherwise,
+ * for text shown on screen, invalid UTF-8 (which the text module should
+ * already have removed) becomes U+FFFD. */
+static void cache_put_text(struct kt_buf *b, const char *s, bool nullable, bool exact)
 {
     if (!s) {
         kt_buf_puts(b, nullable ? "\\N" : "");
@@ -125,30 +97,17 @@ static void cache_put_text(struct kt_buf *b, const char *s, bool nullable)
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
-        switch (p[i]) {
-        case '\t':
-            kt_buf_puts(b, "\\t");
-            i++;
+        if (p[i] == '\t' || p[i] == '\n' || p[i] == '\r' || p[i] == '\\') {
+            cache_put_escape(b, p[i++]);
             continue;
-        case '\n':
-            kt_buf_puts(b, "\\n");
-            i++;
-            continue;
-        case '\r':
-            kt_buf_puts(b, "\\r");
-            i++;
-            continue;
-        case '\\':
-            kt_buf_puts(b, "\\\\");
-            i++;
-            continue;
-        default:
-            break;
         }
-        size_t k = cache_utf8_seq(p + i, n - i);
-        if (k) {
+        uint32_t cp;
+        size_t k = uni_decode(s + i, n - i, &cp);
+        if (cp != UNI_INVALID) {
             kt_buf_append(b, p + i, k);
             i += k;
+        } else if (exact) {
+            cache_put_escape(b, p[i++]);
         } else {
             kt_buf_puts(b, "\xEF\xBF\xBD");
             i++;
@@ -156,34 +115,77 @@ static void cache_put_text(struct kt_buf *b, const char *s, bool nullable)
     }
 }
 
+/* Ends the record started at `start`: kept when the decoder will accept it
+ * (line length, record count, file size), else taken back. */
+static bool cache_end_record(struct kt_buf *b, size_t start, size_t *records, bool item)
+{
+    size_t line = b->len - start;
+    /* Room for the end line ("end " + 10 digits + " " + 8 hex + "\n"). */
+    bool fits = line <= CACHE_MAX_LINE && b->len + 1 + 32 <= CACHE_MAX_FILE &&
+                (!item || *records < CACHE_MAX_ITEMS);
+    if (!fits) {
+        b->len = start;
+        b->data[start] = '\0';
+        return false;
+    }
+    kt_buf_putc(b, '\n');
+    if (item)
+        (*records)++;
+    return true;
+}
+
 char *cache_encode(const struct store_dump *d, size_t *len)
 {
     struct kt_buf b;
     kt_buf_init(&b);
     kt_buf_printf(&b, "%s %d\n", CACHE_MAGIC, CACHE_VERSION);
-    size_t records = 0;
-    for (size_t i = 0; i < d->n_feeds; i++) {
+    /* What the decoder would refuse is never written: past a limit the
+     * rest of a feed's records are left out (the feed itself stays). */
+    size_t records = 0, items = 0, feeds = 0;
+    for (size_t i = 0; i < d->n_feeds && feeds < CACHE_MAX_FEEDS; i++) {
         const struct feed_state *f = &d->feeds[i];
+        size_t start = b.len;
         kt_buf_puts(&b, "feed\t");
-        cache_put_text(&b, f->name, false);
+        cache_put_text(&b, f->name, false, true);
         kt_buf_putc(&b, '\t');
-        cache_put_text(&b, f->url, false);
+        cache_put_text(&b, f->url, false, true);
         kt_buf_putc(&b, '\t');
-        cache_put_text(&b, f->etag, true);
+        cache_put_text(&b, f->etag, true, true);
         kt_buf_putc(&b, '\t');
-        cache_put_text(&b, f->last_modified, true);
-        kt_buf_printf(&b, "\t%lld\t%d\n", (long long)f->last_success,
+        cache_put_text(&b, f->last_modified, true, true);
+        kt_buf_printf(&b, "\t%lld\t%d", (long long)f->last_success,
                       f->ttl_minutes > 0 ? f->ttl_minutes : 0);
+        if (!cache_end_record(&b, start, &feeds, false))
+            continue;
+        feeds++;
         records++;
-        for (size_t j = 0; j < f->n_items; j++) {
-            const struct store_item *it = &f->items[j];
-            kt_buf_puts(&b, "item\t");
-            cache_put_text(&b, it->title, false);
+        for (size_t j = 0; f->has_entries && j < f->n_entries; j++) {
+            const struct store_entry *e = &f->entries[j];
+            start = b.len;
+            kt_buf_puts(&b, "entry\t");
+            cache_put_text(&b, e->title, true, false);
             kt_buf_putc(&b, '\t');
-            cache_put_text(&b, it->link, true);
-            kt_buf_printf(&b, "\t%lld\t%lld\n", (long long)it->published,
-                          (long long)it->first_seen);
-            records++;
+            cache_put_text(&b, e->summary, true, false);
+            kt_buf_putc(&b, '\t');
+            cache_put_text(&b, e->link, true, false);
+            kt_buf_printf(&b, "\t%lld\t%lld\t%s", (long long)e->published, (long long)e->first_seen,
+                          e->title_html && e->summary_html ? "ts"
+                          : e->title_html                  ? "t"
+                          : e->summary_html                ? "s"
+                                                           : "-");
+            if (cache_end_record(&b, start, &items, true))
+                records++;
+        }
+        for (size_t j = 0; !f->has_entries && j < f->n_items; j++) {
+            const struct store_item *it = &f->items[j];
+            start = b.len;
+            kt_buf_puts(&b, "item\t");
+            cache_put_text(&b, it->title, false, false);
+            kt_buf_putc(&b, '\t');
+            cache_put_text(&b, it->link, true, false);
+            kt_buf_printf(&b, "\t%lld\t%lld", (long long)it->published, (long long)it->first_seen);
+            if (cache_end_record(&b, start, &items, true))
+                records++;
         }
     }
     uint32_t crc = cache_crc32(b.data, b.len);
@@ -196,16 +198,24 @@ char *cache_encode(const struct store_dump *d, size_t *len)
 
 struct cache_parser {
     struct store_dump *d;
-    size_t cap_feeds, cap_items; /* capacity of d->feeds, of the last feed's items */
-    size_t n_items;              /* over all feeds */
+    int version;
+    size_t cap_feeds, cap_items; /* capacity of d->feeds, of the last feed's list */
+    size_t n_items;              /* entry and item records over all feeds */
     size_t line;
     char *err;
     size_t errlen;
 };
 
-/* Unescapes field [s, s+n). *out is NULL for \N when nullable. */
+static int cache_hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Unescapes field [s, s+n). *out is NULL for \N when nullable. exact:
+ * any byte may come from \xHH (names, URLs, validators); otherwise the
+ * text must be UTF-8. */
 static int cache_field_text(struct cache_parser *p, const char *s, size_t n, bool nullable,
-                            const char *what, char **out)
+                            bool exact, const char *what, char **out)
 {
     *out = NULL;
     if (n == 2 && s[0] == '\\' && s[1] == 'N') {
@@ -213,6 +223,10 @@ static int cache_field_text(struct cache_parser *p, const char *s, size_t n, boo
             return 0;
         return kt_error(p->err, p->errlen, "line %zu: %s cannot be \\N", p->line, what);
     }
+    /* Raw bytes of the file must be UTF-8 whatever the field: the file is
+     * text, and the encoder escapes everything else. */
+    if (!uni_valid(s, n))
+        return kt_error(p->err, p->errlen, "line %zu: invalid UTF-8 in %s", p->line, what);
     struct kt_buf b;
     kt_buf_init(&b);
     kt_buf_reserve(&b, n);
@@ -225,6 +239,13 @@ static int cache_field_text(struct cache_parser *p, const char *s, size_t n, boo
         if (c == '\\') {
             char e = i + 1 < n ? s[++i] : '\0';
             c = e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e == '\\' ? '\\' : 0;
+            if (e == 'x' && i + 2 < n) {
+                int hi = cache_hexval(s[i + 1]), lo = hi < 0 ? -1 : cache_hexval(s[i + 2]);
+                if (lo >= 0 && (hi || lo)) {
+                    c = (char)(hi * 16 + lo);
+                    i += 2;
+                }
+            }
             if (!c) {
                 kt_buf_free(&b);
                 return kt_error(p->err, p->errlen, "line %zu: bad escape in %s", p->line, what);
@@ -232,7 +253,7 @@ static int cache_field_text(struct cache_parser *p, const char *s, size_t n, boo
         }
         kt_buf_putc(&b, c);
     }
-    if (!cache_utf8_valid(b.data, b.len)) {
+    if (!exact && !uni_valid(b.data, b.len)) {
         kt_buf_free(&b);
         return kt_error(p->err, p->errlen, "line %zu: invalid UTF-8 in %s", p->line, what);
     }
@@ -288,20 +309,27 @@ static size_t cache_split(const char *s, size_t n, const char **f, size_t *fl, s
     return count;
 }
 
+static int cache_fields(struct cache_parser *p, const char *kind, size_t nf, size_t want)
+{
+    if (nf == want)
+        return 0;
+    return kt_error(p->err, p->errlen, "line %zu: %s record needs %zu fields, has %s%zu", p->line,
+                    kind, want, nf > want ? "more than " : "", nf > want ? want : nf);
+}
+
 static int cache_parse_feed(struct cache_parser *p, const char **f, size_t *fl, size_t nf)
 {
-    if (nf != 7)
-        return kt_error(p->err, p->errlen, "line %zu: feed record needs 7 fields, has %s%zu",
-                        p->line, nf > 7 ? "more than " : "", nf > 7 ? (size_t)7 : nf);
+    if (cache_fields(p, "feed", nf, 7))
+        return -1;
     if (p->d->n_feeds >= CACHE_MAX_FEEDS)
         return kt_error(p->err, p->errlen, "line %zu: more than %d feeds", p->line,
                         CACHE_MAX_FEEDS);
     struct feed_state fs = {0};
     int64_t last_success, ttl;
-    if (cache_field_text(p, f[1], fl[1], false, "feed name", &fs.name) ||
-        cache_field_text(p, f[2], fl[2], false, "feed URL", &fs.url) ||
-        cache_field_text(p, f[3], fl[3], true, "ETag", &fs.etag) ||
-        cache_field_text(p, f[4], fl[4], true, "Last-Modified", &fs.last_modified) ||
+    if (cache_field_text(p, f[1], fl[1], false, true, "feed name", &fs.name) ||
+        cache_field_text(p, f[2], fl[2], false, true, "feed URL", &fs.url) ||
+        cache_field_text(p, f[3], fl[3], true, true, "ETag", &fs.etag) ||
+        cache_field_text(p, f[4], fl[4], true, true, "Last-Modified", &fs.last_modified) ||
         cache_field_int(p, f[5], fl[5], INT64_MIN, INT64_MAX, "last success", &last_success) ||
         cache_field_int(p, f[6], fl[6], 0, INT_MAX, "TTL", &ttl)) {
         feed_state_free(&fs);
@@ -322,31 +350,85 @@ static int cache_parse_feed(struct cache_parser *p, const char **f, size_t *fl, 
     return 0;
 }
 
+/* The feed the next entry or item belongs to, or NULL with the reason. */
+static struct feed_state *cache_owner(struct cache_parser *p, bool entry)
+{
+    if (p->d->n_feeds == 0) {
+        kt_error(p->err, p->errlen, "line %zu: %s before any feed", p->line,
+                 entry ? "entry" : "item");
+        return NULL;
+    }
+    if (p->n_items >= CACHE_MAX_ITEMS) {
+        kt_error(p->err, p->errlen, "line %zu: more than %d items", p->line, CACHE_MAX_ITEMS);
+        return NULL;
+    }
+    struct feed_state *fs = &p->d->feeds[p->d->n_feeds - 1];
+    if ((entry && fs->n_items) || (!entry && fs->has_entries)) {
+        kt_error(p->err, p->errlen, "line %zu: entries and items in one feed", p->line);
+        return NULL;
+    }
+    return fs;
+}
+
 static int cache_parse_item(struct cache_parser *p, const char **f, size_t *fl, size_t nf)
 {
-    if (nf != 5)
-        return kt_error(p->err, p->errlen, "line %zu: item record needs 5 fields, has %s%zu",
-                        p->line, nf > 5 ? "more than " : "", nf > 5 ? (size_t)5 : nf);
-    if (p->d->n_feeds == 0)
-        return kt_error(p->err, p->errlen, "line %zu: item before any feed", p->line);
-    if (p->n_items >= CACHE_MAX_ITEMS)
-        return kt_error(p->err, p->errlen, "line %zu: more than %d items", p->line,
-                        CACHE_MAX_ITEMS);
+    if (cache_fields(p, "item", nf, 5))
+        return -1;
+    struct feed_state *fs = cache_owner(p, false);
+    if (!fs)
+        return -1;
     struct store_item it = {0};
-    if (cache_field_text(p, f[1], fl[1], false, "title", &it.title) ||
-        cache_field_text(p, f[2], fl[2], true, "link", &it.link) ||
+    if (cache_field_text(p, f[1], fl[1], false, false, "title", &it.title) ||
+        cache_field_text(p, f[2], fl[2], true, false, "link", &it.link) ||
         cache_field_int(p, f[3], fl[3], INT64_MIN, INT64_MAX, "published", &it.published) ||
         cache_field_int(p, f[4], fl[4], INT64_MIN, INT64_MAX, "first seen", &it.first_seen)) {
         free(it.title);
         free(it.link);
         return -1;
     }
-    struct feed_state *fs = &p->d->feeds[p->d->n_feeds - 1];
     if (fs->n_items == p->cap_items) {
         p->cap_items = p->cap_items ? 2 * p->cap_items : 16;
         fs->items = kt_realloc(fs->items, p->cap_items * sizeof *fs->items);
     }
     fs->items[fs->n_items++] = it;
+    p->n_items++;
+    return 0;
+}
+
+static int cache_parse_entry(struct cache_parser *p, const char **f, size_t *fl, size_t nf)
+{
+    if (p->version < 2)
+        return kt_error(p->err, p->errlen, "line %zu: unknown record type", p->line);
+    if (cache_fields(p, "entry", nf, 7))
+        return -1;
+    struct feed_state *fs = cache_owner(p, true);
+    if (!fs)
+        return -1;
+    struct store_entry e = {0};
+    const char *flags = f[6];
+    size_t nflags = fl[6];
+    bool flags_ok = (nflags == 1 && flags[0] == '-') ||
+                    (nflags == 1 && (flags[0] == 't' || flags[0] == 's')) ||
+                    (nflags == 2 && flags[0] == 't' && flags[1] == 's');
+    if (cache_field_text(p, f[1], fl[1], true, false, "title", &e.title) ||
+        cache_field_text(p, f[2], fl[2], true, false, "summary", &e.summary) ||
+        cache_field_text(p, f[3], fl[3], true, false, "link", &e.link) ||
+        cache_field_int(p, f[4], fl[4], INT64_MIN, INT64_MAX, "published", &e.published) ||
+        cache_field_int(p, f[5], fl[5], INT64_MIN, INT64_MAX, "first seen", &e.first_seen) ||
+        (!flags_ok && kt_error(p->err, p->errlen, "line %zu: bad flags", p->line))) {
+        free(e.title);
+        free(e.summary);
+        free(e.link);
+        return -1;
+    }
+    e.title_html = memchr(flags, 't', nflags) != NULL;
+    e.summary_html = memchr(flags, 's', nflags) != NULL;
+    if (fs->n_entries == p->cap_items) {
+        p->cap_items = p->cap_items ? 2 * p->cap_items : 16;
+        fs->entries = kt_realloc(fs->entries, p->cap_items * sizeof *fs->entries);
+    }
+    fs->entries[fs->n_entries++] = e;
+    fs->has_entries = true;
     p->n_items++;
     return 0;
 }
@@ -363,6 +445,8 @@ static int cache_parse_record(struct cache_parser *p, const char *s, size_t n)
         return cache_parse_feed(p, f, fl, nf);
     if (fl[0] == 4 && memcmp(f[0], "item", 4) == 0)
         return cache_parse_item(p, f, fl, nf);
+    if (fl[0] == 5 && memcmp(f[0], "entry", 5) == 0)
+        return cache_parse_entry(p, f, fl, nf);
     return kt_error(p->err, p->errlen, "line %zu: unknown record type", p->line);
 }
 
@@ -381,8 +465,7 @@ static bool cache_parse_end(const char *s, size_t n, size_t *records, uint32_t *
         return false;
     uint32_t c = 0;
     for (i++; i < n; i++) {
-        char h = s[i];
-        int v = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : -1;
+        int v = cache_hexval(s[i]);
         if (v < 0)
             return false;
         c = c << 4 | (uint32_t)v;
@@ -408,9 +491,11 @@ int cache_decode(const char *data, size_t len, struct store_dump *d, char *err, 
         return kt_error(err, errlen, "not a kiosk-ticker cache");
     if (!nl)
         return kt_error(err, errlen, "truncated");
-    char want[32];
-    int wlen = snprintf(want, sizeof want, "%s%d", magic, CACHE_VERSION);
-    if (first != (size_t)wlen || memcmp(data, want, first) != 0) {
+    /* Version 1 (items only) is still read: an upgrade keeps its headlines. */
+    int version = 0;
+    if (first == mlen + 1 && data[mlen] >= '1' && data[mlen] <= '0' + CACHE_VERSION)
+        version = data[mlen] - '0';
+    if (!version) {
         /* Name the version when it is a number, to make downgrades obvious. */
         size_t vlen = first - mlen;
         bool numeric = vlen > 0 && vlen <= 9;
@@ -438,7 +523,7 @@ int cache_decode(const char *data, size_t len, struct store_dump *d, char *err, 
     if (cache_crc32(data, end_start) != crc)
         return kt_error(err, errlen, "checksum mismatch");
 
-    struct cache_parser p = {.d = d, .line = 1, .err = err, .errlen = errlen};
+    struct cache_parser p = {.d = d, .version = version, .line = 1, .err = err, .errlen = errlen};
     size_t seen = 0;
     for (size_t pos = first + 1; pos < end_start;) {
         const char *e = memchr(data + pos, '\n', end_start - pos);
@@ -461,8 +546,9 @@ int cache_decode(const char *data, size_t len, struct store_dump *d, char *err, 
 
 /* ---- saving ---- */
 
-/* Serialises saves within the process: the temporary name only carries the
- * PID, so two threads must not write it at once. */
+/* The one lock of cache writing in the process: the temporary name only
+ * carries the PID, so two writers must not write it at once; it also
+ * guards every struct cache_file. */
 static pthread_mutex_t cache_save_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static char *cache_dirname(const char *path)
@@ -598,24 +684,127 @@ static int cache_write_atomic(const char *path, const char *tmp, const char *dir
     return cache_fsync_dir(dir);
 }
 
-int cache_save(struct store *s, const char *path, char *err, size_t errlen)
+/* FNV-1a over the encoded bytes: what was last written, to compare with. */
+static uint64_t cache_hash(const char *data, size_t len)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)data[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+struct cache_file {
+    char *path;
+    /* What the file holds, as far as this process knows (under
+     * cache_save_mu): the bytes' hash and length, and the file's identity
+     * and size and time when it was written or read, so a file someone
+     * removed or replaced since is written again. */
+    bool known;
+    uint64_t hash;
+    size_t len;
+    struct stat st;
+    char last_err[KT_ERR_MAX]; /* the last failure logged; "" = the last save worked */
+};
+
+struct cache_file *cache_file_new(const char *path)
+{
+    struct cache_file *cf = kt_calloc(1, sizeof *cf);
+    cf->path = kt_strdup(path);
+    return cf;
+}
+
+void cache_file_free(struct cache_file *cf)
+{
+    if (!cf)
+        return;
+    free(cf->path);
+    free(cf);
+}
+
+const char *cache_file_path(const struct cache_file *cf)
+{
+    return cf->path;
+}
+
+static bool cache_same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Remembers that the file at cf->path now holds data (under cache_save_mu). */
+static void cache_file_remember(struct cache_file *cf, const char *data, size_t len)
+{
+    cf->known = stat(cf->path, &cf->st) == 0;
+    cf->hash = cache_hash(data, len);
+    cf->len = len;
+}
+
+/* Writes data to path atomically (under cache_save_mu). */
+static int cache_write_file(const char *path, const char *data, size_t len, char *err,
+                            size_t errlen)
+{
+    char *dir = cache_dirname(path);
+    char *tmp = kt_asprintf("%s.tmp.%ld", path, (long)getpid());
+    int rc = 0;
+    if (cache_mkdir_p(dir) != 0)
+        rc = kt_error(err, errlen, "%s: %s", dir, strerror(errno));
+    else if (cache_write_atomic(path, tmp, dir, data, len) != 0)
+        rc = kt_error(err, errlen, "%s: %s", path, strerror(errno));
+    free(tmp);
+    free(dir);
+    return rc;
+}
+
+int cache_file_save(struct cache_file *cf, struct store *s, char *err, size_t errlen)
 {
     struct store_dump d = store_dump(s);
     size_t len;
     char *data = cache_encode(&d, &len);
     store_dump_free(&d);
 
-    char *dir = cache_dirname(path);
-    char *tmp = kt_asprintf("%s.tmp.%ld", path, (long)getpid());
-    int rc = 0;
     pthread_mutex_lock(&cache_save_mu);
-    if (cache_mkdir_p(dir) != 0)
-        rc = kt_error(err, errlen, "%s: %s", dir, strerror(errno));
-    else if (cache_write_atomic(path, tmp, dir, data, len) != 0)
-        rc = kt_error(err, errlen, "%s: %s", path, strerror(errno));
+    struct stat now;
+    int rc;
+    if (cf->known && cf->len == len && cf->hash == cache_hash(data, len) &&
+        stat(cf->path, &now) == 0 && cache_same_file(&now, &cf->st)) {
+        rc = 0;
+    } else if (cache_write_file(cf->path, data, len, err, errlen) == 0) {
+        cache_file_remember(cf, data, len);
+        rc = 1;
+    } else {
+        cf->known = false;
+        rc = -1;
+    }
+    /* A full or read-only disk fails every save the same way: one error
+     * line says so, the repeats go to debug, and the first save that works
+     * again says that. */
+    if (rc < 0 && strcmp(err, cf->last_err) != 0)
+        kt_log_error("cache not saved: %s", err);
+    else if (rc < 0)
+        kt_log_debug("cache not saved (again): %s", err);
+    else if (rc > 0 && cf->last_err[0])
+        kt_log_info("cache saved again to %s", cf->path);
+    if (rc < 0)
+        snprintf(cf->last_err, sizeof cf->last_err, "%s", err);
+    else if (rc > 0)
+        cf->last_err[0] = '\0';
     pthread_mutex_unlock(&cache_save_mu);
-    free(tmp);
-    free(dir);
+    free(data);
+    return rc;
+}
+
+int cache_save(struct store *s, const char *path, char *err, size_t errlen)
+{
+    struct store_dump d = store_dump(s);
+    size_t len;
+    char *data = cache_encode(&d, &len);
+    store_dump_free(&d);
+    pthread_mutex_lock(&cache_save_mu);
+    int rc = cache_write_file(path, data, len, err, errlen);
+    pthread_mutex_unlock(&cache_save_mu);
     free(data);
     return rc;
 }
@@ -655,8 +844,11 @@ static void cache_remove_stale_tmp(const char *path)
     free(dir);
 }
 
-int cache_load(struct store *s, const char *path, int64_t now, char *err, size_t errlen)
+/* Reads path into the store; on success *data and *len keep the bytes. */
+static int cache_read_into(struct store *s, const char *path, int64_t now, char **data, size_t *len,
+                           char *err, size_t errlen)
 {
+    *data = NULL;
     struct stat st;
     if (stat(path, &st) != 0) {
         if (errno == ENOENT)
@@ -664,17 +856,39 @@ int cache_load(struct store *s, const char *path, int64_t now, char *err, size_t
         return kt_error(err, errlen, "%s: %s", path, strerror(errno));
     }
     cache_remove_stale_tmp(path);
-    char *data;
-    size_t len;
-    if (kt_read_file(path, CACHE_MAX_FILE, &data, &len, err, errlen) != 0)
+    if (kt_read_file(path, CACHE_MAX_FILE, data, len, err, errlen) != 0)
         return -1;
     struct store_dump d;
     char why[KT_ERR_MAX];
-    int rc = cache_decode(data, len, &d, why, sizeof why);
-    free(data);
-    if (rc != 0)
+    if (cache_decode(*data, *len, &d, why, sizeof why) != 0) {
+        free(*data);
+        *data = NULL;
         return kt_error(err, errlen, "%s: %s", path, why);
+    }
     store_restore(s, &d, now);
     store_dump_free(&d);
     return 0;
+}
+
+int cache_load(struct store *s, const char *path, int64_t now, char *err, size_t errlen)
+{
+    char *data;
+    size_t len;
+    int rc = cache_read_into(s, path, now, &data, &len, err, errlen);
+    free(data);
+    return rc;
+}
+
+int cache_file_load(struct cache_file *cf, struct store *s, int64_t now, char *err, size_t errlen)
+{
+    char *data;
+    size_t len;
+    int rc = cache_read_into(s, cf->path, now, &data, &len, err, errlen);
+    if (data) {
+        pthread_mutex_lock(&cache_save_mu);
+        cache_file_remember(cf, data, len);
+        pthread_mutex_unlock(&cache_save_mu);
+        free(data);
+    }
+    return rc;
 }

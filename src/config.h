@@ -1,9 +1,14 @@
 /*
- * config: the one text file users edit. Pure logic.
+ * config: the one text file users edit, as a struct config. Pure logic.
  *
- * Every key is declared once in an option table (config.c); parsing,
- * validation, --help and the reference in the README come from it.
- * Errors come back as "FILE:LINE: message".
+ * Two layers: config_doc.h turns text into a document of sections and
+ * entries (syntax errors there), and config_build() turns a document into a
+ * validated struct config through two tables in config.c, one row per
+ * section kind and one per key; parsing, validation, defaults, --help and
+ * the README reference all come from them. A document can be laid over
+ * another first (config_overlay: a remote config over the local file).
+ * Errors come back as "ORIGIN:LINE: message", ORIGIN being the file or URL
+ * the entry came from.
  */
 #ifndef KT_CONFIG_H
 #define KT_CONFIG_H
@@ -12,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "config_doc.h"
 
 enum order { ORDER_NEWEST, ORDER_FEEDS, ORDER_INTERLEAVE };
 enum display_mode { MODE_FULLSCREEN, MODE_WINDOW };
@@ -71,15 +78,35 @@ struct config {
     struct cfg_feed *feeds;
     size_t n_feeds;
     struct cfg_display display;
+    /* The document it was built from: where each value came from
+     * (config_origin). */
+    struct config_doc *doc;
 };
 
-/* Reads and validates a config file. On error returns NULL and err holds
- * "FILE:LINE: message" (LINE 0 when the file itself is the problem).
- * Relative feed paths are made relative to the file's directory. */
+/* Validates a document and builds the config from it (the document is
+ * copied). On error returns NULL and err holds "ORIGIN:LINE: message" with
+ * the origin of the section at fault. A relative path in a path-valued key
+ * (a feed's url) is made relative to the directory of its section's origin;
+ * in a section that came from a URL it is an error. */
+struct config *config_build(const struct config_doc *doc, char *err, size_t errlen);
+
+/* config_doc_overlay with the section kinds that only the local file may
+ * give (those the section table marks local_only). */
+struct config_doc *config_overlay(const struct config_doc *local, const struct config_doc *remote);
+
+/* Reads and validates a config file: config_doc_load + config_build. On
+ * error returns NULL and err holds "FILE:LINE: message" (LINE 0 when the
+ * file itself is the problem: missing, not a regular file, too large). */
 struct config *config_load(const char *path, char *err, size_t errlen);
 /* Same from memory; name is used in messages. */
 struct config *config_parse(const char *text, size_t len, const char *name, char *err,
                             size_t errlen);
+
+/* Where key of section [kind name] was set (name NULL for [ticker] and
+ * the like): its origin, with *line its line. NULL (and *line 0) when the
+ * key was not set, i.e. it has its default. */
+const char *config_origin(const struct config *cfg, const char *kind, const char *name,
+                          const char *key, int *line);
 /* A config with every default and no feeds (no file given). */
 struct config *config_default(void);
 void config_free(struct config *cfg);
@@ -92,9 +119,20 @@ void config_print_reference(FILE *out);
  * ~/.local/state/kiosk-ticker/cache.tsv. Caller frees. */
 char *config_default_cache_path(void);
 
-/* Durations like "90s", "15m", "2h", "1d", "45" (seconds). */
+/* Numbers in config text and on the command line are decimal: an optional
+ * '-', digits, optionally '.' and digits. No '+', no exponent, no hex, no
+ * inf or nan, no blanks. 0, or -1 when s is not one. */
+int config_parse_number(const char *s, double *out);
+/* Durations: a non-negative number and a unit s, m, h or d (none =
+ * seconds): "90s", "15m", "1.5h", "1d", "45", rounded to whole seconds.
+ * -1 when s is not one or is over 10^12 s. */
 int config_parse_duration(const char *s, int64_t *out);
-/* Sizes like "5M", "512K", "1048576". */
+/* Sizes: a non-negative number and K, M or G (optionally followed by iB or
+ * B; powers of 1024): "5M", "512K", "1048576". -1 when s is not one or is
+ * over 10^15 bytes. */
 int config_parse_size(const char *s, int64_t *out);
+/* "WIDTHxHEIGHT", two whole decimal numbers; each side saturates at
+ * INT_MAX, so a range check afterwards catches huge ones. 0 or -1. */
+int config_parse_wxh(const char *s, int *w, int *h);
 
 #endif

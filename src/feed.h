@@ -20,6 +20,9 @@
 
 enum feed_format { FEED_RSS, FEED_RDF, FEED_ATOM, FEED_JSON, FEED_TEXT };
 
+/* Most entries read from one document. */
+#define FEED_MAX_ENTRIES 100000
+
 struct feed_entry {
     char *title;     /* UTF-8 as in the document after XML/JSON decoding, or NULL */
     bool title_html; /* title is HTML (tags and entity references still to do) */
@@ -36,6 +39,7 @@ struct feed_doc {
     int ttl_minutes; /* RSS <ttl>, 0 when absent */
     size_t n_entries;
     struct feed_entry *entries; /* document order */
+    bool entries_cut;           /* more than FEED_MAX_ENTRIES: only the first are kept */
 };
 
 struct feed_parse_opts {
@@ -45,12 +49,31 @@ struct feed_parse_opts {
 };
 
 /* Parses data. Returns 0 and fills doc, or -1 with a one-line reason in err
- * ("not a feed: HTML page", "XML: entity expansion refused", …). On success
- * doc may still have 0 entries. */
+ * ("not a feed: HTML page", "XML: entity expansion refused (…)", …).
+ *
+ * Success means the whole document was read: a document cut short (its
+ * root element or top-level JSON object unfinished), one whose hostile
+ * construct was refused (entity bomb, nesting past the limit), one the XML
+ * parser gave up on, and a JSON Feed without "version" or with "items"
+ * that is not an array all fail, even when some entries were recovered,
+ * so the caller keeps what it had. Ill-formed but complete documents are
+ * recovered. On success doc may still have 0 entries; a document with more
+ * than FEED_MAX_ENTRIES (100000) entries keeps the first ones, sets
+ * entries_cut and logs one warning. */
 int feed_parse(const char *data, size_t len, const struct feed_parse_opts *opts,
                struct feed_doc *doc, char *err, size_t errlen);
 void feed_doc_free(struct feed_doc *doc);
 
 const char *feed_format_name(enum feed_format f);
+
+/* Resolves ref against base (either may be NULL) with libxml2's RFC 3986
+ * rules; a relative ref against a plain path resolves against the path's
+ * file:// URL. Absolute refs come back unchanged. Never NULL for non-NULL
+ * ref. */
+char *feed_resolve_url(const char *ref, const char *base);
+/* The link a headline may carry: an absolute http(s) URL (or file:// when
+ * allow_file), without spaces, quotes or angle brackets, else NULL. Takes
+ * ownership of url. */
+char *feed_link_check(char *url, bool allow_file);
 
 #endif

@@ -9,6 +9,7 @@
  * windows-1252, the encoding such feeds almost always really are in.
  */
 #include "feed_internal.h"
+#include "unicode.h"
 #include "util.h"
 
 #include <errno.h>
@@ -17,40 +18,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* windows-1252 0x80..0x9F; the five holes map to the C1 code point, as
- * browsers do, so every byte decodes to something. */
-static const uint16_t cp1252_c1[32] = {
-    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
-};
-
-static void feed_charset_put_cp(struct kt_buf *b, uint32_t cp)
-{
-    char t[4];
-    size_t n;
-    if (cp < 0x80) {
-        t[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        t[0] = (char)(0xC0 | (cp >> 6));
-        t[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        t[0] = (char)(0xE0 | (cp >> 12));
-        t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        t[0] = (char)(0xF0 | (cp >> 18));
-        t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    kt_buf_append(b, t, n);
-}
-
 /* kt_buf_steal, but without the growth slack: a converted document stays
  * alive next to the parser, and the slack can be as large as the text. */
 static char *feed_charset_steal(struct kt_buf *b)
@@ -58,57 +25,6 @@ static char *feed_charset_steal(struct kt_buf *b)
     size_t n = b->len;
     char *s = kt_buf_steal(b);
     return kt_realloc(s, n + 1);
-}
-
-static uint32_t feed_charset_cp1252(unsigned char c)
-{
-    return (c >= 0x80 && c < 0xA0) ? cp1252_c1[c - 0x80] : c;
-}
-
-/* Length of the valid UTF-8 sequence at s (strict: no overlong forms, no
- * surrogates, nothing above U+10FFFF), or 0 when it is not one. */
-static size_t feed_charset_utf8_seq(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2 || c > 0xF4)
-        return 0;
-    if (c < 0xE0)
-        return (avail >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
-    if (c < 0xF0) {
-        if (avail < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && s[1] < 0xA0)
-            return 0;
-        if (c == 0xED && s[1] >= 0xA0)
-            return 0;
-        return 3;
-    }
-    if (avail < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-        return 0;
-    if (c == 0xF0 && s[1] < 0x90)
-        return 0;
-    if (c == 0xF4 && s[1] >= 0x90)
-        return 0;
-    return 4;
-}
-
-bool feed_charset_utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n = feed_charset_utf8_seq(p + i, len - i);
-        if (!n)
-            return false;
-        i += n;
-    }
-    return true;
 }
 
 char *feed_charset_fix_utf8(const char *s, size_t len, size_t max)
@@ -120,7 +36,10 @@ char *feed_charset_fix_utf8(const char *s, size_t len, size_t max)
     size_t i = 0, run = 0; /* p[run..i) is valid and not yet copied */
     while (i < len) {
         unsigned char c = p[i];
-        size_t n = c < 0x80 ? (c != 0) : feed_charset_utf8_seq(p + i, len - i);
+        uint32_t cp = c;
+        size_t n = c < 0x80 ? (c != 0) : uni_decode(s + i, len - i, &cp);
+        if (cp == UNI_INVALID)
+            n = 0;
         if (n) {
             if (b.len + (i - run) + n > max)
                 break;
@@ -131,7 +50,7 @@ char *feed_charset_fix_utf8(const char *s, size_t len, size_t max)
         run = ++i;
         if (c) { /* not UTF-8: a windows-1252 byte */
             size_t before = b.len;
-            feed_charset_put_cp(&b, feed_charset_cp1252(c));
+            uni_buf_put(&b, uni_cp1252(c));
             if (b.len > max) {
                 b.len = before;
                 b.data[b.len] = '\0';
@@ -183,7 +102,7 @@ char *feed_charset_fix_value(char *s, bool utf8_source)
                     multi = true;
                     break;
                 }
-            if (multi && feed_charset_utf8_valid(latin, n)) {
+            if (multi && uni_valid(latin, n)) {
                 free(s);
                 s = latin;
                 p = (const unsigned char *)s;
@@ -195,10 +114,12 @@ char *feed_charset_fix_value(char *s, bool utf8_source)
     }
 
     /* C1 controls are never meant; they are windows-1252 bytes that went
-     * through a Latin-1 decoder somewhere upstream. */
+     * through a Latin-1 decoder somewhere upstream. All but U+0085 (NEL),
+     * which is a line break in its own right (the text layer makes it a
+     * space). */
     bool any_c1 = false;
     for (size_t i = 0; i + 1 < len; i++)
-        if (p[i] == 0xC2 && p[i + 1] >= 0x80 && p[i + 1] < 0xA0) {
+        if (p[i] == 0xC2 && p[i + 1] >= 0x80 && p[i + 1] < 0xA0 && p[i + 1] != 0x85) {
             any_c1 = true;
             break;
         }
@@ -208,8 +129,9 @@ char *feed_charset_fix_value(char *s, bool utf8_source)
     kt_buf_init(&b);
     kt_buf_reserve(&b, len + len / 2);
     for (size_t i = 0; i < len; i++) {
-        if (p[i] == 0xC2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] < 0xA0) {
-            feed_charset_put_cp(&b, cp1252_c1[p[i + 1] - 0x80]);
+        if (p[i] == 0xC2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] < 0xA0 &&
+            p[i + 1] != 0x85) {
+            uni_buf_put(&b, uni_cp1252(p[i + 1]));
             i++;
         } else {
             kt_buf_putc(&b, (char)p[i]);
@@ -302,43 +224,74 @@ static bool feed_charset_from_decl(const char *data, size_t len, char *out, size
 
 enum feed_charset_kind { CS_UTF8, CS_CP1252, CS_ICONV };
 
-/* Maps a label to how it is decoded. Labels browsers treat as a superset
- * (Latin-1 → windows-1252, GB2312 → GB18030, …) take the superset, since
- * feeds in the wild use the superset's characters under the old name. */
+/* The one table of charset labels that do not go to iconv as written.
+ * Labels browsers treat as a superset (Latin-1 → windows-1252, GB2312 →
+ * GB18030, …) take the superset, since feeds in the wild use the
+ * superset's characters under the old name. */
+static const struct feed_charset_alias {
+    const char *label;
+    enum feed_charset_kind kind;
+    const char *iconv_name; /* CS_ICONV only */
+} feed_charset_aliases[] = {
+    {"utf-8", CS_UTF8, NULL},
+    {"utf8", CS_UTF8, NULL},
+    {"unicode-1-1-utf-8", CS_UTF8, NULL},
+    {"x-unicode20utf8", CS_UTF8, NULL},
+    {"iso-8859-1", CS_CP1252, NULL},
+    {"iso8859-1", CS_CP1252, NULL},
+    {"iso_8859-1", CS_CP1252, NULL},
+    {"iso_8859-1:1987", CS_CP1252, NULL},
+    {"latin1", CS_CP1252, NULL},
+    {"latin-1", CS_CP1252, NULL},
+    {"l1", CS_CP1252, NULL},
+    {"us-ascii", CS_CP1252, NULL},
+    {"ascii", CS_CP1252, NULL},
+    {"ansi_x3.4-1968", CS_CP1252, NULL},
+    {"windows-1252", CS_CP1252, NULL},
+    {"cp1252", CS_CP1252, NULL},
+    {"x-cp1252", CS_CP1252, NULL},
+    {"cp819", CS_CP1252, NULL},
+    {"ibm819", CS_CP1252, NULL},
+    {"iso-ir-100", CS_CP1252, NULL},
+    {"csisolatin1", CS_CP1252, NULL},
+    {"gb2312", CS_ICONV, "GB18030"},
+    {"gbk", CS_ICONV, "GB18030"},
+    {"x-gbk", CS_ICONV, "GB18030"},
+    {"gb_2312-80", CS_ICONV, "GB18030"},
+    {"chinese", CS_ICONV, "GB18030"},
+    {"csgb2312", CS_ICONV, "GB18030"},
+    {"big5", CS_ICONV, "BIG5-HKSCS"},
+    {"x-x-big5", CS_ICONV, "BIG5-HKSCS"},
+    {"cn-big5", CS_ICONV, "BIG5-HKSCS"},
+    {"shift_jis", CS_ICONV, "CP932"},
+    {"shift-jis", CS_ICONV, "CP932"},
+    {"sjis", CS_ICONV, "CP932"},
+    {"x-sjis", CS_ICONV, "CP932"},
+    {"ms_kanji", CS_ICONV, "CP932"},
+    {"windows-31j", CS_ICONV, "CP932"},
+    {"euc-kr", CS_ICONV, "CP949"},
+    {"ks_c_5601-1987", CS_ICONV, "CP949"},
+    {"x-euc-kr", CS_ICONV, "CP949"},
+};
+
+/* Maps a label to how it is decoded; any label not in the table goes to
+ * iconv as written. */
 static enum feed_charset_kind feed_charset_classify(const char *label, bool has_nul,
                                                     const char **iconv_name)
 {
-    static const char *const utf8[] = {"utf-8", "utf8", "unicode-1-1-utf-8", "x-unicode20utf8"};
-    static const char *const cp1252[] = {
-        "iso-8859-1", "iso8859-1", "iso_8859-1",     "latin1",       "latin-1",        "l1",
-        "us-ascii",   "ascii",     "ansi_x3.4-1968", "windows-1252", "cp1252",         "x-cp1252",
-        "cp819",      "ibm819",    "iso-ir-100",     "csisolatin1",  "iso_8859-1:1987"};
-    static const struct {
-        const char *label, *name;
-    } alias[] = {
-        {"gb2312", "GB18030"},     {"gbk", "GB18030"},          {"x-gbk", "GB18030"},
-        {"gb_2312-80", "GB18030"}, {"chinese", "GB18030"},      {"csgb2312", "GB18030"},
-        {"big5", "BIG5-HKSCS"},    {"x-x-big5", "BIG5-HKSCS"},  {"cn-big5", "BIG5-HKSCS"},
-        {"shift_jis", "CP932"},    {"shift-jis", "CP932"},      {"sjis", "CP932"},
-        {"x-sjis", "CP932"},       {"ms_kanji", "CP932"},       {"windows-31j", "CP932"},
-        {"euc-kr", "CP949"},       {"ks_c_5601-1987", "CP949"}, {"x-euc-kr", "CP949"},
-    };
-    for (size_t i = 0; i < sizeof utf8 / sizeof *utf8; i++)
-        if (strcmp(label, utf8[i]) == 0)
-            return CS_UTF8;
-    for (size_t i = 0; i < sizeof cp1252 / sizeof *cp1252; i++)
-        if (strcmp(label, cp1252[i]) == 0)
-            return CS_CP1252;
+    *iconv_name = label;
+    for (size_t i = 0; i < sizeof feed_charset_aliases / sizeof *feed_charset_aliases; i++)
+        if (strcmp(label, feed_charset_aliases[i].label) == 0) {
+            if (feed_charset_aliases[i].iconv_name)
+                *iconv_name = feed_charset_aliases[i].iconv_name;
+            return feed_charset_aliases[i].kind;
+        }
     /* A 16/32-bit label on bytes without NULs is a lie (common with
      * .NET-generated feeds): the bytes are ASCII-compatible. */
-    *iconv_name = label;
     if (strncmp(label, "utf-16", 6) == 0 || strncmp(label, "utf-32", 6) == 0 ||
         strncmp(label, "ucs-", 4) == 0 || strcmp(label, "unicode") == 0 ||
         strncmp(label, "utf16", 5) == 0 || strncmp(label, "utf32", 5) == 0)
         return has_nul ? CS_ICONV : CS_UTF8;
-    for (size_t i = 0; i < sizeof alias / sizeof *alias; i++)
-        if (strcmp(label, alias[i].label) == 0)
-            *iconv_name = alias[i].name;
     return CS_ICONV;
 }
 
@@ -353,7 +306,7 @@ static char *feed_charset_decode_cp1252(const char *s, size_t len)
         if (c < 0x80)
             continue;
         kt_buf_append(&b, s + run, i - run);
-        feed_charset_put_cp(&b, feed_charset_cp1252(c));
+        uni_buf_put(&b, uni_cp1252(c));
         run = i + 1;
     }
     kt_buf_append(&b, s + run, len - run);
@@ -399,7 +352,7 @@ static int feed_charset_iconv(const char *name, size_t unit, const char *s, size
     iconv_close(cd);
     /* Converters pass NUL through from UTF-16 input; parsers stop at NUL, and
      * a decoder bug must not yield invalid UTF-8 downstream. */
-    if (memchr(b.data, '\0', b.len) || !feed_charset_utf8_valid(b.data, b.len)) {
+    if (memchr(b.data, '\0', b.len) || !uni_valid(b.data, b.len)) {
         char *fixed = feed_charset_fix_utf8(b.data, b.len, b.len * 3 + 3);
         kt_buf_free(&b);
         *outlen = strlen(fixed);
@@ -487,7 +440,7 @@ int feed_charset_decode(const char *data, size_t len, const char *content_type,
         feed_charset_set_owned(out, s, strlen(s));
         return 0;
     }
-    if (feed_charset_utf8_valid(data, len) && !memchr(data, '\0', len)) {
+    if (uni_valid(data, len) && !memchr(data, '\0', len)) {
         out->data = data;
         out->len = len;
         out->utf8_source = true;

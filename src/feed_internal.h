@@ -13,7 +13,6 @@
 #include <stdint.h>
 
 /* Bounds that keep memory proportional to the document whatever it holds. */
-#define FEED_MAX_ENTRIES 100000
 #define FEED_MAX_TITLE (64u * 1024u)
 #define FEED_MAX_SUMMARY (1024u * 1024u)
 #define FEED_MAX_SHORT (8u * 1024u) /* links, dates, ids, ttl */
@@ -40,17 +39,12 @@ void feed_utf8_free(struct feed_utf8 *u);
  * windows-1252; NUL bytes dropped. Result cut to at most max bytes (at a
  * character boundary). */
 char *feed_charset_fix_utf8(const char *s, size_t len, size_t max);
-bool feed_charset_utf8_valid(const char *s, size_t len);
 
 /* What feedparser does to every text value: undo UTF-8 that was decoded as
  * Latin-1 and encoded again (only when the source was UTF-8), then map
  * C1 controls U+0080..U+009F to their windows-1252 characters. Takes
  * ownership of s and returns the (possibly new) string. */
 char *feed_charset_fix_value(char *s, bool utf8_source);
-
-/* Resolves ref against base (either may be NULL) with libxml2's RFC 3986
- * rules; absolute refs come back unchanged. Never NULL for non-NULL ref. */
-char *feed_resolve_url(const char *ref, const char *base);
 
 /* Per-format parsers over valid UTF-8 text (doc is zeroed by the caller and
  * freed by it on failure). */

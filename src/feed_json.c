@@ -307,16 +307,19 @@ static bool feed_json_items(struct feed_json *j, struct feed_json_items *it)
 
 struct feed_json_top {
     struct feed_json_items items;
-    bool has_items;
+    bool has_items, items_not_array;
     struct feed_json_span version, title, home;
 };
 
 static bool feed_json_top_member(struct feed_json *j, const char *key, size_t klen, void *ctx)
 {
     struct feed_json_top *t = ctx;
-    if (feed_json_key_is(key, klen, "items") && j->i < j->n && j->s[j->i] == '[') {
-        t->has_items = true;
-        return feed_json_items(j, &t->items);
+    if (feed_json_key_is(key, klen, "items")) {
+        if (j->i < j->n && j->s[j->i] == '[') {
+            t->has_items = true;
+            return feed_json_items(j, &t->items);
+        }
+        t->items_not_array = true; /* null, {}, a string: not a list of items */
     }
     if (feed_json_key_is(key, klen, "version"))
         return feed_json_take_string(j, &t->version);
@@ -348,8 +351,17 @@ int feed_json_parse(const struct feed_utf8 *u, const struct feed_parse_opts *opt
     char *version = feed_json_string(&j, &top.version, FEED_MAX_SHORT, false);
     bool versioned = version && kt_str_has_prefix(version, "https://jsonfeed.org/version/");
     free(version);
-    if (!top.has_items && !versioned) {
-        rc = kt_error(err, errlen, "not a feed: JSON without items");
+    /* Both are required (JSON Feed 1.1, "Top-level"): a document without
+     * them is some other JSON, or a feed broken upstream, never an empty
+     * feed that would wipe the headlines shown. */
+    if (!versioned) {
+        rc = kt_error(err, errlen, "not a feed: JSON without a JSON Feed \"version\"");
+        goto out;
+    }
+    if (!top.has_items) {
+        rc = kt_error(err, errlen,
+                      top.items_not_array ? "JSON Feed: \"items\" is not an array"
+                                          : "JSON Feed: no \"items\"");
         goto out;
     }
     doc->format = FEED_JSON;

@@ -7,15 +7,14 @@
  * is fed in chunks, so memory stays near the document size and nothing
  * here recurses on document nesting.
  *
- * Why the text is rewritten first (feed_xml_prep_*): real feeds are full of
- * bare '&', HTML entities XML does not know (&nbsp; &rsquo;), stray control
- * characters, unquoted attributes and unbalanced tags, and libxml2's
- * recovery silently drops text or whole items around each of them. The
- * rewrite repairs those, removes the DOCTYPE (so a document's own entities
- * are never expanded: billion laughs, quadratic blowup, XXE) and keeps
- * depth and attribute counts inside what libxml2 2.9 handles in linear
- * time. It never simply deletes a byte: deleting can join the text around
- * it into markup only libxml2 would see.
+ * The text goes through the repair pass (xml_repair.h) on its way to
+ * libxml2, which fixes what libxml2's recovery would lose, refuses hostile
+ * documents and notices documents cut short.
+ *
+ * When a parse is a success: the root element was closed, nothing hostile
+ * was refused and libxml2 did not give up half way. Anything else is a
+ * failure with one reason, even when some entries were recovered, so the
+ * caller keeps the feed's previous entries rather than a part of it.
  *
  * Defence in depth: the SAX guards and the entity loader of xml_safe.h.
  */
@@ -23,822 +22,34 @@
 #include "date.h"
 #include "text.h"
 #include "util.h"
+#include "xml_repair.h"
 #include "xml_safe.h"
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/uri.h>
 #include <limits.h>
-#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 /* ---------------------------------------------------------------------------
- * URL resolution
+ * SAX state
  */
 
-char *feed_resolve_url(const char *ref, const char *base)
-{
-    if (!ref)
-        return NULL;
-    /* libxml2 would re-serialise absolute URLs; keep them byte for byte */
-    if (kt_url_scheme_len(ref) > 0 || !base || !*base)
-        return kt_strdup(ref);
-    xmlChar *r = xmlBuildURI((const xmlChar *)ref, (const xmlChar *)base);
-    if (!r) {
-        /* spaces, '|', raw non-ASCII: escape what RFC 3986 forbids, retry */
-        xmlChar *esc =
-            xmlURIEscapeStr((const xmlChar *)ref, (const xmlChar *)":/?#[]@!$&'()*+,;=%~");
-        if (esc) {
-            r = xmlBuildURI(esc, (const xmlChar *)base);
-            xmlFree(esc);
-        }
-    }
-    if (!r)
-        return kt_strdup(ref);
-    char *out = kt_strdup((const char *)r);
-    xmlFree(r);
-    return out;
-}
-
-/* ---------------------------------------------------------------------------
- * Pre-parse rewrite of the UTF-8 text
- */
-
-#define PREP_MAX_ENTS 4096
-#define PREP_SLOTS 8192 /* power of two, > 2 * PREP_MAX_ENTS */
-#define PREP_MAX_NAME 64
-/* libxml2's pull parser stops at this depth; its push parser has no limit,
- * so tags deeper than this are dropped here */
-#define PREP_MAX_DEPTH 256
-/* libxml2 2.9 compares each attribute with every other one of its element
- * and looks namespaces up linearly: both stay small */
-#define PREP_MAX_ATTRS 256
-#define PREP_MAX_NS 256
-/* libxml2 2.9 interns every name in a hash keyed on a name's first ten and
- * last characters, so many similar names make each lookup walk a long
- * chain. Beyond this many distinct names (feeds use a few dozen) elements
- * are renamed PREP_OTHER and attributes and PIs dropped. */
-#define PREP_MAX_NAMES 512
-#define PREP_NAME_SLOTS 1024 /* power of two, > 2 * PREP_MAX_NAMES */
-#define PREP_OTHER "_"
-
-struct feed_xml_prep {
-    struct kt_buf out;
-    /* the output goes to the push parser in chunks, so the rewritten
-     * document never exists whole next to the original */
-    xmlParserCtxtPtr ctxt;
-    const bool *stopped;
-    size_t chunk;
-    char root[PREP_MAX_NAME];    /* first start tag's name, "" if none */
-    char doctype[PREP_MAX_NAME]; /* DOCTYPE name, "" if none */
-    /* general entities the internal subset declares (names only) */
-    char *ent_store;
-    size_t ent_store_len, ent_store_cap;
-    uint32_t *ent_slots; /* offset+1 into ent_store, 0 = empty */
-    size_t n_ents;
-    /* open elements, to repair nesting: names cut to PREP_MAX_NAME - 1 */
-    struct feed_xml_prep_open {
-        char name[PREP_MAX_NAME]; /* as written, for matching end tags */
-        size_t len;
-        uint32_t hash; /* of the lower-case name */
-        bool renamed;  /* emitted as PREP_OTHER */
-        size_t ns;     /* namespace declarations it made */
-    } * stack;
-    size_t depth, overflow, ns_total;
-    /* how many open elements hash (lower case) to each bucket: most stray
-     * end tags are dropped without searching the stack */
-    uint16_t open_count[256];
-    /* distinct names passed to libxml2 */
-    uint32_t name_slots[PREP_NAME_SLOTS]; /* offset+1 into name_store */
-    char *name_store;
-    size_t name_store_len, n_names;
-};
-
-static uint32_t feed_xml_prep_hash(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
-static bool feed_xml_prep_ent_find(const struct feed_xml_prep *p, const char *name, size_t n,
-                                   size_t *slot)
-{
-    if (!p->ent_slots)
-        return false;
-    size_t i = feed_xml_prep_hash(name, n) & (PREP_SLOTS - 1);
-    for (;;) {
-        uint32_t v = p->ent_slots[i];
-        if (!v) {
-            if (slot)
-                *slot = i;
-            return false;
-        }
-        const char *e = p->ent_store + v - 1;
-        if (strlen(e) == n && memcmp(e, name, n) == 0)
-            return true;
-        i = (i + 1) & (PREP_SLOTS - 1);
-    }
-}
-
-static void feed_xml_prep_ent_add(struct feed_xml_prep *p, const char *name, size_t n)
-{
-    size_t slot;
-    if (n == 0 || n >= PREP_MAX_NAME || p->n_ents >= PREP_MAX_ENTS)
-        return;
-    if (!p->ent_slots)
-        p->ent_slots = kt_calloc(PREP_SLOTS, sizeof *p->ent_slots);
-    if (feed_xml_prep_ent_find(p, name, n, &slot))
-        return;
-    if (p->ent_store_len + n + 1 > p->ent_store_cap) {
-        p->ent_store_cap = p->ent_store_cap ? p->ent_store_cap * 2 : 1024;
-        p->ent_store = kt_realloc(p->ent_store, p->ent_store_cap);
-    }
-    memcpy(p->ent_store + p->ent_store_len, name, n);
-    p->ent_store[p->ent_store_len + n] = '\0';
-    p->ent_slots[slot] = (uint32_t)p->ent_store_len + 1;
-    p->ent_store_len += n + 1;
-    p->n_ents++;
-}
-
-static void feed_xml_prep_free(struct feed_xml_prep *p)
-{
-    kt_buf_free(&p->out);
-    free(p->ent_store);
-    free(p->ent_slots);
-    free(p->stack);
-    free(p->name_store);
-}
-
-/* May libxml2 see this name? True when it is known or there is room for
- * it; names longer than PREP_MAX_NAME - 1 are never recorded. */
-static bool feed_xml_prep_name_ok(struct feed_xml_prep *p, const char *name, size_t n)
-{
-    if (n == 0)
-        return true;
-    if (n >= PREP_MAX_NAME)
-        return false;
-    size_t i = feed_xml_prep_hash(name, n) & (PREP_NAME_SLOTS - 1);
-    for (; p->name_slots[i]; i = (i + 1) & (PREP_NAME_SLOTS - 1)) {
-        const char *e = p->name_store + p->name_slots[i] - 1;
-        if (strlen(e) == n && memcmp(e, name, n) == 0)
-            return true;
-    }
-    if (p->n_names >= PREP_MAX_NAMES)
-        return false;
-    if (!p->name_store)
-        p->name_store = kt_malloc(PREP_MAX_NAMES * PREP_MAX_NAME);
-    memcpy(p->name_store + p->name_store_len, name, n);
-    p->name_store[p->name_store_len + n] = '\0';
-    p->name_slots[i] = (uint32_t)p->name_store_len + 1;
-    p->name_store_len += n + 1;
-    p->n_names++;
-    return true;
-}
-
-/* The names the reader itself needs always get through, however many
- * others came first. */
-static void feed_xml_prep_seed_names(struct feed_xml_prep *p)
-{
-    static const char *const seed[] = {"rss",
-                                       "channel",
-                                       "item",
-                                       "title",
-                                       "link",
-                                       "description",
-                                       "pubDate",
-                                       "guid",
-                                       "ttl",
-                                       "image",
-                                       "textInput",
-                                       "textinput",
-                                       "source",
-                                       "enclosure",
-                                       "category",
-                                       "author",
-                                       "comments",
-                                       "RDF",
-                                       "rdf",
-                                       "about",
-                                       "resource",
-                                       "feed",
-                                       "entry",
-                                       "content",
-                                       "summary",
-                                       "published",
-                                       "updated",
-                                       "issued",
-                                       "modified",
-                                       "id",
-                                       "subtitle",
-                                       "tagline",
-                                       "dc",
-                                       "date",
-                                       "dcterms",
-                                       "created",
-                                       "encoded",
-                                       "media",
-                                       "atom",
-                                       "href",
-                                       "rel",
-                                       "type",
-                                       "mode",
-                                       "src",
-                                       "base",
-                                       "xml",
-                                       "xmlns",
-                                       "isPermaLink",
-                                       "url",
-                                       "version",
-                                       "lang",
-                                       "div",
-                                       "CHANNEL",
-                                       "ITEM",
-                                       "TITLE",
-                                       "HREF",
-                                       "http://www.w3.org/2005/Atom",
-                                       "http://purl.org/atom/ns#",
-                                       "http://purl.org/rss/1.0/",
-                                       "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-                                       "http://purl.org/dc/elements/1.1/",
-                                       "http://purl.org/dc/terms/",
-                                       "http://purl.org/rss/1.0/modules/content/",
-                                       "http://search.yahoo.com/mrss/",
-                                       "http://www.w3.org/1999/xhtml"};
-    for (size_t i = 0; i < sizeof seed / sizeof *seed; i++)
-        feed_xml_prep_name_ok(p, seed[i], strlen(seed[i]));
-}
-
-/* A qualified name: libxml2 interns the prefix and the local part. */
-static bool feed_xml_prep_qname_ok(struct feed_xml_prep *p, const char *name, size_t n)
-{
-    const char *colon = memchr(name, ':', n);
-    if (!colon)
-        return feed_xml_prep_name_ok(p, name, n);
-    size_t pre = (size_t)(colon - name);
-    return feed_xml_prep_name_ok(p, name, pre) && feed_xml_prep_name_ok(p, colon + 1, n - pre - 1);
-}
-
-static uint32_t feed_xml_prep_hash_lower(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c - 'A' + 'a');
-        h = (h ^ c) * 16777619u;
-    }
-    return h;
-}
-
-/* Bytes the main loop must look at; everything else is copied in runs. */
-static unsigned char feed_xml_prep_special[256];
-
-static void feed_xml_prep_init_table(void)
-{
-    for (int c = 0; c < 0x20; c++)
-        feed_xml_prep_special[c] = (c != '\t' && c != '\n' && c != '\r');
-    feed_xml_prep_special['<'] = 1;
-    feed_xml_prep_special['&'] = 1;
-    feed_xml_prep_special[0xEF] = 1; /* U+FFFE / U+FFFF are not XML characters */
-}
-
-/* Copies s[0..n) replacing what XML forbids even in comments and CDATA. */
-static void feed_xml_prep_copy_clean(struct kt_buf *o, const char *s, size_t n)
-{
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '<' || c == '&' || !feed_xml_prep_special[c])
-            continue;
-        kt_buf_append(o, s + run, i - run);
-        if (c == 0xEF && i + 2 < n && (unsigned char)s[i + 1] == 0xBF &&
-            ((unsigned char)s[i + 2] == 0xBE || (unsigned char)s[i + 2] == 0xBF)) {
-            kt_buf_append(o, "\xEF\xBF\xBD", 3);
-            i += 2;
-        } else if (c == 0xEF) {
-            kt_buf_putc(o, (char)c);
-        } else {
-            kt_buf_putc(o, ' '); /* see feed_xml_prep_odd_byte */
-        }
-        run = i + 1;
-    }
-    kt_buf_append(o, s + run, n - run);
-}
-
-/* What stands in for a removed construct: its newlines, so libxml2's line
- * numbers still match the document, and a space, so the text on either
- * side can never join into markup ("<!DOC<?xml?>TYPE" is not a DOCTYPE). */
-static void feed_xml_prep_newlines(struct kt_buf *o, const char *s, size_t n)
-{
-    for (const char *p = s, *e = s + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
-        kt_buf_putc(o, '\n');
-    kt_buf_putc(o, ' ');
-}
-
-static bool feed_xml_prep_is_space(char c)
+static bool feed_xml_is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static bool feed_xml_prep_name_start(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || c >= 0x80;
-}
-
-static bool feed_xml_prep_name_char(unsigned char c)
-{
-    return feed_xml_prep_name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
-}
-
-/* Finds a short needle (memmem is a GNU extension); linear, as the needle
- * is at most a few bytes. */
-static const char *feed_xml_prep_find(const char *h, size_t hn, const char *nd, size_t nn)
-{
-    const char *e = h + hn;
-    while (hn >= nn) {
-        const char *p = memchr(h, nd[0], hn - nn + 1);
-        if (!p)
-            return NULL;
-        if (memcmp(p, nd, nn) == 0)
-            return p;
-        h = p + 1;
-        hn = (size_t)(e - h);
-    }
-    return NULL;
-}
-
-/* Skips a quoted literal starting at s[i] (a quote); returns the index after
- * the closing quote, or n. */
-static size_t feed_xml_prep_skip_quoted(const char *s, size_t n, size_t i)
-{
-    const char *q = memchr(s + i + 1, s[i], n - i - 1);
-    return q ? (size_t)(q - s) + 1 : n;
-}
-
-/* "<!DOCTYPE …>" at s[i]: records its name and the general entities the
- * internal subset declares, and returns the index after it. */
-static size_t feed_xml_prep_doctype(struct feed_xml_prep *p, const char *s, size_t n, size_t i)
-{
-    size_t j = i + 9;
-    while (j < n && feed_xml_prep_is_space(s[j]))
-        j++;
-    size_t k = j;
-    while (k < n && feed_xml_prep_name_char((unsigned char)s[k]))
-        k++;
-    if (k > j && k - j < PREP_MAX_NAME && !p->doctype[0]) {
-        memcpy(p->doctype, s + j, k - j);
-        p->doctype[k - j] = '\0';
-    }
-    bool subset = false;
-    for (j = k; j < n;) {
-        char c = s[j];
-        if (c == '"' || c == '\'') {
-            j = feed_xml_prep_skip_quoted(s, n, j);
-        } else if (!subset && c == '[') {
-            subset = true;
-            j++;
-        } else if (subset && c == ']') {
-            subset = false;
-            j++;
-        } else if (!subset && c == '>') {
-            return j + 1;
-        } else if (subset && c == '<' && n - j >= 4 && memcmp(s + j, "<!--", 4) == 0) {
-            const char *e = feed_xml_prep_find(s + j + 4, n - j - 4, "-->", 3);
-            j = e ? (size_t)(e - s) + 3 : n;
-        } else if (subset && c == '<' && n - j >= 2 && s[j + 1] == '?') {
-            const char *e = feed_xml_prep_find(s + j + 2, n - j - 2, "?>", 2);
-            j = e ? (size_t)(e - s) + 2 : n;
-        } else if (subset && c == '<' && n - j >= 8 && memcmp(s + j, "<!ENTITY", 8) == 0) {
-            j += 8;
-            while (j < n && feed_xml_prep_is_space(s[j]))
-                j++;
-            if (j < n && s[j] == '%')
-                continue; /* parameter entity: not referable from content */
-            size_t e = j;
-            while (e < n && feed_xml_prep_name_char((unsigned char)s[e]))
-                e++;
-            feed_xml_prep_ent_add(p, s + j, e - j);
-            j = e;
-        } else {
-            j++;
-        }
-    }
-    return n;
-}
-
-static void feed_xml_prep_numeric_ref(struct kt_buf *o, uint32_t cp)
-{
-    char t[16];
-    int k = snprintf(t, sizeof t, "&#%u;", (unsigned)cp);
-    kt_buf_append(o, t, (size_t)k);
-}
-
-/* Decodes one code point of valid UTF-8 at *s. */
-static uint32_t feed_xml_prep_utf8_next(const unsigned char **s)
-{
-    const unsigned char *p = *s;
-    uint32_t c = p[0];
-    if (c < 0x80) {
-        *s += 1;
-        return c;
-    }
-    if (c < 0xE0) {
-        *s += 2;
-        return ((c & 0x1F) << 6) | (p[1] & 0x3F);
-    }
-    if (c < 0xF0) {
-        *s += 3;
-        return ((c & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-    }
-    *s += 4;
-    return ((c & 0x07) << 18) | ((uint32_t)(p[1] & 0x3F) << 12) | ((uint32_t)(p[2] & 0x3F) << 6) |
-           (p[3] & 0x3F);
-}
-
-/* '&' at s[i]: emits a reference libxml2 accepts and returns the index
- * after what was consumed. */
-static size_t feed_xml_prep_ampersand(struct feed_xml_prep *p, const char *s, size_t n, size_t i)
-{
-    struct kt_buf *o = &p->out;
-    size_t j = i + 1;
-    if (j < n && s[j] == '#') {
-        bool hex = j + 1 < n && (s[j + 1] == 'x' || s[j + 1] == 'X');
-        size_t k = j + 1 + hex, digits = 0;
-        uint32_t cp = 0;
-        for (; k < n; k++, digits++) {
-            unsigned char c = (unsigned char)s[k];
-            int v;
-            if (c >= '0' && c <= '9')
-                v = c - '0';
-            else if (hex && c >= 'a' && c <= 'f')
-                v = c - 'a' + 10;
-            else if (hex && c >= 'A' && c <= 'F')
-                v = c - 'A' + 10;
-            else
-                break;
-            if (cp <= 0x10FFFF)
-                cp = cp * (hex ? 16 : 10) + (uint32_t)v;
-        }
-        if (digits == 0) {
-            kt_buf_puts(o, "&amp;");
-            return i + 1;
-        }
-        if (k < n && s[k] == ';')
-            k++;
-        if (cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
-            (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF))
-            feed_xml_prep_numeric_ref(o, cp);
-        else if (cp >= 0x20 || cp == 0)
-            feed_xml_prep_numeric_ref(o, 0xFFFD); /* surrogates, out of range, NUL */
-        else
-            kt_buf_putc(o, ' '); /* C0 controls, as for raw ones */
-        return k;
-    }
-    size_t k = j;
-    if (k < n && feed_xml_prep_name_start((unsigned char)s[k]) && (unsigned char)s[k] < 0x80) {
-        while (k < n && k - j < PREP_MAX_NAME && feed_xml_prep_name_char((unsigned char)s[k]) &&
-               (unsigned char)s[k] < 0x80)
-            k++;
-    }
-    if (k == j || k >= n || s[k] != ';') {
-        kt_buf_puts(o, "&amp;"); /* bare '&' */
-        return i + 1;
-    }
-    const char *name = s + j;
-    size_t len = k - j;
-    static const char *const predefined[] = {"amp", "lt", "gt", "quot", "apos"};
-    for (size_t e = 0; e < 5; e++)
-        if (strlen(predefined[e]) == len && memcmp(name, predefined[e], len) == 0) {
-            kt_buf_append(o, s + i, k + 1 - i);
-            return k + 1;
-        }
-    const char *exp = text_entity_lookup(name, len);
-    if (exp) {
-        const unsigned char *u = (const unsigned char *)exp;
-        while (*u)
-            feed_xml_prep_numeric_ref(o, feed_xml_prep_utf8_next(&u));
-        return k + 1;
-    }
-    if (feed_xml_prep_ent_find(p, name, len, NULL))
-        return k + 1;        /* declared by the document: never expanded, dropped */
-    kt_buf_puts(o, "&amp;"); /* unknown: shown as written */
-    return i + 1;
-}
-
-/* Hands what is rewritten so far to the parser; false once the SAX side
- * has stopped (not a feed, entry limit), so the rest is not rewritten. */
-static bool feed_xml_prep_flush(struct feed_xml_prep *p, bool last)
-{
-    if (p->ctxt)
-        xmlParseChunk(p->ctxt, p->out.data ? p->out.data : "", (int)p->out.len, last);
-    p->out.len = 0;
-    return !*p->stopped;
-}
-
-/* A byte feed_xml_prep_special flags (other than '<' and '&'): U+FFFE/U+FFFF become
- * U+FFFD and control characters a space. Never nothing: a dropped byte
- * would join its neighbours, and "<!DOC\bTYPE" must not turn into a
- * DOCTYPE that only libxml2 sees. Returns the next index. */
-static size_t feed_xml_prep_odd_byte(struct kt_buf *o, const char *s, size_t n, size_t i)
-{
-    unsigned char c = (unsigned char)s[i];
-    if (c == 0xEF && n - i >= 3 && (unsigned char)s[i + 1] == 0xBF &&
-        ((unsigned char)s[i + 2] == 0xBE || (unsigned char)s[i + 2] == 0xBF)) {
-        kt_buf_append(o, "\xEF\xBF\xBD", 3);
-        return i + 3;
-    }
-    kt_buf_putc(o, c == 0xEF ? (char)c : ' ');
-    return i + 1;
-}
-
-/* An attribute value starting at s[j] (its quote, or its first character
- * when unquoted, as HTML allows) written as a double-quoted XML literal
- * with '&', '<' and '"' made safe. Returns the index after it. */
-static size_t feed_xml_prep_attr_value(struct feed_xml_prep *p, const char *s, size_t n, size_t j)
-{
-    struct kt_buf *o = &p->out;
-    char quote = 0;
-    if (j < n && (s[j] == '"' || s[j] == '\''))
-        quote = s[j++];
-    kt_buf_putc(o, '"');
-    size_t run = j;
-    while (j < n) {
-        unsigned char c = (unsigned char)s[j];
-        if (quote ? c == (unsigned char)quote
-                  : (feed_xml_prep_is_space((char)c) || c == '>' || c == '<'))
-            break;
-        if (c == '&' || c == '<' || c == '"' || feed_xml_prep_special[c]) {
-            kt_buf_append(o, s + run, j - run);
-            if (c == '&') {
-                j = feed_xml_prep_ampersand(p, s, n, j);
-            } else if (c == '<' || c == '"') {
-                kt_buf_puts(o, c == '<' ? "&lt;" : "&quot;");
-                j++;
-            } else {
-                j = feed_xml_prep_odd_byte(o, s, n, j);
-            }
-            run = j;
-            continue;
-        }
-        j++;
-    }
-    kt_buf_append(o, s + run, j - run);
-    kt_buf_putc(o, '"');
-    return quote && j < n ? j + 1 : j;
-}
-
-static void feed_xml_prep_truncate(struct kt_buf *o, size_t len)
-{
-    o->len = len;
-    if (o->data)
-        o->data[len] = '\0';
-}
-
-/* "<name …>" at s[i]: rewritten attribute by attribute, so libxml2 always
- * gets well-formed attribute syntax (unquoted values quoted, bare names
- * given "", junk dropped) and never too many; recorded as open unless it
- * closes itself. Returns the index after the tag. */
-static size_t feed_xml_prep_start_tag(struct feed_xml_prep *p, const char *s, size_t n, size_t i)
-{
-    struct kt_buf *o = &p->out;
-    size_t k = i + 1;
-    while (k < n && feed_xml_prep_name_char((unsigned char)s[k]))
-        k++;
-    size_t nlen = k - i - 1, keep = nlen < PREP_MAX_NAME - 1 ? nlen : PREP_MAX_NAME - 1;
-    if (!p->root[0]) {
-        memcpy(p->root, s + i + 1, keep);
-        p->root[keep] = '\0';
-    }
-    size_t tag_mark = o->len, nattr = 0, nns = 0, j = k;
-    bool self_closing = false;
-    bool renamed = !feed_xml_prep_qname_ok(p, s + i + 1, nlen);
-    if (renamed)
-        kt_buf_puts(o, "<" PREP_OTHER);
-    else
-        kt_buf_append(o, s + i, k - i);
-    for (;;) {
-        while (j < n && feed_xml_prep_is_space(s[j]))
-            j++;
-        if (j >= n)
-            break;
-        unsigned char c = (unsigned char)s[j];
-        if (c == '>') {
-            j++;
-            break;
-        }
-        if (c == '/' && j + 1 < n && s[j + 1] == '>') {
-            self_closing = true;
-            j += 2;
-            break;
-        }
-        if (c == '<')
-            break; /* "<a href=x <b>": the tag never ended; it ends here */
-        if (!feed_xml_prep_name_start(c)) {
-            j++; /* junk where a name belongs */
-            continue;
-        }
-        size_t an = j, mark = o->len;
-        while (j < n && feed_xml_prep_name_char((unsigned char)s[j]))
-            j++;
-        size_t alen = j - an;
-        kt_buf_putc(o, ' ');
-        kt_buf_append(o, s + an, alen);
-        kt_buf_putc(o, '=');
-        size_t vstart = o->len, v = j;
-        while (v < n && feed_xml_prep_is_space(s[v]))
-            v++;
-        if (v < n && s[v] == '=') {
-            v++;
-            while (v < n && feed_xml_prep_is_space(s[v]))
-                v++;
-            j = feed_xml_prep_attr_value(p, s, n, v);
-        } else {
-            kt_buf_puts(o, "\"\""); /* <input disabled> */
-        }
-        bool is_ns =
-            alen >= 5 && memcmp(s + an, "xmlns", 5) == 0 && (alen == 5 || s[an + 5] == ':');
-        /* a namespace URI is interned as well */
-        bool names_ok =
-            feed_xml_prep_qname_ok(p, s + an, alen) &&
-            (!is_ns || feed_xml_prep_name_ok(p, o->data + vstart + 1, o->len - vstart - 2));
-        if (++nattr > PREP_MAX_ATTRS || !names_ok || (is_ns && p->ns_total + nns >= PREP_MAX_NS))
-            feed_xml_prep_truncate(o, mark);
-        else if (is_ns)
-            nns++;
-    }
-    kt_buf_puts(o, self_closing ? "/>" : ">");
-    if (p->depth >= PREP_MAX_DEPTH) {
-        feed_xml_prep_truncate(o, tag_mark);
-        if (!self_closing)
-            p->overflow++;
-        return j;
-    }
-    if (!self_closing) {
-        if (!p->stack)
-            p->stack = kt_malloc(PREP_MAX_DEPTH * sizeof *p->stack);
-        struct feed_xml_prep_open *e = &p->stack[p->depth++];
-        memcpy(e->name, s + i + 1, keep);
-        e->name[keep] = '\0';
-        e->len = keep;
-        e->hash = feed_xml_prep_hash_lower(e->name, keep);
-        e->renamed = renamed;
-        e->ns = nns;
-        p->ns_total += nns;
-        p->open_count[e->hash & 255]++;
-    }
-    return j;
-}
-
-static void feed_xml_prep_close_top(struct feed_xml_prep *p)
-{
-    struct feed_xml_prep_open *top = &p->stack[--p->depth];
-    p->ns_total -= top->ns;
-    p->open_count[top->hash & 255]--;
-    kt_buf_puts(&p->out, "</");
-    kt_buf_puts(&p->out, top->renamed ? PREP_OTHER : top->name);
-    kt_buf_putc(&p->out, '>');
-}
-
-/* "</name>" at s[i]. libxml2's recovery closes exactly one element per end
- * tag whatever its name, so one stray or missing end tag shifts everything
- * after it (an item's link lands outside the item). Here an end tag closes
- * the innermost open element of that name (and everything inside it, as
- * HTML parsers do), an end tag that matches nothing is dropped, and a
- * case-only mismatch counts as a match. */
-static size_t feed_xml_prep_end_tag(struct feed_xml_prep *p, const char *s, size_t n, size_t i)
-{
-    size_t k = i + 2;
-    while (k < n && feed_xml_prep_name_char((unsigned char)s[k]))
-        k++;
-    const char *name = s + i + 2;
-    size_t nlen = k - i - 2, cmp = nlen < PREP_MAX_NAME - 1 ? nlen : PREP_MAX_NAME - 1;
-    size_t j = k;
-    while (j < n && s[j] != '>' && s[j] != '<')
-        j++;
-    if (j < n && s[j] == '>')
-        j++;
-    if (p->overflow > 0) {
-        p->overflow--; /* its start tag was dropped */
-        return j;
-    }
-    uint32_t h = feed_xml_prep_hash_lower(name, cmp);
-    if (nlen == 0 || p->open_count[h & 255] == 0)
-        return j;
-    size_t m = p->depth;
-    for (size_t d = p->depth; d-- > 0;)
-        if (p->stack[d].hash == h && p->stack[d].len == cmp &&
-            memcmp(p->stack[d].name, name, cmp) == 0) {
-            m = d;
-            break;
-        }
-    if (m == p->depth)
-        for (size_t d = p->depth; d-- > 0;)
-            if (p->stack[d].hash == h && p->stack[d].len == cmp &&
-                strncasecmp(p->stack[d].name, name, cmp) == 0) {
-                m = d;
-                break;
-            }
-    if (m == p->depth)
-        return j; /* closes nothing that is open: dropped */
-    while (p->depth > m)
-        feed_xml_prep_close_top(p);
-    return j;
-}
-
-/* Rewrites s (valid UTF-8) into the parser; see the file comment. Returns
- * false when parsing stopped early. */
-static bool feed_xml_prep_run(struct feed_xml_prep *p, const char *s, size_t n)
-{
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, feed_xml_prep_init_table);
-    feed_xml_prep_seed_names(p);
-    struct kt_buf *o = &p->out;
-    kt_buf_reserve(o, (n < p->chunk ? n : p->chunk) + 64);
-    size_t i = 0, run = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        if (!feed_xml_prep_special[c]) {
-            i++;
-            if (i - run >= p->chunk) {
-                kt_buf_append(o, s + run, i - run);
-                run = i;
-                if (!feed_xml_prep_flush(p, false))
-                    return false;
-            }
-            continue;
-        }
-        kt_buf_append(o, s + run, i - run);
-        size_t rest = n - i;
-        if (c == '&') {
-            i = feed_xml_prep_ampersand(p, s, n, i);
-        } else if (c == '<' && rest >= 4 && memcmp(s + i, "<!--", 4) == 0) {
-            const char *e = feed_xml_prep_find(s + i + 4, rest - 4, "-->", 3);
-            size_t end = e ? (size_t)(e - s) + 3 : n;
-            feed_xml_prep_copy_clean(o, s + i, end - i);
-            i = end;
-        } else if (c == '<' && rest >= 9 && memcmp(s + i, "<![CDATA[", 9) == 0) {
-            const char *e = feed_xml_prep_find(s + i + 9, rest - 9, "]]>", 3);
-            size_t end = e ? (size_t)(e - s) + 3 : n;
-            feed_xml_prep_copy_clean(o, s + i, end - i);
-            i = end;
-        } else if (c == '<' && rest >= 3 && s[i + 1] == '?' &&
-                   feed_xml_prep_name_start((unsigned char)s[i + 2])) {
-            /* only a PI libxml2 also reads as one: after "<?" with no target
-             * it would parse what follows as markup */
-            const char *e = feed_xml_prep_find(s + i + 2, rest - 2, "?>", 2);
-            size_t end = e ? (size_t)(e - s) + 2 : n;
-            /* the XML declaration names the original encoding; the text is
-             * UTF-8 now, so the declaration goes */
-            size_t t = i + 2;
-            while (t < end && feed_xml_prep_name_char((unsigned char)s[t]))
-                t++;
-            if ((t - i - 2 == 3 && strncasecmp(s + i + 2, "xml", 3) == 0) ||
-                !feed_xml_prep_name_ok(p, s + i + 2, t - i - 2))
-                feed_xml_prep_newlines(o, s + i, end - i);
-            else
-                feed_xml_prep_copy_clean(o, s + i, end - i);
-            i = end;
-        } else if (c == '<' && rest >= 9 && strncasecmp(s + i, "<!DOCTYPE", 9) == 0) {
-            size_t end = feed_xml_prep_doctype(p, s, n, i);
-            feed_xml_prep_newlines(o, s + i, end - i);
-            i = end;
-        } else if (c == '<') {
-            unsigned char d = rest >= 2 ? (unsigned char)s[i + 1] : 0;
-            if (feed_xml_prep_name_start(d)) {
-                i = feed_xml_prep_start_tag(p, s, n, i);
-            } else if (d == '/') {
-                i = feed_xml_prep_end_tag(p, s, n, i);
-            } else {
-                /* also "<!" that is no comment, CDATA or DOCTYPE: as text it
-                 * cannot become markup, whatever the rewrite removes after it */
-                kt_buf_puts(o, "&lt;"); /* "1 < 2" in text */
-                i++;
-            }
-        } else {
-            i = feed_xml_prep_odd_byte(o, s, n, i);
-        }
-        run = i;
-        if (o->len >= p->chunk && !feed_xml_prep_flush(p, false))
-            return false;
-    }
-    kt_buf_append(o, s + run, n - run);
-    /* a cut-off document still closes what it opened, so the SAX side sees
-     * every element end */
-    while (p->depth > 0)
-        feed_xml_prep_close_top(p);
-    return true;
-}
-
-/* ---------------------------------------------------------------------------
- * SAX state
- */
-
 #define XML_MAX_FRAMES 512
 #define PRIO_NONE 1000
+/* Link sources, best first: RSS <link> text is 0, Atom alternates 1-7
+ * (see feed_xml_link_begin), then these. */
+#define LINK_PRIO_ATOM03 8 /* Atom 0.3's href-less <link>URL</link> */
+#define LINK_PRIO_GUID 9   /* an RSS permalink guid */
+#define LINK_PRIO_CDF 10   /* CDF <ITEM HREF=…> */
 
 enum feed_xml_ns {
     NS_NONE,
@@ -852,6 +63,7 @@ enum feed_xml_ns {
     NS_CONTENT,
     NS_MEDIA,
     NS_XHTML,
+    NS_ITUNES,
 };
 
 enum feed_xml_field { F_TITLE, F_SUMMARY, F_LINK, F_GUID, F_PUB, F_UPD, F_TTL };
@@ -893,6 +105,8 @@ struct feed_xml_state {
     size_t entries_cap;
     bool utf8_source;
     bool root_seen, stopped;
+    bool halted;     /* libxml2 gave up on the document (one of its limits) */
+    bool entry_root; /* an Atom Entry Document */
     char root_err[160];
     const char *doctype; /* the rewrite's record of the DOCTYPE name */
     const xmlChar *root_uri;
@@ -907,8 +121,8 @@ struct feed_xml_state {
     unsigned char ns_cls[8];
     unsigned ns_next;
     bool have_err;
-    int err_line;
-    char err_msg[200];
+    int err_line, fatal_line;
+    char err_msg[200], fatal_msg[200];
     size_t url_budget; /* bytes xmlBuildURI may still chew on */
 };
 
@@ -940,6 +154,7 @@ static enum feed_xml_ns feed_xml_ns_lookup(const char *uri)
         {"http://search.yahoo.com/mrss/", NS_MEDIA},
         {"http://search.yahoo.com/mrss", NS_MEDIA},
         {"http://www.w3.org/1999/xhtml", NS_XHTML},
+        {"http://www.itunes.com/dtds/podcast-1.0.dtd", NS_ITUNES},
     };
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
         if (strcasecmp(uri, known[i].uri) == 0)
@@ -1020,11 +235,11 @@ static char *feed_xml_attr_xmlbase(const xmlChar **attrs, int n)
 
 static char *feed_xml_trim_dup(const char *s, size_t n)
 {
-    while (n && feed_xml_prep_is_space(*s)) {
+    while (n && feed_xml_is_space(*s)) {
         s++;
         n--;
     }
-    while (n && (feed_xml_prep_is_space(s[n - 1]) || s[n - 1] == '\f'))
+    while (n && (feed_xml_is_space(s[n - 1]) || s[n - 1] == '\f'))
         n--;
     return kt_strndup(s, n);
 }
@@ -1084,11 +299,11 @@ static bool feed_xml_looks_like_html(const char *s, size_t len)
                 q++;
             size_t nl = (size_t)(q - nm);
             if (close) {
-                while (q < e && feed_xml_prep_is_space(*q))
+                while (q < e && feed_xml_is_space(*q))
                     q++;
                 if (q < e && *q == '>')
                     return true;
-            } else if (q < e && (*q == '>' || *q == '/' || feed_xml_prep_is_space(*q)) &&
+            } else if (q < e && (*q == '>' || *q == '/' || feed_xml_is_space(*q)) &&
                        feed_xml_html_element(nm, nl)) {
                 return true;
             }
@@ -1143,7 +358,7 @@ static char *feed_xml_base64_text(const char *s, size_t n, size_t limit)
     int bits = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (feed_xml_prep_is_space((char)c))
+        if (feed_xml_is_space((char)c))
             continue;
         int v = feed_xml_b64_val(c);
         if (v < 0)
@@ -1401,7 +616,9 @@ static void feed_xml_link_begin(struct feed_xml_state *st, int depth, bool feed_
     char *type = feed_xml_attr(attrs, nattr, "type");
     bool alt = feed_xml_rel_alternate(rel);
     if (href) {
-        int prio = feed_xml_html_type(type) ? 1 : 2;
+        /* among alternates: an explicit HTML type first, then no type, then
+         * other types; an explicit rel="alternate" beats a missing rel */
+        int prio = 1 + (rel ? 0 : 1) + (!type ? 2 : feed_xml_html_type(type) ? 0 : 4);
         char *h = feed_xml_trim_dup(href, strlen(href));
         if (alt && *h && prio < it->link_prio) {
             const char *base = st->frames[depth <= XML_MAX_FRAMES ? depth : XML_MAX_FRAMES].base;
@@ -1412,7 +629,7 @@ static void feed_xml_link_begin(struct feed_xml_state *st, int depth, bool feed_
             feed_xml_capture_begin(st, depth, F_LINK, 0, feed_level);
     } else if (alt) {
         /* RSS <link>URL</link>, or Atom 0.3's href-less form */
-        int prio = st->format == FEED_ATOM ? 3 : 0;
+        int prio = st->format == FEED_ATOM ? LINK_PRIO_ATOM03 : 0;
         if (prio < it->link_prio)
             feed_xml_capture_begin(st, depth, F_LINK, prio, feed_level);
     }
@@ -1439,6 +656,9 @@ static void feed_xml_field_begin(struct feed_xml_state *st, const xmlChar *name,
         feed_xml_text_begin(st, d, F_TITLE, 1, feed_level, false, attrs, nattr);
     } else if (ns == NS_MEDIA && feed_xml_name_is(name, "title")) {
         feed_xml_text_begin(st, d, F_TITLE, 2, feed_level, false, attrs, nattr);
+    } else if (ns == NS_ITUNES && feed_xml_name_is(name, "title")) {
+        /* podcasts: before falling back to the summary's first sentence */
+        feed_xml_text_begin(st, d, F_TITLE, 3, feed_level, false, attrs, nattr);
     } else if (core && feed_level && !atom && feed_xml_name_is(name, "ttl")) {
         feed_xml_capture_begin(st, d, F_TTL, 0, true);
     } else if (feed_level) {
@@ -1456,14 +676,14 @@ static void feed_xml_field_begin(struct feed_xml_state *st, const xmlChar *name,
     } else if (ns == NS_MEDIA && feed_xml_name_is(name, "description")) {
         feed_xml_text_begin(st, d, F_SUMMARY, 3, false, false, attrs, nattr);
     } else if (core && !atom && feed_xml_name_is(name, "guid")) {
-        if (4 < it->link_prio) {
+        if (LINK_PRIO_GUID < it->link_prio) {
             char *pl = feed_xml_attr(attrs, nattr, "isPermaLink");
             char *v = pl ? feed_xml_trim_dup(pl, strlen(pl)) : NULL;
             bool permalink = !v || strcasecmp(v, "false") != 0;
             free(pl);
             free(v);
             if (permalink)
-                feed_xml_capture_begin(st, d, F_GUID, 4, false);
+                feed_xml_capture_begin(st, d, F_GUID, LINK_PRIO_GUID, false);
         }
     } else if ((core && (feed_xml_name_is(name, "pubDate") || feed_xml_name_is(name, "published") ||
                          feed_xml_name_is(name, "issued"))) ||
@@ -1529,7 +749,7 @@ static void feed_xml_capture_finish(struct feed_xml_state *st)
     }
     case F_TTL: {
         const char *p = c->text.data ? c->text.data : "";
-        while (feed_xml_prep_is_space(*p))
+        while (feed_xml_is_space(*p))
             p++;
         long v = 0;
         while (*p >= '0' && *p <= '9' && v <= FEED_MAX_TTL)
@@ -1557,7 +777,7 @@ static void feed_xml_capture_child_start(struct feed_xml_state *st, const xmlCha
         c->div_seen = true;
         bool blank = true;
         for (size_t i = 0; i < c->text.len; i++)
-            if (!feed_xml_prep_is_space(c->text.data[i]))
+            if (!feed_xml_is_space(c->text.data[i]))
                 blank = false;
         if (blank && feed_xml_name_is(name, "div")) {
             c->div_depth = st->depth;
@@ -1633,6 +853,7 @@ static void feed_xml_item_begin(struct feed_xml_state *st, const xmlChar **attrs
     if (st->in_item)
         feed_xml_item_finish(st); /* bad nesting: an item inside an item */
     if (st->doc->n_entries >= FEED_MAX_ENTRIES) {
+        st->doc->entries_cut = true; /* the rest is not read at all */
         feed_xml_stop(st);
         return;
     }
@@ -1643,7 +864,8 @@ static void feed_xml_item_begin(struct feed_xml_state *st, const xmlChar **attrs
     if (href) {
         char *h = feed_xml_trim_dup(href, strlen(href));
         if (*h)
-            feed_xml_set_link(&st->item, feed_xml_resolve(st, h, st->frames[st->depth].base), 5);
+            feed_xml_set_link(&st->item, feed_xml_resolve(st, h, st->frames[st->depth].base),
+                              LINK_PRIO_CDF);
         free(h);
         free(href);
     }
@@ -1665,6 +887,12 @@ static bool feed_xml_root(struct feed_xml_state *st, const xmlChar *name, const 
     } else if (feed_xml_name_is(name, "feed")) {
         st->format = FEED_ATOM; /* also pre-1.0 drafts' namespaces */
         st->feed_depth = 1;
+    } else if (feed_xml_name_is(name, "entry") &&
+               (!uri || !*uri || feed_xml_ns_lookup((const char *)uri) == NS_ATOM10 ||
+                feed_xml_ns_lookup((const char *)uri) == NS_ATOM03)) {
+        /* an Atom Entry Document (RFC 4287, section 4.1.2): a feed of one */
+        st->format = FEED_ATOM;
+        st->entry_root = true;
     } else if (feed_xml_name_is(name, "channel")) {
         st->format = FEED_RSS; /* CDF, bare Netscape channel */
         st->feed_depth = 1;
@@ -1713,7 +941,8 @@ static void feed_xml_channel_href(struct feed_xml_state *st, const xmlChar **att
     if (href) {
         char *h = feed_xml_trim_dup(href, strlen(href));
         if (*h)
-            feed_xml_set_link(&st->feed, feed_xml_resolve(st, h, st->frames[st->depth].base), 5);
+            feed_xml_set_link(&st->feed, feed_xml_resolve(st, h, st->frames[st->depth].base),
+                              LINK_PRIO_CDF);
         free(h);
         free(href);
     }
@@ -1751,6 +980,8 @@ static void feed_xml_sax_start(void *ctx, const xmlChar *name, const xmlChar *pr
     if (!st->root_seen) {
         if (!feed_xml_root(st, name, prefix, uri))
             feed_xml_stop(st);
+        else if (st->entry_root)
+            feed_xml_item_begin(st, attrs, nattr);
         else if (st->feed_depth == 1 && st->format != FEED_ATOM)
             feed_xml_channel_href(st, attrs, nattr);
         return;
@@ -1834,21 +1065,119 @@ static void feed_xml_sax_text(void *ctx, const xmlChar *s, int len)
     }
 }
 
-static void feed_xml_sax_error(void *ctx, xmlErrorPtr e)
+/* libxml2's message as one line. */
+static void feed_xml_error_text(char *out, size_t outlen, const xmlError *e)
 {
-    struct feed_xml_state *st = ctx;
-    if (!st || st->have_err || !e || e->level < XML_ERR_ERROR)
-        return;
-    st->have_err = true;
-    st->err_line = e->line;
-    snprintf(st->err_msg, sizeof st->err_msg, "%s", e->message ? e->message : "parse error");
-    size_t n = strlen(st->err_msg);
-    while (n && (st->err_msg[n - 1] == '\n' || st->err_msg[n - 1] == ' '))
-        st->err_msg[--n] = '\0';
-    for (char *p = st->err_msg; *p; p++)
+    snprintf(out, outlen, "%s", e->message ? e->message : "parse error");
+    size_t n = strlen(out);
+    while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
+        out[--n] = '\0';
+    for (char *p = out; *p; p++)
         if ((unsigned char)*p < 0x20)
             *p = ' ';
 }
+
+/* Keeps the first error (why a document has no root) and the last fatal
+ * one (why libxml2 gave up, when it does). */
+static void feed_xml_sax_error(void *ctx, xmlErrorPtr e)
+{
+    struct feed_xml_state *st = ctx;
+    if (!st || !e || e->level < XML_ERR_ERROR)
+        return;
+    if (e->level == XML_ERR_FATAL) {
+        st->fatal_line = e->line;
+        feed_xml_error_text(st->fatal_msg, sizeof st->fatal_msg, e);
+    }
+    if (st->have_err)
+        return;
+    st->have_err = true;
+    st->err_line = e->line;
+    feed_xml_error_text(st->err_msg, sizeof st->err_msg, e);
+}
+
+/* The repair pass's output, chunk by chunk. libxml2 halts (disables SAX)
+ * only on its own hard limits, never for recoverable errors in recovery
+ * mode: then the rest would be lost, so the parse is a failure. */
+static bool feed_xml_sink(void *ctx, const char *data, size_t len, bool last)
+{
+    struct feed_xml_state *st = ctx;
+    xmlParseChunk(st->ctxt, data, (int)len, last);
+    if (!st->stopped && st->ctxt->disableSAX)
+        st->halted = true;
+    return !st->stopped && !st->halted;
+}
+
+/* The names the reader itself needs always reach libxml2, however many
+ * others came first. */
+static const char *const feed_xml_names[] = {
+    "rss",
+    "channel",
+    "item",
+    "title",
+    "link",
+    "description",
+    "pubDate",
+    "guid",
+    "ttl",
+    "image",
+    "textInput",
+    "textinput",
+    "source",
+    "enclosure",
+    "category",
+    "author",
+    "comments",
+    "RDF",
+    "rdf",
+    "about",
+    "resource",
+    "feed",
+    "entry",
+    "content",
+    "summary",
+    "published",
+    "updated",
+    "issued",
+    "modified",
+    "id",
+    "subtitle",
+    "tagline",
+    "dc",
+    "date",
+    "dcterms",
+    "created",
+    "encoded",
+    "media",
+    "atom",
+    "href",
+    "rel",
+    "type",
+    "mode",
+    "src",
+    "base",
+    "xml",
+    "xmlns",
+    "isPermaLink",
+    "url",
+    "version",
+    "lang",
+    "div",
+    "CHANNEL",
+    "ITEM",
+    "TITLE",
+    "HREF",
+    "itunes",
+    "http://www.w3.org/2005/Atom",
+    "http://purl.org/atom/ns#",
+    "http://purl.org/rss/1.0/",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "http://purl.org/dc/elements/1.1/",
+    "http://purl.org/dc/terms/",
+    "http://purl.org/rss/1.0/modules/content/",
+    "http://search.yahoo.com/mrss/",
+    "http://www.w3.org/1999/xhtml",
+    "http://www.itunes.com/dtds/podcast-1.0.dtd",
+};
 
 /* ---------------------------------------------------------------------------
  * Entry point
@@ -1889,20 +1218,8 @@ int feed_xml_parse(const struct feed_utf8 *u, const struct feed_parse_opts *opts
     kt_buf_init(&st->cap.text);
     kt_buf_init(&st->cap.xml);
 
-    struct feed_xml_prep prep;
-    memset(&prep, 0, sizeof prep);
-    kt_buf_init(&prep.out);
-    prep.stopped = &st->stopped;
-    st->doctype = prep.doctype;
-    /* few, large chunks: libxml2 2.9's push parser rescans its buffer
-     * backwards for each chunk, so the count must not grow with the size */
-    prep.chunk = u->len / 8;
-    if (prep.chunk < 256 * 1024)
-        prep.chunk = 256 * 1024;
-    if (prep.chunk > 64 * 1024 * 1024)
-        prep.chunk = 64 * 1024 * 1024;
-
     int rc = 0;
+    struct xml_repair *repair = NULL;
     xmlSAXHandler sax;
     memset(&sax, 0, sizeof sax);
     sax.initialized = XML_SAX2_MAGIC;
@@ -1921,9 +1238,26 @@ int feed_xml_parse(const struct feed_utf8 *u, const struct feed_parse_opts *opts
     }
     st->ctxt = ctxt;
     xmlCtxtUseOptions(ctxt, XML_PARSE_RECOVER | xml_safe_options());
-    prep.ctxt = ctxt;
-    if (feed_xml_prep_run(&prep, u->data, u->len))
-        feed_xml_prep_flush(&prep, true);
+    /* Few, large chunks: libxml2 2.9's push parser rescans its buffer
+     * backwards for each chunk, so the count must not grow much with the
+     * size. But below XML_MAX_LOOKUP_LIMIT: a larger chunk makes libxml2
+     * halt ("huge input lookup"), which silently cut documents over 80 MB
+     * to their first eighth. */
+    size_t chunk = u->len / 8;
+    if (chunk < 256 * 1024)
+        chunk = 256 * 1024;
+    if (chunk > XML_MAX_LOOKUP_LIMIT / 2)
+        chunk = XML_MAX_LOOKUP_LIMIT / 2;
+    struct xml_repair_opts ro = {
+        .sink = feed_xml_sink,
+        .ctx = st,
+        .chunk = chunk,
+        .names = feed_xml_names,
+        .n_names = sizeof feed_xml_names / sizeof *feed_xml_names,
+    };
+    repair = xml_repair_new(&ro);
+    st->doctype = xml_repair_doctype(repair);
+    enum xml_repair_status status = xml_repair_run(repair, u->data, u->len);
 
     /* unclosed elements at the end of the data still count */
     st->stopped = false;
@@ -1932,17 +1266,25 @@ int feed_xml_parse(const struct feed_utf8 *u, const struct feed_parse_opts *opts
     if (st->in_item)
         feed_xml_item_finish(st);
 
-    const char *colon = strchr(prep.root, ':');
+    const char *root = xml_repair_root(repair), *colon = strchr(root, ':');
     if (st->root_err[0]) {
         rc = kt_error(err, errlen, "%s", st->root_err);
-    } else if (!st->root_seen && (strcasecmp(colon ? colon + 1 : prep.root, "html") == 0 ||
-                                  (!prep.root[0] && strcasecmp(prep.doctype, "html") == 0))) {
+    } else if (status == XML_REPAIR_REFUSED) {
+        rc = kt_error(err, errlen, "%s", xml_repair_problem(repair));
+    } else if (!st->root_seen &&
+               (strcasecmp(colon ? colon + 1 : root, "html") == 0 ||
+                (!root[0] && strcasecmp(xml_repair_doctype(repair), "html") == 0))) {
         rc = kt_error(err, errlen, "not a feed: HTML page"); /* too broken to parse */
     } else if (!st->root_seen) {
         if (st->have_err)
             rc = kt_error(err, errlen, "XML: %s at line %d", st->err_msg, st->err_line);
         else
             rc = kt_error(err, errlen, "XML: no root element");
+    } else if (status == XML_REPAIR_TRUNCATED) {
+        rc = kt_error(err, errlen, "%s", xml_repair_problem(repair));
+    } else if (st->halted) {
+        rc = kt_error(err, errlen, "XML: parser gave up at line %d: %s", st->fatal_line,
+                      st->fatal_msg[0] ? st->fatal_msg : "unknown error");
     } else {
         feed_xml_finish_doc(st);
     }
@@ -1962,6 +1304,6 @@ out:
     kt_buf_free(&st->cap.text);
     kt_buf_free(&st->cap.xml);
     free(st);
-    feed_xml_prep_free(&prep);
+    xml_repair_free(repair);
     return rc;
 }

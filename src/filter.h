@@ -1,6 +1,7 @@
 /*
- * filter: the `exclude` patterns (POSIX extended regular expressions,
- * case-insensitive). Pure logic (regex.h only).
+ * filter: the `exclude` patterns: extended regular expressions read by
+ * PCRE2, case-insensitive and Unicode-aware, with bounded matching. Pure
+ * (libpcre2-8 only).
  */
 #ifndef KT_FILTER_H
 #define KT_FILTER_H
@@ -18,7 +19,8 @@ struct filter *filter_union(const struct filter *a, const struct filter *b);
 void filter_free(struct filter *f);
 /* True when any pattern matches text. f may be NULL (matches nothing). */
 bool filter_match(const struct filter *f, const char *text);
-/* Checks one pattern; 0 when it compiles, else -1 and a message. */
+/* Checks one pattern; 0 when it compiles and does not backtrack without
+ * bound on simple input, else -1 and a message. */
 int filter_check(const char *pattern, char *err, size_t errlen);
 
 #endif

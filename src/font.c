@@ -13,7 +13,9 @@
 #include "font.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@
 #include <fontconfig/fontconfig.h>
 
 #include "log.h"
+#include "unicode.h"
 #include "util.h"
 
 /* Open TTF_Fonts cost a FreeType face, a HarfBuzz font and a glyph cache
@@ -436,54 +439,6 @@ static bool font_is_joiner(uint32_t cp)
            (cp >= 0xE0100 && cp <= 0xE01EF);
 }
 
-/* Decodes one UTF-8 sequence; invalid input yields U+FFFD for one byte,
- * so a broken feed still shows everything around the damage. */
-static uint32_t font_utf8_next(const unsigned char **ps)
-{
-    const unsigned char *s = *ps;
-    uint32_t c = s[0];
-    int len = 1;
-    uint32_t min = 0;
-    *ps = s + 1;
-    if (c < 0x80)
-        return c;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        min = 0x10000;
-    } else {
-        return 0xFFFD;
-    }
-    c &= 0x7Fu >> len;
-    for (int i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0xFFFD;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0xFFFD;
-    *ps = s + len;
-    return c;
-}
-
-static void font_utf8_put(struct kt_buf *b, uint32_t c)
-{
-    static const unsigned char lead[] = {0, 0, 0xC0, 0xE0, 0xF0};
-    unsigned char u[4];
-    size_t n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-    for (size_t i = n - 1; i > 0; i--) {
-        u[i] = (unsigned char)(0x80 | (c & 0x3F));
-        c >>= 6;
-    }
-    u[0] = (unsigned char)(lead[n] | c);
-    kt_buf_append(b, u, n);
-}
-
 /* The spans' text as code points with their colours, control characters
  * removed (white-space controls become spaces so words stay apart). */
 static void font_line_decode(struct font_line *ln, const struct text_span *spans, size_t n)
@@ -495,11 +450,19 @@ static void font_line_decode(struct font_line *ln, const struct text_span *spans
     ln->color = kt_malloc((cap + 1) * sizeof *ln->color);
     ln->n = 0;
     for (size_t i = 0; i < n; i++) {
-        const unsigned char *s = (const unsigned char *)spans[i].text;
+        const char *s = spans[i].text;
         if (!s)
             continue;
-        while (*s) {
-            uint32_t c = font_utf8_next(&s);
+        /* invalid input becomes U+FFFD, one per bad byte, so a broken
+         * feed still shows everything around the damage */
+        for (size_t at = 0, len = strlen(s); at < len;) {
+            uint32_t c;
+            size_t adv = uni_decode(s + at, len - at, &c);
+            if (c == UNI_INVALID) {
+                c = 0xFFFD;
+                adv = 1;
+            }
+            at += adv;
             if (c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f')
                 c = ' ';
             else if (c < 0x20 || (c >= 0x7F && c <= 0x9F))
@@ -691,7 +654,7 @@ static int font_layout(struct font_set *fs, const struct text_span *spans, size_
          * them itself when told the direction. */
         for (size_t i = p.start; i < p.end; i++)
             if (!ign[i])
-                font_utf8_put(&b, ln->cp[i]);
+                uni_buf_put(&b, ln->cp[i]);
         if (b.len == 0)
             continue;
         p.utf8 = kt_buf_steal(&b);
@@ -863,4 +826,81 @@ SDL_Surface *font_render_line(struct font_set *fs, const struct text_span *spans
 done:
     font_line_free(&ln);
     return out;
+}
+
+/* ---- --check ---- */
+
+static enum font_check font_check_bad(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum font_check font_check_bad(char *why, size_t whylen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+    return FONT_CHECK_BAD;
+}
+
+enum font_check font_check(const char *spec, int size_px, char *file, size_t filelen, char *why,
+                           size_t whylen)
+{
+    if (filelen)
+        file[0] = '\0';
+    if (!spec || !spec[strspn(spec, " \t")])
+        return font_check_bad(why, whylen,
+                              "empty (give a fontconfig pattern such as DejaVu Sans:bold, "
+                              "or a font file path)");
+    bool path = strchr(spec, '/') != NULL;
+    if (path) {
+        /* Regular file first: opening a FIFO would block. */
+        struct stat st;
+        if (stat(spec, &st) != 0)
+            return font_check_bad(why, whylen, "%s: %s", spec, strerror(errno));
+        if (!S_ISREG(st.st_mode))
+            return font_check_bad(why, whylen, "%s: not a regular file", spec);
+        FILE *f = fopen(spec, "rb");
+        if (!f)
+            return font_check_bad(why, whylen, "%s: %s", spec, strerror(errno));
+        fclose(f);
+        if (!FcInit())
+            return font_check_bad(why, whylen, "fontconfig failed to initialise");
+        int count = 0;
+        FcPattern *q = FcFreeTypeQuery((const FcChar8 *)spec, 0, NULL, &count);
+        if (!q)
+            return font_check_bad(why, whylen, "%s is not a font file FreeType can read", spec);
+        FcPatternDestroy(q);
+    }
+    /* Then exactly what the screen does with it. */
+    char err[KT_ERR_MAX];
+    struct font_set *fs = font_set_open(spec, size_px, err, sizeof err);
+    if (fs) {
+        snprintf(file, filelen, "%s", font_set_main_path(fs));
+        font_set_close(fs);
+        return FONT_CHECK_OK;
+    }
+    if (path)
+        return font_check_bad(why, whylen, "%s", err);
+    FcPattern *p = FcNameParse((const FcChar8 *)spec);
+    if (!p)
+        return font_check_bad(why, whylen, "\"%s\" is not a fontconfig pattern", spec);
+    FcConfigSubstitute(NULL, p, FcMatchPattern);
+    FcDefaultSubstitute(p);
+    FcResult res;
+    FcPattern *m = FcFontMatch(NULL, p, &res);
+    FcPatternDestroy(p);
+    FcChar8 *fam = NULL, *mfile = NULL;
+    if (!m || FcPatternGetString(m, FC_FILE, 0, &mfile) != FcResultMatch) {
+        if (m)
+            FcPatternDestroy(m);
+        return font_check_bad(why, whylen, "\"%s\": no installed font matches it", spec);
+    }
+    FcPatternGetString(m, FC_FAMILY, 0, &fam);
+    snprintf(file, filelen, "%s", (const char *)mfile);
+    kt_error(why, whylen,
+             "\"%s\" is not installed (fontconfig's nearest match is \"%s\", %s); the screen "
+             "uses a fallback font",
+             spec, fam ? (const char *)fam : "?", (const char *)mfile);
+    FcPatternDestroy(m);
+    return FONT_CHECK_FALLBACK;
 }

@@ -74,4 +74,14 @@ int font_bidi_levels(const uint32_t *text, size_t n, uint8_t *levels);
  * run drawn k-th from the left. */
 void font_bidi_order(const uint8_t *levels, size_t n, size_t *order);
 
+/* For --check: what a `font =` value gives at size_px. FONT_CHECK_OK: the
+ * font the screen draws with, its file in file. FONT_CHECK_FALLBACK: a
+ * family that is not installed, so fontconfig would only match another one
+ * (why says which; file is its file). FONT_CHECK_BAD: unusable: empty, a
+ * path that is missing, unreadable, not a regular file or not a font (why
+ * says which). */
+enum font_check { FONT_CHECK_OK, FONT_CHECK_FALLBACK, FONT_CHECK_BAD };
+enum font_check font_check(const char *spec, int size_px, char *file, size_t filelen, char *why,
+                           size_t whylen);
+
 #endif

@@ -6,9 +6,14 @@
 #ifndef KT_LOG_H
 #define KT_LOG_H
 
+#include <stdbool.h>
+
 enum kt_log_level { KT_LOG_ERR = 3, KT_LOG_WARN = 4, KT_LOG_INFO = 6, KT_LOG_DEBUG = 7 };
 
 void kt_log_set_level(enum kt_log_level max);
+/* Whether stderr is the journal: JOURNAL_STREAM is set and names the
+ * device and inode fd 2 has now. */
+bool kt_log_to_journal(void);
 void kt_log_msg(enum kt_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -1,10 +1,12 @@
 /*
- * main: the command line, signals and the wiring of config, store, cache,
- * fetcher and display. The command-line options are declared once in
- * cli_options[], which also produces --help.
+ * main: the command line and the wiring of the modes: --check, --dump,
+ * --fetch-once, the one-shot screenshot, and the ticker (the
+ * app, app.h, with the display on this thread). The command-line options
+ * are declared once in cli_options[], which also produces --help.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,19 +14,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache.h"
+#include "app.h"
 #include "config.h"
 #include "date.h"
-#include "transport.h"
-#include "poller.h"
 #include "filter.h"
+#include "headline.h"
 #include "log.h"
 #include "notify.h"
 #include "source.h"
 #include "store.h"
+#include "transport.h"
 #include "util.h"
 #ifdef KT_HAVE_DISPLAY
 #include "display.h"
+#include "font.h"
 #endif
 
 enum cli_id {
@@ -42,32 +45,25 @@ enum cli_id {
     CLI_SIZE,
 };
 
+/* What an option's argument is, and where parse_cli puts it. */
+enum cli_kind {
+    CLI_ACTION,  /* handled in parse_cli's switch */
+    CLI_FLAG,    /* bool */
+    CLI_TEXT,    /* const char * */
+    CLI_SECONDS, /* double: a decimal number, min to max */
+    CLI_COUNT,   /* long: a whole number, min to max */
+    CLI_WXH,     /* two ints: WIDTHxHEIGHT, each side min to max */
+};
+
 struct cli_option {
     const char *name;
     int id;
     const char *arg; /* NULL: takes no argument */
+    enum cli_kind kind;
+    size_t offset;   /* into struct cli */
+    double min, max; /* bounds of a numeric argument */
     const char *help;
 };
-
-static const struct cli_option cli_options[] = {
-    {"config", CLI_CONFIG, "FILE",
-     "config file (default: $XDG_CONFIG_HOME/kiosk-ticker/ticker.conf, else "
-     "/etc/kiosk-ticker/ticker.conf)"},
-    {"check", CLI_CHECK, NULL, "validate the config and exit (0 valid, 2 invalid)"},
-    {"dump", CLI_DUMP, "SOURCE",
-     "fetch or read one source, print TITLE<TAB>LINK<TAB>PUBLISHED per item"},
-    {"fetch-once", CLI_FETCH_ONCE, NULL,
-     "refresh every feed once, update the cache, print LABEL<TAB>TITLE<TAB>LINK<TAB>PUBLISHED"},
-    {"screenshot", CLI_SCREENSHOT, "OUT", "write one frame to OUT (.bmp, or .png) and exit"},
-    {"at", CLI_AT, "SECONDS", "with --screenshot: the frame this long after start (default 0)"},
-    {"size", CLI_SIZE, "WxH", "with --screenshot: the window size"},
-    {"fetch", CLI_FETCH, NULL, "with --screenshot: refresh the feeds first"},
-    {"verbose", CLI_VERBOSE, NULL, "log debug messages too"},
-    {"quiet", CLI_QUIET, NULL, "log only errors"},
-    {"version", CLI_VERSION, NULL, "print the version and exit"},
-    {"help", CLI_HELP, NULL, "print this help, with the config reference, and exit"},
-};
-#define N_CLI (sizeof cli_options / sizeof cli_options[0])
 
 struct cli {
     const char *config;
@@ -77,6 +73,46 @@ struct cli {
     double at;
     int width, height;
 };
+
+_Static_assert(offsetof(struct cli, height) == offsetof(struct cli, width) + sizeof(int),
+               "CLI_WXH writes the height into the int after the width");
+
+#define CLI(field) offsetof(struct cli, field)
+
+/* --at: a frame ~31 years in, far past any soak, and a scroll position
+ * still exact to a thousandth of a pixel in a double. */
+static const struct cli_option cli_options[] = {
+    {"config", CLI_CONFIG, "FILE", CLI_TEXT, CLI(config),
+     .help = "config file (default: $XDG_CONFIG_HOME/kiosk-ticker/ticker.conf, else "
+             "/etc/kiosk-ticker/ticker.conf)"},
+    {"check", CLI_CHECK, NULL, CLI_FLAG, CLI(check),
+     .help = "validate the config and exit (0 valid, 2 invalid)"},
+    {"dump", CLI_DUMP, "SOURCE", CLI_TEXT, CLI(dump),
+     .help = "fetch or read one source, print TITLE<TAB>LINK<TAB>PUBLISHED per item"},
+    {"fetch-once", CLI_FETCH_ONCE, NULL, CLI_FLAG, CLI(fetch_once),
+     .help = "refresh every feed once, update the cache, print "
+             "LABEL<TAB>TITLE<TAB>LINK<TAB>PUBLISHED"},
+    {"screenshot", CLI_SCREENSHOT, "OUT", CLI_TEXT, CLI(screenshot),
+     .help = "write one frame to OUT (.bmp, or .png) and exit"},
+    {"at", CLI_AT, "SECONDS", CLI_SECONDS, CLI(at), 0, 1e9,
+     .help = "with --screenshot: the frame this long after start (default 0)"},
+    {"size", CLI_SIZE, "WxH", CLI_WXH, CLI(width), 8, 16384,
+     .help = "with --screenshot: the window size"},
+    {"fetch", CLI_FETCH, NULL, CLI_FLAG, CLI(fetch),
+     .help = "with --screenshot: refresh the feeds first"},
+    {"verbose", CLI_VERBOSE, NULL, CLI_ACTION, .help = "log debug messages too"},
+    {"quiet", CLI_QUIET, NULL, CLI_ACTION, .help = "log only errors"},
+    {"version", CLI_VERSION, NULL, CLI_ACTION, .help = "print the version and exit"},
+    {"help", CLI_HELP, NULL, CLI_ACTION,
+     .help = "print this help, with the config reference, and exit"},
+};
+#define N_CLI (sizeof cli_options / sizeof cli_options[0])
+
+/* "0 to 1000000000", or for WxH "each side 8 to 16384". */
+static void cli_range(const struct cli_option *o, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%.15g to %.15g", o->kind == CLI_WXH ? "each side " : "", o->min, o->max);
+}
 
 static void print_help(FILE *out)
 {
@@ -90,12 +126,64 @@ static void print_help(FILE *out)
             snprintf(shortopt, sizeof shortopt, "-%c, ", o->id);
         snprintf(left, sizeof left, "%s--%s%s%s", shortopt, o->name, o->arg ? " " : "",
                  o->arg ? o->arg : "");
-        fprintf(out, "  %-28s %s\n", left, o->help);
+        fprintf(out, "  %-28s %s", left, o->help);
+        if (o->kind >= CLI_SECONDS) {
+            char range[64];
+            cli_range(o, range, sizeof range);
+            fprintf(out, " [%s]", range);
+        }
+        fputc('\n', out);
     }
     fprintf(out, "\nConfig file reference (INI; one [feed NAME] section per source):\n");
     config_print_reference(out);
-    fprintf(out, "\nDurations: 90s, 15m, 2h, 1d. Sizes: 512K, 5M.\n"
+    fprintf(out, "\nDurations: 90s, 15m, 1.5h, 1d (no unit: seconds; rounded to whole seconds). "
+                 "Sizes: 512K, 5M.\n"
+                 "Numbers are decimal (120, 90.5). Config files are UTF-8 text.\n"
                  "Exit status: 0 ok, 1 no headlines / source failed, 2 invalid config or usage.\n");
+}
+
+/* Stores one option's argument, checked against the table's bounds. */
+static int cli_set(const struct cli_option *o, const char *arg, struct cli *cli)
+{
+    char *p = (char *)cli + o->offset;
+    char range[64];
+    double v;
+    int w, h;
+    cli_range(o, range, sizeof range);
+    switch (o->kind) {
+    case CLI_ACTION:
+        break;
+    case CLI_FLAG:
+        *(bool *)p = true;
+        return 0;
+    case CLI_TEXT:
+        *(const char **)p = arg;
+        return 0;
+    case CLI_SECONDS:
+        if (config_parse_number(arg, &v) == 0 && v >= o->min && v <= o->max) {
+            *(double *)p = v;
+            return 0;
+        }
+        kt_log_error("--%s: expected seconds, %s, got \"%s\"", o->name, range, arg);
+        return -1;
+    case CLI_COUNT:
+        if (config_parse_number(arg, &v) == 0 && !strchr(arg, '.') && v >= o->min && v <= o->max) {
+            *(long *)p = (long)v;
+            return 0;
+        }
+        kt_log_error("--%s: expected a whole number, %s, got \"%s\"", o->name, range, arg);
+        return -1;
+    case CLI_WXH:
+        if (config_parse_wxh(arg, &w, &h) == 0 && w >= o->min && h >= o->min && w <= o->max &&
+            h <= o->max) {
+            ((int *)p)[0] = w;
+            ((int *)p)[1] = h;
+            return 0;
+        }
+        kt_log_error("--%s: expected WIDTHxHEIGHT, %s, got \"%s\"", o->name, range, arg);
+        return -1;
+    }
+    return 0;
 }
 
 static int parse_cli(int argc, char **argv, struct cli *cli)
@@ -116,10 +204,20 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
     longopts[N_CLI] = (struct option){0, 0, 0, 0};
     int c;
     while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        const struct cli_option *o = NULL;
+        for (size_t i = 0; i < N_CLI && !o; i++)
+            if (cli_options[i].id == c)
+                o = &cli_options[i];
+        if (!o) {
+            fprintf(stderr, "Try 'kiosk-ticker --help'.\n");
+            return -1;
+        }
+        if (o->kind != CLI_ACTION) {
+            if (cli_set(o, optarg, cli) < 0)
+                return -1;
+            continue;
+        }
         switch (c) {
-        case CLI_CONFIG:
-            cli->config = optarg;
-            break;
         case CLI_HELP:
             print_help(stdout);
             exit(0);
@@ -132,42 +230,6 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
         case CLI_QUIET:
             kt_log_set_level(KT_LOG_ERR);
             break;
-        case CLI_CHECK:
-            cli->check = true;
-            break;
-        case CLI_DUMP:
-            cli->dump = optarg;
-            break;
-        case CLI_FETCH_ONCE:
-            cli->fetch_once = true;
-            break;
-        case CLI_FETCH:
-            cli->fetch = true;
-            break;
-        case CLI_SCREENSHOT:
-            cli->screenshot = optarg;
-            break;
-        case CLI_AT: {
-            char *end;
-            cli->at = strtod(optarg, &end);
-            if (*end || cli->at < 0) {
-                kt_log_error("--at: expected seconds, got \"%s\"", optarg);
-                return -1;
-            }
-            break;
-        }
-        case CLI_SIZE: {
-            char extra;
-            if (sscanf(optarg, "%dx%d%c", &cli->width, &cli->height, &extra) != 2 ||
-                cli->width < 16 || cli->height < 8 || cli->width > 16384 || cli->height > 16384) {
-                kt_log_error("--size: expected WIDTHxHEIGHT, got \"%s\"", optarg);
-                return -1;
-            }
-            break;
-        }
-        default:
-            fprintf(stderr, "Try 'kiosk-ticker --help'.\n");
-            return -1;
         }
     }
     if (optind < argc) {
@@ -177,22 +239,44 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
     return 0;
 }
 
-/* The config file to use when -c is not given; NULL = built-in defaults. */
-static char *default_config_path(void)
+/* The config files tried when -c is not given, in order; returns how many
+ * (at most 2). Caller frees them. */
+static size_t default_config_candidates(char *paths[2])
 {
     const char *xdg = getenv("XDG_CONFIG_HOME");
     const char *home = getenv("HOME");
-    char *p = NULL;
+    size_t n = 0;
     if (xdg && *xdg == '/')
-        p = kt_asprintf("%s/kiosk-ticker/ticker.conf", xdg);
+        paths[n++] = kt_asprintf("%s/kiosk-ticker/ticker.conf", xdg);
     else if (home && *home)
-        p = kt_asprintf("%s/.config/kiosk-ticker/ticker.conf", home);
-    if (p && access(p, F_OK) == 0)
-        return p;
-    free(p);
-    if (access("/etc/kiosk-ticker/ticker.conf", F_OK) == 0)
-        return kt_strdup("/etc/kiosk-ticker/ticker.conf");
-    return NULL;
+        paths[n++] = kt_asprintf("%s/.config/kiosk-ticker/ticker.conf", home);
+    paths[n++] = kt_strdup("/etc/kiosk-ticker/ticker.conf");
+    return n;
+}
+
+/* The config file to use when -c is not given; NULL = built-in defaults. */
+static char *default_config_path(void)
+{
+    char *paths[2], *found = NULL;
+    size_t n = default_config_candidates(paths);
+    for (size_t i = 0; i < n; i++) {
+        if (!found && access(paths[i], F_OK) == 0)
+            found = paths[i];
+        else
+            free(paths[i]);
+    }
+    return found;
+}
+
+/* "A and B": where default_config_path looked. Caller frees. */
+static char *default_config_looked(void)
+{
+    char *paths[2];
+    size_t n = default_config_candidates(paths);
+    char *s = n == 2 ? kt_asprintf("%s and %s", paths[0], paths[1]) : kt_strdup(paths[0]);
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    return s;
 }
 
 static struct config *load_config(const char *path)
@@ -200,8 +284,16 @@ static struct config *load_config(const char *path)
     char err[KT_ERR_MAX];
     if (!path) {
         char *def = default_config_path();
-        if (!def)
+        if (!def) {
+            /* Runs (the idle text; SIGHUP picks up a file created later),
+             * but says why there is nothing to show. */
+            char *looked = default_config_looked();
+            kt_log_warn("no config file (looked for %s): running with the defaults and no feeds; "
+                        "give one with -c FILE",
+                        looked);
+            free(looked);
             return config_default();
+        }
         struct config *cfg = config_load(def, err, sizeof err);
         free(def);
         if (!cfg)
@@ -212,6 +304,81 @@ static struct config *load_config(const char *path)
     if (!cfg)
         fprintf(stderr, "%s\n", err);
     return cfg;
+}
+
+/* The config for a reload (app.h): read as at start, the error returned. */
+static struct config *reload_config(const char *path, char *err, size_t errlen)
+{
+    if (path)
+        return config_load(path, err, errlen);
+    char *def = default_config_path();
+    struct config *cfg = def ? config_load(def, err, errlen) : config_default();
+    free(def);
+    return cfg;
+}
+
+#ifdef KT_HAVE_DISPLAY
+/* --check of `font =`: the file it resolves to on stdout after the ok
+ * line; a family fontconfig only matches by falling back to another one is
+ * a warning, an unusable font an error (exit 2), both at the key's line. */
+static int check_font(const struct config *cfg, struct kt_buf *resolved)
+{
+    int line;
+    const char *origin = config_origin(cfg, "display", NULL, "font", &line);
+    char where[KT_ERR_MAX];
+    if (origin)
+        snprintf(where, sizeof where, "%s:%d", origin, line);
+    else
+        snprintf(where, sizeof where, "%s", cfg->path);
+    char file[4096], why[KT_ERR_MAX];
+    const char *font = cfg->display.font;
+    switch (font_check(font, cfg->display.font_size, file, sizeof file, why, sizeof why)) {
+    case FONT_CHECK_OK:
+        kt_buf_printf(resolved, "%s: font \"%s\"%s is %s\n", where, font,
+                      origin ? "" : " (the default)", file);
+        return 0;
+    case FONT_CHECK_FALLBACK:
+        fprintf(stderr, "%s: warning: font: %s\n", where, why);
+        return 0;
+    case FONT_CHECK_BAD:
+        break;
+    }
+    fprintf(stderr, "%s: font: %s\n", where, why);
+    return 2;
+}
+#endif
+
+/* --check: 0 when the config is valid (warnings allowed), else 2. */
+static int run_check(const char *path)
+{
+    char *def = NULL;
+    if (!path) {
+        path = def = default_config_path();
+        if (!def) {
+            char *looked = default_config_looked();
+            kt_log_error("no config file to check (looked for %s); give one with -c FILE", looked);
+            free(looked);
+            return 2;
+        }
+    }
+    char err[KT_ERR_MAX];
+    struct config *cfg = config_load(path, err, sizeof err);
+    free(def);
+    if (!cfg) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    struct kt_buf notes;
+    kt_buf_init(&notes);
+    int rc = 0;
+#ifdef KT_HAVE_DISPLAY
+    rc = check_font(cfg, &notes);
+#endif
+    if (rc == 0)
+        printf("%s: ok (%zu feeds)\n%s", cfg->path, cfg->n_feeds, notes.data ? notes.data : "");
+    kt_buf_free(&notes);
+    config_free(cfg);
+    return rc;
 }
 
 /* Tabs and line breaks would break the TSV output; feeds can carry them in
@@ -238,33 +405,29 @@ static void print_date(int64_t t)
 static int run_dump(const struct config *cfg, const char *url)
 {
     char err[KT_ERR_MAX];
-    struct filter *ex =
-        filter_new((const char *const *)cfg->exclude.v, cfg->exclude.n, err, sizeof err);
     struct source_result r;
-    int rc = source_refresh(cfg, url, ex, NULL, NULL, NULL, &r);
-    filter_free(ex);
-    if (rc < 0) {
+    /* SIGINT/SIGTERM cancel the transfer. */
+    if (source_fetch(cfg, url, NULL, NULL, app_quit_flag(), &r) < 0) {
         kt_log_error("%s: %s", url, r.err);
         source_result_free(&r);
         return 1;
     }
-    for (size_t i = 0; i < r.n_items; i++) {
-        print_field(r.items[i].title);
+    struct filter *ex =
+        filter_new((const char *const *)cfg->exclude.v, cfg->exclude.n, err, sizeof err);
+    struct store_item *items;
+    size_t n = headline_from_doc(&r.doc, ex, cfg->max_chars, &items);
+    filter_free(ex);
+    source_result_free(&r);
+    for (size_t i = 0; i < n; i++) {
+        print_field(items[i].title);
         putchar('\t');
-        print_field(r.items[i].link);
+        print_field(items[i].link);
         putchar('\t');
-        print_date(r.items[i].published);
+        print_date(items[i].published);
         putchar('\n');
     }
-    source_result_free(&r);
+    store_items_free(items, n);
     return fflush(stdout) == 0 ? 0 : 1;
-}
-
-static void load_cache(struct store *store, const struct config *cfg)
-{
-    char err[KT_ERR_MAX];
-    if (cache_load(store, cfg->cache, (int64_t)time(NULL), err, sizeof err) < 0)
-        kt_log_warn("cache ignored: %s", err);
 }
 
 static void print_snapshot(struct store *store)
@@ -284,13 +447,17 @@ static void print_snapshot(struct store *store)
     store_snapshot_release(snap);
 }
 
-static int run_fetch_once(const struct config *cfg, struct store *store)
+static int run_fetch_once(struct app *app)
 {
-    int ok = poller_run_once(cfg, store);
-    const struct store_snapshot *snap = store_snapshot(store);
+    int ok = app_fetch_once(app);
+    if (ok < 0) {
+        kt_log_error("interrupted: the feeds that answered are in the cache");
+        return 1;
+    }
+    const struct store_snapshot *snap = store_snapshot(app_store(app));
     size_t n = snap->n;
     store_snapshot_release(snap);
-    print_snapshot(store);
+    print_snapshot(app_store(app));
     if (fflush(stdout) != 0)
         return 1;
     /* A feed that answered with nothing (an emptied list) gives no
@@ -298,156 +465,97 @@ static int run_fetch_once(const struct config *cfg, struct store *store)
     if (n == 0) {
         kt_log_error("no headlines: %d of %zu feeds answered, none with headlines, and the cache "
                      "had none",
-                     ok, cfg->n_feeds);
+                     ok, app_config(app)->n_feeds);
         return 1;
     }
     return 0;
 }
 
-/* ---- the long-running ticker ---- */
-
-static volatile sig_atomic_t quit_requested, reload_requested;
-
-static void on_quit(int sig)
-{
-    (void)sig;
-    quit_requested = 1;
-}
-
-static void on_hup(int sig)
-{
-    (void)sig;
-    reload_requested = 1;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_quit;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_hup;
-    sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-}
-
-struct app {
-    const char *config_path; /* NULL: defaults / default path */
-    struct config *cfg;      /* in use */
-    struct config *retired;  /* replaced by a reload; freed at the next poll */
-    struct store *store;
-    struct poller *poller;
-};
-
-/* SIGHUP: a valid config takes effect at once; an invalid one is reported
- * and the running one stays. */
-static bool app_reload(struct app *app)
-{
-    char err[KT_ERR_MAX];
-    struct config *next;
-    if (app->config_path) {
-        next = config_load(app->config_path, err, sizeof err);
-    } else {
-        char *def = default_config_path();
-        next = def ? config_load(def, err, sizeof err) : config_default();
-        free(def);
-    }
-    if (!next) {
-        kt_log_error("reload refused, keeping the running config: %s", err);
-        return false;
-    }
-    store_configure(app->store, next, (int64_t)time(NULL));
-    poller_reconfigure(app->poller, next);
-    config_free(app->retired);
-    app->retired = app->cfg;
-    app->cfg = next;
-    kt_log_info("config reloaded from %s (%zu feeds)", next->path, next->n_feeds);
-    return true;
-}
-
 #ifdef KT_HAVE_DISPLAY
-static enum display_event app_poll(void *ctx, const struct config **cfg)
+static enum display_event main_poll(void *ctx, const struct config **cfg)
 {
-    struct app *app = ctx;
-    if (app->retired) {
-        config_free(app->retired);
-        app->retired = NULL;
-    }
-    if (quit_requested)
+    switch (app_poll(ctx, cfg)) {
+    case APP_QUIT:
         return DISPLAY_QUIT;
-    if (reload_requested) {
-        reload_requested = 0;
-        if (app_reload(app)) {
-            *cfg = app->cfg;
-            return DISPLAY_RELOADED;
-        }
+    case APP_RELOADED:
+        return DISPLAY_RELOADED;
+    default:
+        return DISPLAY_CONTINUE;
     }
+}
+
+/* The one-shot screenshot: nothing runs in the background
+ * and nothing is saved, so a signal may end them the default way, at
+ * once, whatever they are computing. */
+static enum display_event main_poll_none(void *ctx, const struct config **cfg)
+{
+    (void)ctx;
+    (void)cfg;
     return DISPLAY_CONTINUE;
 }
 #endif
 
-static int run_ticker(struct app *app, const struct cli *cli)
+static int run_one_shot(struct app *app, const struct cli *cli)
 {
-    int rc = 0;
 #ifdef KT_HAVE_DISPLAY
+    if (cli->screenshot && cli->fetch && app_fetch_once(app) < 0) {
+        kt_log_error("interrupted before the screenshot");
+        return 1;
+    }
+    if (__atomic_load_n(app_quit_flag(), __ATOMIC_ACQUIRE))
+        return 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     struct display_opts opts = {
         .screenshot = cli->screenshot,
         .at = cli->at,
         .width = cli->width,
         .height = cli->height,
     };
-    if (cli->screenshot) {
-        /* Headless one-shots: the cache (and with --fetch the feeds), no
-         * background thread. */
-        if (cli->screenshot && cli->fetch)
-            poller_run_once(app->cfg, app->store);
-        struct display_host none = {app, app_poll};
-        return display_run(app->cfg, app->store, &none, &opts);
-    }
-    app->poller = poller_start(app->cfg, app->store);
-    struct display_host host = {app, app_poll};
-    rc = display_run(app->cfg, app->store, &host, &opts); /* READY=1 after its first frame */
+    struct display_host none = {app, main_poll_none};
+    return display_run(app_config(app), app_store(app), &none, &opts);
 #else
-    if (cli->screenshot) {
-        kt_log_error("this build has no display (built with KT_DISPLAY=OFF)");
-        return 2;
-    }
-    app->poller = poller_start(app->cfg, app->store);
-    notify_ready();
-    while (!quit_requested) {
-        notify_watchdog();
-        /* Signals end the wait; a watchdog needs waking at least as often
-         * as it wants pings. */
-        uint64_t usec = notify_watchdog_usec();
-        if (usec)
-            usleep((useconds_t)(usec / 4 < 999999 ? usec / 4 : 999999));
-        else
-            pause();
-        if (reload_requested) {
-            reload_requested = 0;
-            app_reload(app);
-        }
-    }
+    (void)app;
+    (void)cli;
+    kt_log_error("this build has no display (built with KT_DISPLAY=OFF)");
+    return 2;
 #endif
-    notify_stopping();
-    poller_stop(app->poller);
-    app->poller = NULL;
-    /* Flush: whatever the threads last published is on disk at exit. */
-    poller_save_cache(NULL, app->store, app->cfg);
+}
+
+static int run_ticker(struct app *app, const struct cli *cli)
+{
+    notify_init(); /* systemd: READY, WATCHDOG, STOPPING */
+    app_start(app);
+#ifdef KT_HAVE_DISPLAY
+    struct display_opts opts = {.width = cli->width, .height = cli->height};
+    struct display_host host = {app, main_poll};
+    /* READY=1 after its first frame. */
+    int rc = display_run(app_config(app), app_store(app), &host, &opts);
+#else
+    (void)cli;
+    int rc = app_run_headless(app);
+#endif
+    /* A failed final save is an error exit: systemd and the operator see it. */
+    if (app_stop(app) != 0 && rc == 0)
+        rc = 1;
     kt_log_info("stopped");
     return rc;
 }
 
 int main(int argc, char **argv)
 {
+    /* First: a SIGHUP or SIGTERM during start-up is kept, not fatal. */
+    app_signals_install();
     struct cli cli;
     memset(&cli, 0, sizeof cli);
     if (parse_cli(argc, argv, &cli) < 0)
         return 2;
 
+    if (cli.check)
+        return run_check(cli.config);
     struct config *cfg;
     if (cli.dump && !cli.config)
         cfg = config_default();
@@ -455,11 +563,6 @@ int main(int argc, char **argv)
         cfg = load_config(cli.config);
     if (!cfg)
         return 2;
-    if (cli.check) {
-        printf("%s: ok (%zu feeds)\n", cfg->path, cfg->n_feeds);
-        config_free(cfg);
-        return 0;
-    }
 
     transport_global_init();
     int rc;
@@ -470,22 +573,15 @@ int main(int argc, char **argv)
         return rc;
     }
 
-    struct app app = {.config_path = cli.config, .cfg = cfg};
-    app.store = store_new();
-    store_configure(app.store, cfg, (int64_t)time(NULL));
-    load_cache(app.store, cfg);
-
-    if (cli.fetch_once) {
-        rc = run_fetch_once(cfg, app.store);
-    } else {
-        install_signals();
-        if (!cli.screenshot)
-            notify_init(); /* systemd: READY, WATCHDOG, STOPPING */
-        rc = run_ticker(&app, &cli);
-    }
-    store_free(app.store);
-    config_free(app.retired);
-    config_free(app.cfg);
+    struct app *app = app_new(cfg, cli.config, reload_config);
+    if (cli.fetch_once)
+        rc = run_fetch_once(app);
+    else if (cli.screenshot)
+        rc = run_one_shot(app, &cli);
+    else
+        rc = run_ticker(app, &cli);
+    /* Does not return when a thread had to be abandoned (app.h). */
+    rc = app_free(app, rc);
     transport_global_cleanup();
     return rc;
 }

@@ -1,306 +1,608 @@
 /*
  * poller: see poller.h.
+ *
+ * A worker is shared by its thread and the poller, each holding a
+ * reference; the last one frees it. Everything a worker reads while it
+ * runs is its own (name, URL, schedule) or held by reference (its config),
+ * except the store and the change callback's context, which the app keeps
+ * for the life of the process once a worker has been abandoned.
  */
 #include "poller.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "cache.h"
 #include "config.h"
-#include "filter.h"
+#include "config_ref.h"
 #include "log.h"
 #include "schedule.h"
 #include "source.h"
 #include "store.h"
 #include "util.h"
 
-static int64_t wall_clock(void)
+/* A new worker for a feed whose previous worker was abandoned mid-fetch
+ * waits this long at most for it to finish, so a SIGHUP storm does not
+ * pile up parses of the same huge document. */
+#define POLLER_PRED_WAIT_S 30
+
+/* ---- clocks ---- */
+
+static int64_t poller_sys_wall(void)
 {
     return (int64_t)time(NULL);
 }
 
-static poller_clock_fn clock_now = wall_clock;
-
-void poller_set_clock(poller_clock_fn fn)
+static int64_t poller_sys_mono(void)
 {
-    clock_now = fn ? fn : wall_clock;
+    struct timespec ts;
+    /* BOOTTIME counts suspend: a laptop that slept did not step its clock. */
+    if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
 }
+
+static pthread_mutex_t poller_clock_mu = PTHREAD_MUTEX_INITIALIZER;
+static poller_clock_fn poller_wall = poller_sys_wall, poller_mono = poller_sys_mono;
+static struct schedule_clock poller_clock_state;
+
+void poller_set_clock(poller_clock_fn wall, poller_clock_fn mono)
+{
+    pthread_mutex_lock(&poller_clock_mu);
+    poller_wall = wall ? wall : poller_sys_wall;
+    poller_mono = mono ? mono : wall ? wall : poller_sys_mono;
+    memset(&poller_clock_state, 0, sizeof poller_clock_state);
+    pthread_mutex_unlock(&poller_clock_mu);
+}
+
+int64_t poller_now(struct store *store)
+{
+    /* Under the lock, so one step is seen (and shifted) once. */
+    pthread_mutex_lock(&poller_clock_mu);
+    int64_t wall = poller_wall(), delta, from, to;
+    bool step = schedule_clock_step(&poller_clock_state, wall, poller_mono(), &delta, &from, &to);
+    if (step) {
+        kt_log_warn("the wall clock moved by %+lld s: headline ages follow it", (long long)delta);
+        if (store)
+            store_shift_time(store, delta, from, to, wall);
+    }
+    pthread_mutex_unlock(&poller_clock_mu);
+    return wall;
+}
+
+/* Milliseconds of CLOCK_MONOTONIC, for the workers' waits. */
+static int64_t poller_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct timespec poller_deadline(int64_t ms)
+{
+    return (struct timespec){(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+}
+
+/* ---- workers ---- */
 
 struct worker {
-    struct poller *owner;
-    const struct cfg_feed *feed;
-    struct filter *exclude; /* [ticker] exclude plus the feed's own */
+    int refs; /* atomic: the thread's and the poller's */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* Under mu. */
+    struct config_ref *cfg; /* the config it fetches with, swapped by a reload */
+    bool refetch;           /* fetch now */
+    bool done;              /* the thread has finished */
+    bool fetched;           /* at least one attempt was made */
+    int64_t due_ms;         /* next fetch */
+    int64_t last_ms;        /* the last attempt */
+    int64_t retry_until_ms; /* a Retry-After in force until then */
+    int64_t refresh;        /* the refresh the schedule was computed for */
     struct schedule_state sched;
-    pthread_t thread;
-    bool started;
-};
+    struct worker *pred; /* abandoned worker of the same feed name, or NULL */
+    int rc;              /* once: the result */
 
-struct poller {
+    int stop; /* atomic; also cancels the transfer */
+    bool once;
+    bool warned_cut;
+    char *name, *url;
+    uint64_t token;
     struct store *store;
-    const struct config *cfg;
-    pthread_mutex_t lock; /* guards the wait below */
-    pthread_cond_t wake;
-    int stop; /* read atomically; also cancels transfers */
-    struct worker *workers;
-    size_t n_workers;
+    poller_changed_fn changed;
+    void *ctx;
 };
 
-/* Serialises cache writes: one temporary file at a time, whoever writes. */
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-/* The last save error logged (under cache_lock). A full or read-only disk
- * fails every save of every feed the same way: one error line says so, the
- * repeats go to debug, and the first save that works again says that. */
-static char cache_last_err[KT_ERR_MAX];
+static size_t poller_n_abandoned; /* atomic */
 
-int poller_save_cache(struct poller *f, struct store *store, const struct config *cfg)
+size_t poller_abandoned(void)
 {
-    (void)f;
-    char err[KT_ERR_MAX];
-    pthread_mutex_lock(&cache_lock);
-    int rc = cache_save(store, cfg->cache, err, sizeof err);
-    if (rc < 0 && strcmp(err, cache_last_err) != 0)
-        kt_log_error("cache not saved: %s", err);
-    else if (rc < 0)
-        kt_log_debug("cache not saved (again): %s", err);
-    else if (cache_last_err[0])
-        kt_log_info("cache saved again to %s", cfg->cache);
-    snprintf(cache_last_err, sizeof cache_last_err, "%s", rc < 0 ? err : "");
-    pthread_mutex_unlock(&cache_lock);
-    return rc;
+    return __atomic_load_n(&poller_n_abandoned, __ATOMIC_ACQUIRE);
 }
 
-static struct filter *feed_filter(const struct config *cfg, const struct cfg_feed *feed)
+static void worker_put(struct worker *w)
 {
-    char err[KT_ERR_MAX];
-    /* Patterns were checked when the config was read, so this cannot fail. */
-    struct filter *a =
-        filter_new((const char *const *)cfg->exclude.v, cfg->exclude.n, err, sizeof err);
-    struct filter *b =
-        filter_new((const char *const *)feed->exclude.v, feed->exclude.n, err, sizeof err);
-    struct filter *u = filter_union(a, b);
-    filter_free(a);
-    filter_free(b);
-    return u;
+    if (!w || __atomic_sub_fetch(&w->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    config_ref_put(w->cfg);
+    worker_put(w->pred);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w->name);
+    free(w->url);
+    free(w);
 }
 
-/* One refresh of one feed into the store. Returns 0 on success; on failure
- * logs one line naming the feed and why. *changed tells whether the cache
- * needs writing. */
-static int refresh_feed(const struct config *cfg, struct store *store, const struct cfg_feed *feed,
-                        const struct filter *exclude, const int *cancel, bool *changed, int *ttl,
-                        int64_t *retry_after)
+static bool worker_stopping(struct worker *w)
+{
+    return __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE) != 0;
+}
+
+static int64_t worker_refresh(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_feeds; i++)
+        if (strcmp(cfg->feeds[i].name, name) == 0 && cfg->feeds[i].refresh > 0)
+            return cfg->feeds[i].refresh;
+    return cfg->refresh > 0 ? cfg->refresh : 900;
+}
+
+/* When to fetch first: at once, unless the cache shows a success less
+ * than a refresh ago (a restart loop must not hammer the server). Under
+ * w->mu. */
+static void worker_plan_first(struct worker *w, int64_t refresh)
+{
+    int64_t last = 0;
+    int ttl = 0;
+    store_feed_schedule(w->store, w->token, &last, &ttl);
+    int64_t delay = schedule_initial_delay(poller_now(w->store), last, refresh, ttl);
+    w->due_ms = poller_ms() + delay * 1000;
+    w->refresh = refresh;
+}
+
+/* Waits until the feed is due, a refetch is asked for, or stop. Returns
+ * the config to fetch with (+1), or NULL to stop. */
+static struct config_ref *worker_wait(struct worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        if (worker_stopping(w)) {
+            pthread_mutex_unlock(&w->mu);
+            return NULL;
+        }
+        int64_t now = poller_ms();
+        if (w->refetch && now >= w->retry_until_ms)
+            break;
+        w->refetch = false;
+        if (now >= w->due_ms)
+            break;
+        struct timespec until = poller_deadline(w->due_ms);
+        pthread_cond_timedwait(&w->cv, &w->mu, &until);
+    }
+    w->refetch = false;
+    struct config_ref *cfg = config_ref_get(w->cfg);
+    pthread_mutex_unlock(&w->mu);
+    return cfg;
+}
+
+/* Before the first fetch of a feed whose previous worker was abandoned:
+ * let that one finish (bounded), so only one parse of the feed runs. */
+static void worker_wait_pred(struct worker *w)
+{
+    struct worker *pred = w->pred;
+    if (!pred)
+        return;
+    int64_t until = poller_ms() + POLLER_PRED_WAIT_S * 1000;
+    pthread_mutex_lock(&pred->mu);
+    while (!pred->done && !worker_stopping(w) && poller_ms() < until) {
+        /* Short slices: our own stop flag is not signalled on pred's cv. */
+        struct timespec t = poller_deadline(poller_ms() + 100);
+        pthread_cond_timedwait(&pred->cv, &pred->mu, &t);
+    }
+    pthread_mutex_unlock(&pred->mu);
+}
+
+/* One refresh into the store. Returns 0 on success, -1 on failure (one
+ * log line naming the feed and why), 1 when the feed is gone or the
+ * worker was stopped. */
+static int worker_fetch(struct worker *w, const struct config *cfg, int64_t *retry_after)
 {
     char *etag = NULL, *lm = NULL;
-    int old_ttl = 0;
-    store_get_meta(store, feed->name, &etag, &lm, &old_ttl);
+    *retry_after = 0;
+    if (!store_feed_validators(w->store, w->token, &etag, &lm))
+        return 1;
     struct source_result r;
-    int rc = source_refresh(cfg, feed->url, exclude, etag, lm, cancel, &r);
-    *changed = false;
-    *ttl = old_ttl;
-    *retry_after = r.retry_after;
-    if (rc < 0) {
-        if (!(cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED)))
-            kt_log_warn("feed \"%s\": %s", feed->name, r.err);
-    } else {
-        int64_t now = clock_now();
-        if (r.not_modified) {
-            store_touch(store, feed->name, now);
-            kt_log_debug("feed \"%s\": not modified", feed->name);
-        } else {
-            *changed = store_replace_items(store, feed->name, r.items, r.n_items, now);
-            *ttl = r.ttl_minutes;
-            kt_log_info("feed \"%s\": %zu headlines", feed->name, r.n_items);
-        }
-        /* A 304 may omit the validators: keep the ones we sent. A full
-         * answer replaces them ("" clears one the server stopped sending). */
-        const char *new_etag = r.etag ? r.etag : r.not_modified && etag ? etag : "";
-        const char *new_lm = r.last_modified ? r.last_modified : r.not_modified && lm ? lm : "";
-        if (!kt_str_eq(*new_etag ? new_etag : NULL, etag) ||
-            !kt_str_eq(*new_lm ? new_lm : NULL, lm) || *ttl != old_ttl)
-            *changed = true;
-        store_set_meta(store, feed->name, new_etag, new_lm, *ttl);
-        /* The feed's own items may change without the merged list changing
-         * (beyond max_items), and the cache must still follow them. */
-        if (!r.not_modified)
-            *changed = true;
-    }
-    source_result_free(&r);
+    int rc = source_fetch(cfg, w->url, etag, lm, &w->stop, &r);
     free(etag);
     free(lm);
-    return rc;
+    if (worker_stopping(w)) {
+        source_result_free(&r);
+        return 1;
+    }
+    if (rc < 0) {
+        kt_log_warn("feed \"%s\": %s", w->name, r.err);
+        *retry_after = r.retry_after;
+        source_result_free(&r);
+        return -1;
+    }
+    struct store_fetch fx = {
+        .not_modified = r.not_modified,
+        .doc = r.not_modified ? NULL : &r.doc,
+        .etag = r.etag,
+        .last_modified = r.last_modified,
+    };
+    size_t kept = 0, shown = 0;
+    enum store_outcome out =
+        store_apply_fetch(w->store, w->token, &fx, poller_now(w->store), &kept, &shown);
+    if (out == STORE_GONE) {
+        kt_log_debug("feed \"%s\": no longer configured, result discarded", w->name);
+        source_result_free(&r);
+        return 1;
+    }
+    if (r.not_modified) {
+        kt_log_debug("feed \"%s\": not modified", w->name);
+    } else {
+        kt_log_info("feed \"%s\": %zu headlines", w->name, shown);
+        if (kept < r.doc.n_entries && !w->warned_cut) {
+            kt_log_warn("feed \"%s\": %zu entries, keeping the first %zu (a feed keeps at most "
+                        "%d entries and %d MiB of text)",
+                        w->name, r.doc.n_entries, kept, STORE_MAX_ENTRIES,
+                        STORE_MAX_FEED_BYTES >> 20);
+            w->warned_cut = true;
+        }
+    }
+    if (out == STORE_CHANGED && w->changed)
+        w->changed(w->ctx);
+    source_result_free(&r);
+    return 0;
 }
 
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    struct poller *f = w->owner;
-    const struct config *cfg = f->cfg;
-    int64_t delay;
-    {
-        /* A fresh cache means the previous run just fetched: do not hammer
-         * the server when the service restarts in a loop. */
-        struct store_dump d = store_dump(f->store);
-        int64_t last = 0;
-        int ttl = 0;
-        for (size_t i = 0; i < d.n_feeds; i++) {
-            if (strcmp(d.feeds[i].name, w->feed->name) == 0) {
-                last = d.feeds[i].last_success;
-                ttl = d.feeds[i].ttl_minutes;
-            }
-        }
-        store_dump_free(&d);
-        delay = schedule_initial_delay(clock_now(), last, w->feed->refresh, ttl);
-    }
+    worker_wait_pred(w);
     for (;;) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += delay;
-        pthread_mutex_lock(&f->lock);
-        while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
-            if (pthread_cond_timedwait(&f->wake, &f->lock, &until) == ETIMEDOUT)
-                break;
-        }
-        pthread_mutex_unlock(&f->lock);
-        if (__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE))
+        struct config_ref *cfg = worker_wait(w);
+        if (!cfg)
             break;
-
-        bool changed;
-        int ttl;
         int64_t retry_after;
-        int rc = refresh_feed(cfg, f->store, w->feed, w->exclude, &f->stop, &changed, &ttl,
-                              &retry_after);
-        if (__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE))
+        int rc = worker_fetch(w, cfg->cfg, &retry_after);
+        int64_t refresh = worker_refresh(cfg->cfg, w->name);
+        config_ref_put(cfg);
+        pthread_mutex_lock(&w->mu);
+        w->rc = rc;
+        w->fetched = true;
+        w->last_ms = poller_ms();
+        int64_t ttl_last;
+        int ttl = 0;
+        store_feed_schedule(w->store, w->token, &ttl_last, &ttl);
+        int64_t delay = rc == 0 ? schedule_after_success(&w->sched, refresh, ttl)
+                                : schedule_after_failure(&w->sched, refresh, retry_after);
+        w->refresh = refresh;
+        w->due_ms = w->last_ms + delay * 1000;
+        w->retry_until_ms = retry_after > 0 ? w->last_ms + retry_after * 1000 : 0;
+        pthread_mutex_unlock(&w->mu);
+        if (rc == 1 || w->once)
             break;
-        if (store_expire(f->store, clock_now()))
-            changed = true;
-        if (changed)
-            poller_save_cache(f, f->store, cfg);
-        delay = rc == 0 ? schedule_after_success(&w->sched, w->feed->refresh, ttl)
-                        : schedule_after_failure(&w->sched, w->feed->refresh, retry_after);
-        kt_log_debug("feed \"%s\": next refresh in %lld s", w->feed->name, (long long)delay);
+        kt_log_debug("feed \"%s\": next refresh in %lld s", w->name, (long long)delay);
     }
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    worker_put(w);
     return NULL;
 }
 
-static void start_workers(struct poller *f)
+static struct worker *worker_start(struct store *store, struct config_ref *cfg,
+                                   const struct cfg_feed *cf, uint64_t token, bool once,
+                                   struct worker *pred, poller_changed_fn changed, void *ctx)
 {
-    f->n_workers = f->cfg->n_feeds;
-    f->workers = kt_calloc(f->n_workers ? f->n_workers : 1, sizeof *f->workers);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 1024 * 1024);
-    for (size_t i = 0; i < f->n_workers; i++) {
-        struct worker *w = &f->workers[i];
-        w->owner = f;
-        w->feed = &f->cfg->feeds[i];
-        w->exclude = feed_filter(f->cfg, w->feed);
-        w->sched.rng = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^ (i * 0x9E3779B9u);
-        if (pthread_create(&w->thread, &attr, worker_main, w) == 0)
-            w->started = true;
-        else
-            kt_log_error("feed \"%s\": cannot start its thread", w->feed->name);
-    }
-    pthread_attr_destroy(&attr);
-}
-
-static void stop_workers(struct poller *f)
-{
-    pthread_mutex_lock(&f->lock);
-    __atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
-    pthread_cond_broadcast(&f->wake);
-    pthread_mutex_unlock(&f->lock);
-    for (size_t i = 0; i < f->n_workers; i++) {
-        if (f->workers[i].started)
-            pthread_join(f->workers[i].thread, NULL);
-        filter_free(f->workers[i].exclude);
-    }
-    free(f->workers);
-    f->workers = NULL;
-    f->n_workers = 0;
-    __atomic_store_n(&f->stop, 0, __ATOMIC_RELEASE);
-}
-
-struct poller *poller_start(const struct config *cfg, struct store *store)
-{
-    struct poller *f = kt_calloc(1, sizeof *f);
-    f->store = store;
-    f->cfg = cfg;
-    pthread_mutex_init(&f->lock, NULL);
+    struct worker *w = kt_calloc(1, sizeof *w);
+    __atomic_store_n(&w->refs, 2, __ATOMIC_RELAXED);
+    pthread_mutex_init(&w->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&f->wake, &ca);
+    pthread_cond_init(&w->cv, &ca);
     pthread_condattr_destroy(&ca);
-    start_workers(f);
-    return f;
+    w->cfg = config_ref_get(cfg);
+    w->name = kt_strdup(cf->name);
+    w->url = kt_strdup(cf->url ? cf->url : "");
+    w->token = token;
+    w->store = store;
+    w->changed = changed;
+    w->ctx = ctx;
+    w->once = once;
+    w->rc = -1;
+    if (pred) {
+        __atomic_add_fetch(&pred->refs, 1, __ATOMIC_RELAXED);
+        w->pred = pred;
+    }
+    w->sched.rng = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^ (token * 0x9E3779B9u);
+    if (once)
+        w->due_ms = 0;
+    else
+        worker_plan_first(w, worker_refresh(cfg->cfg, w->name));
+
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1024 * 1024);
+    /* Detached: never joined, so a worker that cannot be stopped is simply
+     * left to finish. */
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t th;
+    if (pthread_create(&th, &attr, worker_main, w) != 0) {
+        kt_log_error("feed \"%s\": cannot start its thread", w->name);
+        w->done = true;
+        worker_put(w); /* the thread's reference */
+    }
+    pthread_attr_destroy(&attr);
+    return w;
 }
 
-void poller_reconfigure(struct poller *f, const struct config *cfg)
+static void worker_signal_stop(struct worker *w)
 {
-    stop_workers(f);
-    f->cfg = cfg;
-    start_workers(f);
+    pthread_mutex_lock(&w->mu);
+    __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
 }
 
-void poller_stop(struct poller *f)
+/* Waits for w to finish until deadline_ms; true when it did. */
+static bool worker_wait_done(struct worker *w, int64_t deadline_ms)
 {
-    if (!f)
-        return;
-    stop_workers(f);
-    pthread_mutex_destroy(&f->lock);
-    pthread_cond_destroy(&f->wake);
-    free(f);
+    pthread_mutex_lock(&w->mu);
+    struct timespec until = poller_deadline(deadline_ms);
+    while (!w->done && poller_ms() < deadline_ms)
+        pthread_cond_timedwait(&w->cv, &w->mu, &until);
+    bool done = w->done;
+    pthread_mutex_unlock(&w->mu);
+    return done;
 }
 
-struct once_job {
-    const struct config *cfg;
-    struct store *store;
-    const struct cfg_feed *feed;
-    int rc;
-    bool changed;
-    bool started;
-    pthread_t thread;
-};
+/* The thread of an abandoned worker counts itself out when it ends. */
+static void *worker_reaper(void *arg);
 
-static void *once_main(void *arg)
+/* Stops workers v[0..n) in parallel; those not done by wait_ms are
+ * abandoned and returned in *abandoned (+1 each; may be NULL). Drops the
+ * caller's references. Returns the number abandoned. */
+static size_t workers_stop(struct worker **v, size_t n, int wait_ms, struct worker **abandoned)
 {
-    struct once_job *j = arg;
-    struct filter *ex = feed_filter(j->cfg, j->feed);
-    int ttl;
-    int64_t retry_after;
-    j->rc = refresh_feed(j->cfg, j->store, j->feed, ex, NULL, &j->changed, &ttl, &retry_after);
-    filter_free(ex);
+    for (size_t i = 0; i < n; i++)
+        worker_signal_stop(v[i]);
+    int64_t deadline = poller_ms() + wait_ms;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!worker_wait_done(v[i], deadline)) {
+            kt_log_warn("feed \"%s\": its fetch did not stop within %d ms; left to finish on its "
+                        "own, its result discarded",
+                        v[i]->name, wait_ms);
+            __atomic_add_fetch(&poller_n_abandoned, 1, __ATOMIC_RELEASE);
+            /* A tiny detached thread waits for it and counts it out, so
+             * the count stays true without anyone joining anything. */
+            __atomic_add_fetch(&v[i]->refs, 1, __ATOMIC_RELAXED);
+            pthread_t th;
+            pthread_attr_t attr;
+            pthread_attr_init(&attr);
+            pthread_attr_setstacksize(&attr, 64 * 1024);
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            if (pthread_create(&th, &attr, worker_reaper, v[i]) != 0)
+                worker_put(v[i]); /* counted for good: exit stays careful */
+            pthread_attr_destroy(&attr);
+            if (abandoned) {
+                __atomic_add_fetch(&v[i]->refs, 1, __ATOMIC_RELAXED);
+                abandoned[k] = v[i];
+            }
+            k++;
+        }
+        worker_put(v[i]);
+    }
+    return k;
+}
+
+static void *worker_reaper(void *arg)
+{
+    struct worker *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!w->done)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    __atomic_sub_fetch(&poller_n_abandoned, 1, __ATOMIC_RELEASE);
+    kt_log_debug("feed \"%s\": the abandoned fetch has finished", w->name);
+    worker_put(w);
     return NULL;
 }
 
-int poller_run_once(const struct config *cfg, struct store *store)
+/* ---- the poller ---- */
+
+struct poller {
+    struct store *store;
+    poller_changed_fn changed;
+    void *ctx;
+    struct config_ref *cfg;
+    struct worker **workers; /* one per feed of cfg, in its order */
+    size_t n_workers;
+    /* Abandoned workers still running, by feed name: a new worker for the
+     * same name waits for its predecessor (worker_wait_pred). */
+    struct worker **zombies;
+    size_t n_zombies;
+};
+
+struct poller *poller_new(struct store *store, poller_changed_fn changed, void *ctx)
 {
-    struct once_job *jobs = kt_calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof *jobs);
-    for (size_t i = 0; i < cfg->n_feeds; i++) {
-        jobs[i] = (struct once_job){.cfg = cfg, .store = store, .feed = &cfg->feeds[i], .rc = -1};
-        jobs[i].started = pthread_create(&jobs[i].thread, NULL, once_main, &jobs[i]) == 0;
-        if (!jobs[i].started)
-            kt_log_error("feed \"%s\": cannot start its thread", cfg->feeds[i].name);
+    struct poller *p = kt_calloc(1, sizeof *p);
+    p->store = store;
+    p->changed = changed;
+    p->ctx = ctx;
+    return p;
+}
+
+static bool worker_done(struct worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    bool done = w->done;
+    pthread_mutex_unlock(&w->mu);
+    return done;
+}
+
+static void poller_prune_zombies(struct poller *p)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_zombies; i++) {
+        if (worker_done(p->zombies[i]))
+            worker_put(p->zombies[i]);
+        else
+            p->zombies[k++] = p->zombies[i];
+    }
+    p->n_zombies = k;
+}
+
+static struct worker *poller_zombie(struct poller *p, const char *name)
+{
+    for (size_t i = p->n_zombies; i-- > 0;)
+        if (strcmp(p->zombies[i]->name, name) == 0)
+            return p->zombies[i];
+    return NULL;
+}
+
+static void poller_add_zombies(struct poller *p, struct worker **v, size_t n)
+{
+    p->zombies = kt_realloc(p->zombies, (p->n_zombies + n + 1) * sizeof *p->zombies);
+    for (size_t i = 0; i < n; i++)
+        p->zombies[p->n_zombies++] = v[i];
+}
+
+static bool poller_same_feed(const struct worker *w, const struct cfg_feed *cf)
+{
+    return strcmp(w->name, cf->name) == 0 && strcmp(w->url, cf->url ? cf->url : "") == 0;
+}
+
+/* A kept worker adopts a new config; a changed refresh moves a feed that
+ * is not backing off to its new interval from the last attempt. */
+static void worker_adopt(struct worker *w, struct config_ref *cfg)
+{
+    int64_t refresh = worker_refresh(cfg->cfg, w->name);
+    pthread_mutex_lock(&w->mu);
+    config_ref_put(w->cfg);
+    w->cfg = config_ref_get(cfg);
+    if (refresh != w->refresh && w->sched.failures == 0) {
+        if (!w->fetched) {
+            worker_plan_first(w, refresh);
+        } else {
+            int64_t last;
+            int ttl = 0;
+            store_feed_schedule(w->store, w->token, &last, &ttl);
+            w->due_ms = w->last_ms + schedule_after_success(&w->sched, refresh, ttl) * 1000;
+            w->refresh = refresh;
+        }
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
+void poller_configure(struct poller *p, struct config_ref *cfg)
+{
+    const struct config *c = cfg->cfg;
+    struct worker **next = kt_calloc(c->n_feeds ? c->n_feeds : 1, sizeof *next);
+    struct worker **leaving = kt_calloc(p->n_workers ? p->n_workers : 1, sizeof *leaving);
+    size_t n_leaving = 0;
+    /* 1. Stop: workers whose (name, URL) is not in cfg. */
+    for (size_t i = 0; i < p->n_workers; i++) {
+        struct worker *w = p->workers[i];
+        size_t j = 0;
+        while (j < c->n_feeds && (next[j] || !poller_same_feed(w, &c->feeds[j])))
+            j++;
+        if (j < c->n_feeds)
+            next[j] = w;
+        else
+            leaving[n_leaving++] = w;
+    }
+    struct worker **abandoned = kt_calloc(n_leaving ? n_leaving : 1, sizeof *abandoned);
+    size_t n_abandoned = workers_stop(leaving, n_leaving, POLLER_STOP_WAIT_MS, abandoned);
+    poller_prune_zombies(p);
+    poller_add_zombies(p, abandoned, n_abandoned);
+    free(abandoned);
+    free(leaving);
+
+    /* 2. Configure: a feed that stays keeps its token; others get new ones. */
+    store_configure(p->store, c, poller_now(p->store));
+
+    /* 3. Start workers for new feeds; the rest take the new config. */
+    for (size_t j = 0; j < c->n_feeds; j++) {
+        const struct cfg_feed *cf = &c->feeds[j];
+        if (next[j]) {
+            worker_adopt(next[j], cfg);
+            continue;
+        }
+        uint64_t token = store_token(p->store, cf->name, cf->url);
+        next[j] = worker_start(p->store, cfg, cf, token, false, poller_zombie(p, cf->name),
+                               p->changed, p->ctx);
+    }
+    free(p->workers);
+    p->workers = next;
+    p->n_workers = c->n_feeds;
+    config_ref_put(p->cfg);
+    p->cfg = config_ref_get(cfg);
+}
+
+void poller_refetch(struct poller *p, const char *feed)
+{
+    for (size_t i = 0; i < p->n_workers; i++) {
+        struct worker *w = p->workers[i];
+        if (feed && strcmp(w->name, feed) != 0)
+            continue;
+        pthread_mutex_lock(&w->mu);
+        w->refetch = true;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
+size_t poller_stop(struct poller *p, int wait_ms)
+{
+    if (!p)
+        return 0;
+    size_t n = workers_stop(p->workers, p->n_workers, wait_ms, NULL);
+    free(p->workers);
+    for (size_t i = 0; i < p->n_zombies; i++)
+        worker_put(p->zombies[i]);
+    free(p->zombies);
+    config_ref_put(p->cfg);
+    free(p);
+    return n;
+}
+
+int poller_run_once(struct config_ref *cfg, struct store *store, const int *cancel)
+{
+    const struct config *c = cfg->cfg;
+    struct worker **v = kt_calloc(c->n_feeds ? c->n_feeds : 1, sizeof *v);
+    for (size_t i = 0; i < c->n_feeds; i++) {
+        const struct cfg_feed *cf = &c->feeds[i];
+        v[i] = worker_start(store, cfg, cf, store_token(store, cf->name, cf->url), true, NULL, NULL,
+                            NULL);
+    }
+    bool cancelled = false;
+    for (size_t i = 0; i < c->n_feeds && !cancelled; i++) {
+        /* Short waits, so a SIGTERM is seen within a tenth of a second. */
+        while (!worker_wait_done(v[i], poller_ms() + 100))
+            if (cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED)) {
+                cancelled = true;
+                break;
+            }
     }
     int ok = 0;
-    bool changed = false;
-    for (size_t i = 0; i < cfg->n_feeds; i++) {
-        if (jobs[i].started)
-            pthread_join(jobs[i].thread, NULL);
-        ok += jobs[i].rc == 0;
-        changed |= jobs[i].changed;
+    for (size_t i = 0; i < c->n_feeds && !cancelled; i++) {
+        ok += v[i]->rc == 0;
+        worker_put(v[i]);
     }
-    free(jobs);
-    if (store_expire(store, clock_now()))
-        changed = true;
-    if (changed)
-        poller_save_cache(NULL, store, cfg);
+    if (cancelled)
+        workers_stop(v, c->n_feeds, POLLER_STOP_WAIT_MS, NULL);
+    free(v);
+    if (cancelled)
+        return -1;
+    store_expire(store, poller_now(store));
     return ok;
 }

@@ -1,5 +1,5 @@
 /*
- * schedule: see sched.h.
+ * schedule: see schedule.h.
  */
 #include "schedule.h"
 
@@ -49,4 +49,27 @@ int64_t schedule_initial_delay(int64_t now, int64_t last_success, int64_t refres
         return 0;
     int64_t due = last_success + interval(refresh, ttl_minutes);
     return due > now ? due - now : 0;
+}
+
+bool schedule_clock_step(struct schedule_clock *c, int64_t wall, int64_t mono, int64_t *delta,
+                         int64_t *from, int64_t *to)
+{
+    if (!c->started) {
+        *c = (struct schedule_clock){true, wall, mono, wall};
+        return false;
+    }
+    /* Where the wall clock would be had it only moved with the monotonic
+     * one since the last reading. */
+    int64_t expect = c->wall + (mono - c->mono);
+    int64_t d = wall - expect;
+    bool step = d > SCHEDULE_STEP_SLACK || d < -SCHEDULE_STEP_SLACK;
+    if (step) {
+        *delta = d;
+        *from = c->since;
+        *to = expect;
+        c->since = wall;
+    }
+    c->wall = wall;
+    c->mono = mono;
+    return step;
 }

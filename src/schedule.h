@@ -31,4 +31,24 @@ int64_t schedule_after_failure(struct schedule_state *st, int64_t refresh, int64
  * server); then the remainder. */
 int64_t schedule_initial_delay(int64_t now, int64_t last_success, int64_t refresh, int ttl_minutes);
 
+/* A wall clock earlier than this (2020-01-01) has not been set: a board
+ * without a real-time clock boots at 1970 until NTP steps it. */
+#define SCHEDULE_SANE_TIME 1577836800
+/* A difference between the wall clock and the monotonic one larger than
+ * this, between two readings, is a step (NTP slews smaller errors). */
+#define SCHEDULE_STEP_SLACK 30
+
+/* Watches the wall clock against a monotonic one (that counts suspend). */
+struct schedule_clock {
+    bool started;
+    int64_t wall, mono; /* the last reading */
+    int64_t since;      /* the wall time when the current clock was first read */
+};
+
+/* Feeds one reading of both clocks (seconds). Returns true when the wall
+ * clock stepped since the last reading: by *delta seconds, and the wall
+ * times recorded under the old clock lie within [*from, *to]. */
+bool schedule_clock_step(struct schedule_clock *c, int64_t wall, int64_t mono, int64_t *delta,
+                         int64_t *from, int64_t *to);
+
 #endif

@@ -7,13 +7,10 @@
 #include <string.h>
 
 #include "config.h"
-#include "feed.h"
 #include "transport.h"
-#include "headline.h"
 
-int source_refresh(const struct config *cfg, const char *url, const struct filter *exclude,
-                   const char *etag, const char *last_modified, const int *cancel,
-                   struct source_result *r)
+int source_fetch(const struct config *cfg, const char *url, const char *etag,
+                 const char *last_modified, const int *cancel, struct source_result *r)
 {
     memset(r, 0, sizeof *r);
     struct transport_request req = {
@@ -31,13 +28,14 @@ int source_refresh(const struct config *cfg, const char *url, const struct filte
     memset(&res, 0, sizeof res);
     if (transport_get(&req, &res, r->err, sizeof r->err) < 0) {
         r->retry_after = res.retry_after;
+        r->cancelled = cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED);
         transport_result_free(&res);
         return -1;
     }
-    r->etag = kt_strdup(res.etag);
-    r->last_modified = kt_strdup(res.last_modified);
     if (res.not_modified) {
         r->not_modified = true;
+        r->etag = kt_strdup(res.etag);
+        r->last_modified = kt_strdup(res.last_modified);
         transport_result_free(&res);
         return 0;
     }
@@ -46,25 +44,18 @@ int source_refresh(const struct config *cfg, const char *url, const struct filte
         .content_type = res.content_type,
         .allow_text = res.is_file,
     };
-    struct feed_doc doc;
-    memset(&doc, 0, sizeof doc);
-    int rc = feed_parse(res.body, res.len, &opts, &doc, r->err, sizeof r->err);
-    transport_result_free(&res);
-    if (rc < 0) {
-        free(r->etag);
-        free(r->last_modified);
-        r->etag = r->last_modified = NULL;
-        return -1;
+    int rc = feed_parse(res.body, res.len, &opts, &r->doc, r->err, sizeof r->err);
+    if (rc == 0) {
+        r->etag = kt_strdup(res.etag);
+        r->last_modified = kt_strdup(res.last_modified);
     }
-    r->ttl_minutes = doc.ttl_minutes;
-    r->n_items = headline_from_doc(&doc, exclude, cfg->max_chars, &r->items);
-    feed_doc_free(&doc);
-    return 0;
+    transport_result_free(&res);
+    return rc < 0 ? -1 : 0;
 }
 
 void source_result_free(struct source_result *r)
 {
-    store_items_free(r->items, r->n_items);
+    feed_doc_free(&r->doc);
     free(r->etag);
     free(r->last_modified);
     memset(r, 0, sizeof *r);

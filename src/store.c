@@ -1,11 +1,13 @@
 /*
  * store: per-feed headline state and the merged, published list.
  *
- * All mutable state sits behind one mutex. The merged list is rebuilt under
- * that mutex whenever the inputs change, and published as an immutable
- * snapshot in a single allocation (headlines and their strings together),
- * so readers never copy strings and a snapshot outlives any later rebuild
- * for as long as someone holds a reference.
+ * Two locks. `mu` guards every feed's state; writers (fetch workers, the
+ * reload supervisor) hold it while they merge, derive and rebuild. `pub_mu`
+ * guards only the pointer to the current snapshot: a rebuild takes it for
+ * the swap, a reader for a reference count, so the render thread never
+ * waits for a writer's work. A snapshot is one allocation (headlines and
+ * their strings together), so readers never copy strings and a snapshot
+ * outlives any later rebuild for as long as someone holds a reference.
  */
 #include "store.h"
 
@@ -17,6 +19,10 @@
 #include <string.h>
 
 #include "config.h"
+#include "feed.h"
+#include "filter.h"
+#include "headline.h"
+#include "schedule.h"
 #include "util.h"
 
 /* A published snapshot. `pub` must stay first: readers only ever see a
@@ -33,8 +39,12 @@ struct store_snap {
 
 struct store_feed {
     struct feed_state st;
+    uint64_t token;
+    /* The rules of the config in use. */
     char *label;
     int max_items;
+    int max_chars;
+    struct filter *exclude; /* [ticker] exclude plus the feed's own */
 };
 
 struct store {
@@ -44,8 +54,12 @@ struct store {
     int max_items;
     int64_t max_age;
     enum order order;
+    uint64_t next_token;
+    uint64_t content_gen; /* atomic; written under mu */
+
+    pthread_mutex_t pub_mu; /* guards cur, and only for a swap or a +1 */
     struct store_snap *cur;
-    /* Mirrors cur->pub.generation so readers can poll without the lock. */
+    /* Mirrors cur->pub.generation so readers can poll without any lock. */
     atomic_uint_least64_t generation;
 };
 
@@ -74,6 +88,21 @@ void store_items_free(struct store_item *items, size_t n)
     free(items);
 }
 
+static void store_entry_clear(struct store_entry *e)
+{
+    free(e->title);
+    free(e->summary);
+    free(e->link);
+    memset(e, 0, sizeof *e);
+}
+
+void store_entries_free(struct store_entry *entries, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        store_entry_clear(&entries[i]);
+    free(entries);
+}
+
 void feed_state_free(struct feed_state *fs)
 {
     if (!fs)
@@ -82,6 +111,7 @@ void feed_state_free(struct feed_state *fs)
     free(fs->url);
     free(fs->etag);
     free(fs->last_modified);
+    store_entries_free(fs->entries, fs->n_entries);
     store_items_free(fs->items, fs->n_items);
     memset(fs, 0, sizeof *fs);
 }
@@ -97,26 +127,54 @@ void store_dump_free(struct store_dump *d)
     d->n_feeds = 0;
 }
 
-/* An empty link means "no link" everywhere, so it never takes part in the
- * link de-duplication or in ids differently from NULL. */
-static char *store_link_dup(const char *link)
+/* An empty link, ETag or Last-Modified means "none": it is stored as NULL,
+ * so every comparison after this point is kt_str_eq. */
+static char *store_opt_dup(const char *s)
 {
-    return link && *link ? kt_strdup(link) : NULL;
+    return s && *s ? kt_strdup(s) : NULL;
+}
+
+static const char *store_url_of(const struct cfg_feed *cf)
+{
+    return cf->url ? cf->url : "";
 }
 
 static void store_item_copy(struct store_item *dst, const struct store_item *src)
 {
     dst->title = kt_strdup(src->title ? src->title : "");
-    dst->link = store_link_dup(src->link);
+    dst->link = store_opt_dup(src->link);
     dst->published = src->published;
     dst->first_seen = src->first_seen;
 }
 
-static bool store_str_eq(const char *a, const char *b)
+static void store_entry_copy(struct store_entry *dst, const struct store_entry *src)
 {
-    if (!a || !*a)
-        return !b || !*b;
-    return b && strcmp(a, b) == 0;
+    dst->title = kt_strdup(src->title);
+    dst->summary = kt_strdup(src->summary);
+    dst->link = store_opt_dup(src->link);
+    dst->published = src->published;
+    dst->first_seen = src->first_seen;
+    dst->title_html = src->title_html;
+    dst->summary_html = src->summary_html;
+}
+
+static bool store_entry_eq(const struct store_entry *a, const struct store_entry *b)
+{
+    return kt_str_eq(a->title, b->title) && kt_str_eq(a->summary, b->summary) &&
+           kt_str_eq(a->link, b->link) && a->published == b->published &&
+           a->first_seen == b->first_seen && a->title_html == b->title_html &&
+           a->summary_html == b->summary_html;
+}
+
+static bool store_item_eq(const struct store_item *a, const struct store_item *b)
+{
+    return kt_str_eq(a->title, b->title) && kt_str_eq(a->link, b->link) &&
+           a->published == b->published && a->first_seen == b->first_seen;
+}
+
+static void store_content_changed(struct store *s)
+{
+    __atomic_add_fetch(&s->content_gen, 1, __ATOMIC_RELEASE);
 }
 
 static uint64_t store_fnv1a(uint64_t h, const char *s)
@@ -265,10 +323,10 @@ const struct store_snapshot *store_snapshot_retain(const struct store_snapshot *
 
 const struct store_snapshot *store_snapshot(struct store *s)
 {
-    pthread_mutex_lock(&s->mu);
+    pthread_mutex_lock(&s->pub_mu);
     struct store_snap *snap = s->cur;
     atomic_fetch_add_explicit(&snap->refs, 1, memory_order_relaxed);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->pub_mu);
     return &snap->pub;
 }
 
@@ -277,17 +335,27 @@ uint64_t store_generation(struct store *s)
     return atomic_load_explicit(&s->generation, memory_order_acquire);
 }
 
+uint64_t store_content_generation(struct store *s)
+{
+    return __atomic_load_n(&s->content_gen, __ATOMIC_ACQUIRE);
+}
+
 /* ---- building the merged list ---- */
 
-static bool store_expired(const struct store_item *it, int64_t max_age, int64_t now)
+static bool store_expired_at(int64_t published, int64_t first_seen, int64_t max_age, int64_t now)
 {
     if (max_age <= 0)
         return false;
-    int64_t when = it->published ? it->published : it->first_seen;
+    int64_t when = published ? published : first_seen;
     /* Compared as a difference bound, in unsigned arithmetic: with when < now
      * the difference is exact there, while now - when overflows int64 for a
      * first_seen near INT64_MIN (a cache file may hold any int64). */
     return when < now && (uint64_t)now - (uint64_t)when > (uint64_t)max_age;
+}
+
+static bool store_expired(const struct store_item *it, int64_t max_age, int64_t now)
+{
+    return store_expired_at(it->published, it->first_seen, max_age, now);
 }
 
 static int store_cand_cmp_newest(const void *a, const void *b)
@@ -406,8 +474,8 @@ static char *store_arena_put(char **arena, const char *s)
     return p;
 }
 
-/* Rebuilds the merged list; publishes a new snapshot only when it differs
- * from the current one, so readers are not woken for nothing. */
+/* Rebuilds the merged list (under mu); publishes a new snapshot only when
+ * it differs from the current one, so readers are not woken for nothing. */
 static bool store_rebuild(struct store *s, int64_t now)
 {
     size_t n;
@@ -418,6 +486,7 @@ static bool store_rebuild(struct store *s, int64_t now)
     for (size_t i = 0; i < n; i++)
         ids[i] = store_headline_id(c[i].feed->st.name, c[i].item->title, c[i].item->link);
 
+    /* Only rebuilds (all under mu) write cur, so reading it needs no pub_mu. */
     const struct store_snapshot *old = &s->cur->pub;
     bool same = old->n == n;
     /* The id covers feed, title and link, not the date: a duplicate that
@@ -470,11 +539,253 @@ static bool store_rebuild(struct store *s, int64_t now)
     free(ids);
     free(c);
 
+    pthread_mutex_lock(&s->pub_mu);
     struct store_snap *prev = s->cur;
     s->cur = snap;
     atomic_store_explicit(&s->generation, gen, memory_order_release);
+    pthread_mutex_unlock(&s->pub_mu);
     store_snapshot_release(&prev->pub);
     return true;
+}
+
+/* ---- deriving headlines from entries ---- */
+
+/* The headline of one entry under f's rules; false when it gives none.
+ * One entry at a time, so each headline is known to come from its entry
+ * (and takes that entry's first_seen). */
+static bool store_derive_one(const struct store_feed *f, const struct store_entry *e,
+                             bool with_summary, struct store_item *out)
+{
+    struct feed_entry fe = {
+        .title = e->title,
+        .title_html = e->title_html,
+        .summary = with_summary ? e->summary : NULL,
+        .summary_html = e->summary_html,
+        .link = e->link,
+        .published = e->published,
+    };
+    struct feed_doc doc = {.n_entries = 1, .entries = &fe};
+    struct store_item *items = NULL;
+    size_t n = headline_from_doc(&doc, f->exclude, f->max_chars > 0 ? f->max_chars : 0, &items);
+    bool ok = n > 0;
+    if (ok) {
+        *out = items[0];
+        if (out->link && !*out->link) {
+            free(out->link);
+            out->link = NULL;
+        }
+        out->first_seen = e->first_seen;
+        items[0] = (struct store_item){0};
+    }
+    store_items_free(items, n);
+    return ok;
+}
+
+static void store_feed_limit(struct store_feed *f)
+{
+    if (f->max_items <= 0 || f->st.n_items <= (size_t)f->max_items)
+        return;
+    for (size_t i = (size_t)f->max_items; i < f->st.n_items; i++)
+        store_item_clear(&f->st.items[i]);
+    f->st.n_items = (size_t)f->max_items;
+}
+
+/* Headlines again from the entries, under the feed's current rules. A feed
+ * without entries keeps its headlines, less those the rules now refuse
+ * (exclude, max_items); a higher max_chars waits for the next fetch. */
+static void store_feed_derive(struct store_feed *f)
+{
+    if (!f->st.has_entries) {
+        size_t k = 0;
+        for (size_t i = 0; i < f->st.n_items; i++) {
+            if (filter_match(f->exclude, f->st.items[i].title))
+                store_item_clear(&f->st.items[i]);
+            else
+                f->st.items[k++] = f->st.items[i];
+        }
+        f->st.n_items = k;
+        store_feed_limit(f);
+        return;
+    }
+    store_items_free(f->st.items, f->st.n_items);
+    size_t cap = f->st.n_entries;
+    if (f->max_items > 0 && cap > (size_t)f->max_items)
+        cap = (size_t)f->max_items;
+    f->st.items = kt_calloc(cap ? cap : 1, sizeof *f->st.items);
+    f->st.n_items = 0;
+    for (size_t i = 0; i < f->st.n_entries && f->st.n_items < cap; i++)
+        if (store_derive_one(f, &f->st.entries[i], true, &f->st.items[f->st.n_items]))
+            f->st.n_items++;
+}
+
+/* A copy of at most max bytes of s, cut at a UTF-8 boundary. */
+static char *store_field_dup(const char *s, size_t max)
+{
+    if (!s)
+        return NULL;
+    size_t n = strnlen(s, max + 1);
+    if (n <= max)
+        return kt_strndup(s, n);
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return kt_strndup(s, n);
+}
+
+/* ---- first_seen lookups over a feed's previous state ---- */
+
+struct store_prev {
+    const struct feed_state *st;
+    struct store_set entries, items;
+};
+
+static uint64_t store_pair_hash(const char *title, const char *link)
+{
+    return store_headline_id("", title, link);
+}
+
+static bool store_eq_prev_entry(const void *ctx, size_t idx)
+{
+    const void *const *v = ctx;
+    const struct store_entry *probe = v[0];
+    const struct store_entry *old = &((const struct feed_state *)v[1])->entries[idx];
+    return kt_str_eq(probe->title, old->title) && kt_str_eq(probe->link, old->link);
+}
+
+static bool store_eq_prev_item(const void *ctx, size_t idx)
+{
+    const void *const *v = ctx;
+    const struct store_item *probe = v[0];
+    const struct store_item *old = &((const struct feed_state *)v[1])->items[idx];
+    return kt_str_eq(probe->title, old->title) && kt_str_eq(probe->link, old->link);
+}
+
+/* Indexes the old entries by (raw title, link) and the old headlines by
+ * (title, link); duplicates: the first occurrence wins. */
+static void store_prev_init(struct store_prev *p, const struct feed_state *st)
+{
+    p->st = st;
+    store_set_init(&p->entries, st->has_entries ? st->n_entries : 0);
+    store_set_init(&p->items, st->n_items);
+    const void *view[2] = {NULL, st};
+    size_t pos = 0;
+    for (size_t i = 0; st->has_entries && i < st->n_entries; i++) {
+        uint64_t h = store_pair_hash(st->entries[i].title, st->entries[i].link);
+        view[0] = &st->entries[i];
+        if (!store_set_find(&p->entries, h, store_eq_prev_entry, view, &pos))
+            store_set_put(&p->entries, pos, h, i);
+    }
+    for (size_t i = 0; i < st->n_items; i++) {
+        uint64_t h = store_pair_hash(st->items[i].title, st->items[i].link);
+        view[0] = &st->items[i];
+        if (!store_set_find(&p->items, h, store_eq_prev_item, view, &pos))
+            store_set_put(&p->items, pos, h, i);
+    }
+}
+
+static void store_prev_free(struct store_prev *p)
+{
+    store_set_free(&p->entries);
+    store_set_free(&p->items);
+}
+
+/* When an entry (with its headline, when it has one) was first seen: the
+ * same entry before, else the same headline before (which also carries
+ * first_seen over from a feed that had no entries yet), else 0. */
+static int64_t store_prev_first_seen(const struct store_prev *p, const struct store_entry *e,
+                                     const struct store_item *item)
+{
+    const void *view[2] = {e, p->st};
+    size_t pos = 0;
+    size_t hit = store_set_find(&p->entries, store_pair_hash(e->title, e->link),
+                                store_eq_prev_entry, view, &pos);
+    if (hit)
+        return p->st->entries[hit - 1].first_seen;
+    if (!item)
+        return 0;
+    view[0] = item;
+    hit = store_set_find(&p->items, store_pair_hash(item->title, item->link), store_eq_prev_item,
+                         view, &pos);
+    return hit ? p->st->items[hit - 1].first_seen : 0;
+}
+
+/* The entries of doc as kept (bounds, summaries only where they matter)
+ * with their headlines, first_seen carried over from f's state. */
+static void store_take_doc(const struct store_feed *f, const struct feed_doc *doc, int64_t now,
+                           struct feed_state *out)
+{
+    size_t cap = doc->n_entries < STORE_MAX_ENTRIES ? doc->n_entries : STORE_MAX_ENTRIES;
+    size_t item_cap = cap;
+    if (f->max_items > 0 && item_cap > (size_t)f->max_items)
+        item_cap = (size_t)f->max_items;
+    out->entries = kt_calloc(cap ? cap : 1, sizeof *out->entries);
+    out->items = kt_calloc(item_cap ? item_cap : 1, sizeof *out->items);
+    struct store_prev prev;
+    store_prev_init(&prev, &f->st);
+    size_t bytes = 0;
+    for (size_t i = 0; i < doc->n_entries && out->n_entries < cap; i++) {
+        const struct feed_entry *de = &doc->entries[i];
+        struct store_entry e = {
+            .title = store_field_dup(de->title, STORE_MAX_FIELD),
+            .summary = store_field_dup(de->summary, STORE_MAX_FIELD),
+            .link = de->link && *de->link && strlen(de->link) <= STORE_MAX_LINK
+                        ? kt_strdup(de->link)
+                        : NULL,
+            .published = de->published,
+            .title_html = de->title_html,
+            .summary_html = de->summary_html,
+        };
+        struct store_item item = {0};
+        bool has_item = store_derive_one(f, &e, true, &item);
+        if (e.summary) {
+            /* Keep the summary only when the headline depends on it. */
+            struct store_item bare = {0};
+            bool same =
+                has_item && store_derive_one(f, &e, false, &bare) && store_item_eq(&bare, &item);
+            store_item_clear(&bare);
+            if (same) {
+                free(e.summary);
+                e.summary = NULL;
+                e.summary_html = false;
+            }
+        }
+        size_t size = (e.title ? strlen(e.title) : 0) + (e.summary ? strlen(e.summary) : 0) +
+                      (e.link ? strlen(e.link) : 0) + sizeof e;
+        if (bytes + size > STORE_MAX_FEED_BYTES && out->n_entries > 0) {
+            store_entry_clear(&e);
+            store_item_clear(&item);
+            break;
+        }
+        bytes += size;
+        int64_t seen = store_prev_first_seen(&prev, &e, has_item ? &item : NULL);
+        e.first_seen = seen ? seen : now;
+        out->entries[out->n_entries++] = e;
+        if (has_item && out->n_items < item_cap) {
+            item.first_seen = e.first_seen;
+            out->items[out->n_items++] = item;
+        } else {
+            store_item_clear(&item);
+        }
+    }
+    store_prev_free(&prev);
+    out->has_entries = true;
+}
+
+/* Removes expired headlines in place, keeping document order. Entries
+ * stay while the feed serves them: an undated entry keeps its first_seen,
+ * so it does not come back as new at the next fetch, and a reload with a
+ * longer max_age shows it again. Returns true when a headline went. */
+static bool store_feed_expire(struct store_feed *f, int64_t max_age, int64_t now)
+{
+    size_t k = 0, before = f->st.n_items;
+    for (size_t i = 0; i < f->st.n_items; i++) {
+        if (store_expired(&f->st.items[i], max_age, now))
+            store_item_clear(&f->st.items[i]);
+        else
+            f->st.items[k++] = f->st.items[i];
+    }
+    f->st.n_items = k;
+    return k != before;
 }
 
 /* ---- the store ---- */
@@ -483,6 +794,7 @@ struct store *store_new(void)
 {
     struct store *s = kt_calloc(1, sizeof *s);
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->pub_mu, NULL);
     s->order = ORDER_NEWEST;
     /* Generation 1, so a reader may use 0 for "never looked". */
     s->cur = store_snap_alloc(0, 0, 1);
@@ -495,6 +807,8 @@ static void store_feed_clear(struct store_feed *f)
     feed_state_free(&f->st);
     free(f->label);
     f->label = NULL;
+    filter_free(f->exclude);
+    f->exclude = NULL;
 }
 
 void store_free(struct store *s)
@@ -507,6 +821,7 @@ void store_free(struct store *s)
     /* Readers may still hold the current snapshot; only our reference goes. */
     store_snapshot_release(&s->cur->pub);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->pub_mu);
     free(s);
 }
 
@@ -520,13 +835,27 @@ static struct store_feed *store_find(struct store *s, const char *name)
     return NULL;
 }
 
-static void store_feed_limit(struct store_feed *f)
+static struct store_feed *store_find_token(struct store *s, uint64_t token)
 {
-    if (f->max_items <= 0 || f->st.n_items <= (size_t)f->max_items)
-        return;
-    for (size_t i = (size_t)f->max_items; i < f->st.n_items; i++)
-        store_item_clear(&f->st.items[i]);
-    f->st.n_items = (size_t)f->max_items;
+    for (size_t i = 0; token && i < s->n_feeds; i++)
+        if (s->feeds[i].token == token)
+            return &s->feeds[i];
+    return NULL;
+}
+
+static struct filter *store_rules_filter(const struct config *cfg, const struct cfg_feed *feed)
+{
+    char err[KT_ERR_MAX];
+    /* Patterns were checked when the config was read, so this cannot fail;
+     * if it did, NULL matches nothing. */
+    struct filter *a =
+        filter_new((const char *const *)cfg->exclude.v, cfg->exclude.n, err, sizeof err);
+    struct filter *b =
+        filter_new((const char *const *)feed->exclude.v, feed->exclude.n, err, sizeof err);
+    struct filter *u = filter_union(a, b);
+    filter_free(a);
+    filter_free(b);
+    return u;
 }
 
 void store_configure(struct store *s, const struct config *cfg, int64_t now)
@@ -534,6 +863,9 @@ void store_configure(struct store *s, const struct config *cfg, int64_t now)
     pthread_mutex_lock(&s->mu);
     size_t n = cfg->n_feeds;
     struct store_feed *feeds = kt_calloc(n ? n : 1, sizeof *feeds);
+    /* Whether what the cache holds changes: a feed added, dropped or moved,
+     * or headlines of a feed without entries dropped by the new rules. */
+    bool content = n != s->n_feeds;
     for (size_t i = 0; i < n; i++) {
         const struct cfg_feed *cf = &cfg->feeds[i];
         struct store_feed *nf = &feeds[i];
@@ -542,19 +874,28 @@ void store_configure(struct store *s, const struct config *cfg, int64_t now)
             /* A taken feed has name NULL, so a duplicate in the config
              * cannot take the same state twice. */
             if (of->st.name && strcmp(of->st.name, cf->name) == 0 &&
-                store_str_eq(of->st.url, cf->url)) {
+                strcmp(of->st.url, store_url_of(cf)) == 0) {
                 nf->st = of->st;
+                nf->token = of->token;
                 memset(&of->st, 0, sizeof of->st);
+                content |= j != i;
                 break;
             }
         }
         if (!nf->st.name) {
             nf->st.name = kt_strdup(cf->name);
-            nf->st.url = kt_strdup(cf->url ? cf->url : "");
+            nf->st.url = kt_strdup(store_url_of(cf));
+            nf->token = ++s->next_token;
+            content = true;
         }
         nf->label = kt_strdup(cf->label ? cf->label : cf->name);
         nf->max_items = cf->max_items;
-        store_feed_limit(nf);
+        nf->max_chars = cfg->max_chars;
+        nf->exclude = store_rules_filter(cfg, cf);
+        size_t before = nf->st.n_items;
+        store_feed_derive(nf);
+        store_feed_expire(nf, cfg->max_age, now);
+        content |= !nf->st.has_entries && nf->st.n_items != before;
     }
     for (size_t j = 0; j < s->n_feeds; j++)
         store_feed_clear(&s->feeds[j]);
@@ -564,21 +905,130 @@ void store_configure(struct store *s, const struct config *cfg, int64_t now)
     s->max_items = cfg->max_items;
     s->max_age = cfg->max_age;
     s->order = cfg->order;
+    if (content)
+        store_content_changed(s);
     store_rebuild(s, now);
     pthread_mutex_unlock(&s->mu);
 }
 
-static bool store_eq_item(const void *ctx, size_t idx)
+uint64_t store_token(struct store *s, const char *name, const char *url)
+{
+    uint64_t token = 0;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; name && i < s->n_feeds; i++)
+        if (strcmp(s->feeds[i].st.name, name) == 0 &&
+            strcmp(s->feeds[i].st.url, url ? url : "") == 0) {
+            token = s->feeds[i].token;
+            break;
+        }
+    pthread_mutex_unlock(&s->mu);
+    return token;
+}
+
+bool store_feed_schedule(struct store *s, uint64_t token, int64_t *last_success, int *ttl_minutes)
+{
+    pthread_mutex_lock(&s->mu);
+    struct store_feed *f = store_find_token(s, token);
+    if (f) {
+        *last_success = f->st.last_success;
+        *ttl_minutes = f->st.ttl_minutes;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return f != NULL;
+}
+
+bool store_feed_validators(struct store *s, uint64_t token, char **etag, char **last_modified)
+{
+    pthread_mutex_lock(&s->mu);
+    struct store_feed *f = store_find_token(s, token);
+    if (f) {
+        *etag = kt_strdup(f->st.etag);
+        *last_modified = kt_strdup(f->st.last_modified);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return f != NULL;
+}
+
+/* Sets *dst to v (NULL or "" = none); true when that changed it. */
+static bool store_set_validator(char **dst, const char *v)
+{
+    if (kt_str_eq(*dst, v && *v ? v : NULL))
+        return false;
+    free(*dst);
+    *dst = store_opt_dup(v);
+    return true;
+}
+
+enum store_outcome store_apply_fetch(struct store *s, uint64_t token, const struct store_fetch *fx,
+                                     int64_t now, size_t *kept, size_t *headlines)
+{
+    if (kept)
+        *kept = 0;
+    if (headlines)
+        *headlines = 0;
+    pthread_mutex_lock(&s->mu);
+    struct store_feed *f = store_find_token(s, token);
+    if (!f) {
+        pthread_mutex_unlock(&s->mu);
+        return STORE_GONE;
+    }
+    bool changed = false;
+    /* A 304 may omit the validators: the ones sent stay. */
+    if (!fx->not_modified || fx->etag)
+        changed |= store_set_validator(&f->st.etag, fx->etag);
+    if (!fx->not_modified || fx->last_modified)
+        changed |= store_set_validator(&f->st.last_modified, fx->last_modified);
+    f->st.last_success = now;
+    if (!fx->not_modified && fx->doc) {
+        int ttl = fx->doc->ttl_minutes > 0 ? fx->doc->ttl_minutes : 0;
+        if (ttl != f->st.ttl_minutes) {
+            f->st.ttl_minutes = ttl;
+            changed = true;
+        }
+        struct feed_state fresh = {0};
+        store_take_doc(f, fx->doc, now, &fresh);
+        if (kept)
+            *kept = fresh.n_entries;
+        bool same = f->st.has_entries && fresh.n_entries == f->st.n_entries;
+        for (size_t i = 0; same && i < fresh.n_entries; i++)
+            same = store_entry_eq(&fresh.entries[i], &f->st.entries[i]);
+        if (same) {
+            /* The same document: its headlines are already derived. */
+            store_entries_free(fresh.entries, fresh.n_entries);
+            store_items_free(fresh.items, fresh.n_items);
+        } else {
+            store_entries_free(f->st.entries, f->st.n_entries);
+            store_items_free(f->st.items, f->st.n_items);
+            f->st.entries = fresh.entries;
+            f->st.n_entries = fresh.n_entries;
+            f->st.items = fresh.items;
+            f->st.n_items = fresh.n_items;
+            f->st.has_entries = true;
+            store_feed_expire(f, s->max_age, now);
+            changed = true;
+        }
+    }
+    if (headlines)
+        *headlines = f->st.n_items;
+    if (changed) {
+        store_content_changed(s);
+        store_rebuild(s, now);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return changed ? STORE_CHANGED : STORE_SAME;
+}
+
+static bool store_eq_item_key(const void *ctx, size_t idx)
 {
     const struct store_item *const *v = ctx;
     const struct store_item *probe = v[0], *old = &v[1][idx];
     return strcmp(probe->title ? probe->title : "", old->title) == 0 &&
-           store_str_eq(probe->link, old->link);
+           kt_str_eq(probe->link && *probe->link ? probe->link : NULL, old->link);
 }
 
 static uint64_t store_item_hash(const struct store_item *it)
 {
-    return store_headline_id("", it->title, it->link && *it->link ? it->link : NULL);
+    return store_pair_hash(it->title ? it->title : "", it->link && *it->link ? it->link : NULL);
 }
 
 bool store_replace_items(struct store *s, const char *feed, const struct store_item *items,
@@ -598,20 +1048,21 @@ bool store_replace_items(struct store *s, const char *feed, const struct store_i
     store_set_init(&old, f->st.n_items);
     const struct store_item *view[2] = {NULL, f->st.items};
     for (size_t i = 0; i < f->st.n_items; i++) {
-        size_t pos;
+        size_t pos = 0;
         uint64_t h = store_item_hash(&f->st.items[i]);
         view[0] = &f->st.items[i];
         /* Duplicates within the old list: the first occurrence wins. */
-        if (!store_set_find(&old, h, store_eq_item, view, &pos))
+        if (!store_set_find(&old, h, store_eq_item_key, view, &pos))
             store_set_put(&old, pos, h, i);
     }
 
     struct store_item *fresh = kt_calloc(keep ? keep : 1, sizeof *fresh);
     for (size_t i = 0; i < keep; i++) {
-        size_t pos;
+        size_t pos = 0;
         store_item_copy(&fresh[i], &items[i]);
         view[0] = &items[i];
-        size_t hit = store_set_find(&old, store_item_hash(&items[i]), store_eq_item, view, &pos);
+        size_t hit =
+            store_set_find(&old, store_item_hash(&items[i]), store_eq_item_key, view, &pos);
         if (hit)
             fresh[i].first_seen = f->st.items[hit - 1].first_seen;
         else if (fresh[i].first_seen == 0)
@@ -619,102 +1070,93 @@ bool store_replace_items(struct store *s, const char *feed, const struct store_i
     }
     store_set_free(&old);
 
+    bool same = !f->st.has_entries && keep == f->st.n_items;
+    for (size_t i = 0; same && i < keep; i++)
+        same = store_item_eq(&fresh[i], &f->st.items[i]);
     store_items_free(f->st.items, f->st.n_items);
+    store_entries_free(f->st.entries, f->st.n_entries);
+    f->st.entries = NULL;
+    f->st.n_entries = 0;
+    f->st.has_entries = false;
     f->st.items = fresh;
     f->st.n_items = keep;
     f->st.last_success = now;
+    if (!same)
+        store_content_changed(s);
     bool changed = store_rebuild(s, now);
     pthread_mutex_unlock(&s->mu);
     return changed;
-}
-
-void store_touch(struct store *s, const char *feed, int64_t now)
-{
-    pthread_mutex_lock(&s->mu);
-    struct store_feed *f = store_find(s, feed);
-    if (f)
-        f->st.last_success = now;
-    pthread_mutex_unlock(&s->mu);
-}
-
-/* NULL keeps the value; "" clears it (a server that stopped sending the
- * header). A negative ttl keeps the value. */
-static void store_meta_set(char **dst, const char *v)
-{
-    if (!v)
-        return;
-    free(*dst);
-    *dst = *v ? kt_strdup(v) : NULL;
-}
-
-void store_set_meta(struct store *s, const char *feed, const char *etag, const char *last_modified,
-                    int ttl_minutes)
-{
-    pthread_mutex_lock(&s->mu);
-    struct store_feed *f = store_find(s, feed);
-    if (f) {
-        store_meta_set(&f->st.etag, etag);
-        store_meta_set(&f->st.last_modified, last_modified);
-        if (ttl_minutes >= 0)
-            f->st.ttl_minutes = ttl_minutes;
-    }
-    pthread_mutex_unlock(&s->mu);
-}
-
-bool store_get_meta(struct store *s, const char *feed, char **etag, char **last_modified,
-                    int *ttl_minutes)
-{
-    pthread_mutex_lock(&s->mu);
-    struct store_feed *f = store_find(s, feed);
-    if (f) {
-        if (etag)
-            *etag = kt_strdup(f->st.etag);
-        if (last_modified)
-            *last_modified = kt_strdup(f->st.last_modified);
-        if (ttl_minutes)
-            *ttl_minutes = f->st.ttl_minutes;
-    }
-    pthread_mutex_unlock(&s->mu);
-    return f != NULL;
-}
-
-/* Removes expired items in place, keeping document order. */
-static void store_feed_expire(struct store_feed *f, int64_t max_age, int64_t now)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < f->st.n_items; i++) {
-        if (store_expired(&f->st.items[i], max_age, now))
-            store_item_clear(&f->st.items[i]);
-        else
-            f->st.items[k++] = f->st.items[i];
-    }
-    f->st.n_items = k;
 }
 
 bool store_expire(struct store *s, int64_t now)
 {
     pthread_mutex_lock(&s->mu);
+    bool gone = false;
     for (size_t i = 0; i < s->n_feeds; i++)
-        store_feed_expire(&s->feeds[i], s->max_age, now);
+        gone |= store_feed_expire(&s->feeds[i], s->max_age, now) && !s->feeds[i].st.has_entries;
+    /* Only headlines of feeds without entries are in the cache as such. */
+    if (gone)
+        store_content_changed(s);
     bool changed = store_rebuild(s, now);
     pthread_mutex_unlock(&s->mu);
     return changed;
 }
 
-static void store_state_copy(struct feed_state *dst, const struct feed_state *src, size_t limit)
+/* One recorded time after a step (see store_shift_time). */
+static bool store_shift_one(int64_t *v, int64_t delta, int64_t from, int64_t to, int64_t now)
+{
+    if (*v >= from && *v <= to && *v != 0) {
+        int64_t moved;
+        if (__builtin_add_overflow(*v, delta, &moved))
+            moved = now;
+        *v = moved;
+        return true;
+    }
+    if (now >= SCHEDULE_SANE_TIME && *v != 0 && *v < SCHEDULE_SANE_TIME) {
+        *v = now;
+        return true;
+    }
+    return false;
+}
+
+void store_shift_time(struct store *s, int64_t delta, int64_t from, int64_t to, int64_t now)
+{
+    pthread_mutex_lock(&s->mu);
+    bool moved = false;
+    for (size_t i = 0; i < s->n_feeds; i++) {
+        struct feed_state *st = &s->feeds[i].st;
+        moved |= store_shift_one(&st->last_success, delta, from, to, now);
+        for (size_t k = 0; k < st->n_entries; k++)
+            moved |= store_shift_one(&st->entries[k].first_seen, delta, from, to, now);
+        for (size_t k = 0; k < st->n_items; k++)
+            moved |= store_shift_one(&st->items[k].first_seen, delta, from, to, now);
+    }
+    if (moved) {
+        store_content_changed(s);
+        store_rebuild(s, now);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void store_state_copy(struct feed_state *dst, const struct feed_state *src)
 {
     dst->name = kt_strdup(src->name ? src->name : "");
     dst->url = kt_strdup(src->url ? src->url : "");
-    dst->etag = kt_strdup(src->etag);
-    dst->last_modified = kt_strdup(src->last_modified);
+    dst->etag = store_opt_dup(src->etag);
+    dst->last_modified = store_opt_dup(src->last_modified);
     dst->last_success = src->last_success;
     dst->ttl_minutes = src->ttl_minutes;
-    size_t n = src->n_items;
-    if (limit && n > limit)
-        n = limit;
-    dst->items = kt_calloc(n ? n : 1, sizeof *dst->items);
-    dst->n_items = n;
-    for (size_t i = 0; i < n; i++)
+    dst->has_entries = src->has_entries;
+    size_t ne = src->has_entries ? src->n_entries : 0;
+    if (ne > STORE_MAX_ENTRIES)
+        ne = STORE_MAX_ENTRIES;
+    dst->entries = kt_calloc(ne ? ne : 1, sizeof *dst->entries);
+    dst->n_entries = ne;
+    for (size_t i = 0; i < ne; i++)
+        store_entry_copy(&dst->entries[i], &src->entries[i]);
+    dst->items = kt_calloc(src->n_items ? src->n_items : 1, sizeof *dst->items);
+    dst->n_items = src->n_items;
+    for (size_t i = 0; i < src->n_items; i++)
         store_item_copy(&dst->items[i], &src->items[i]);
 }
 
@@ -723,9 +1165,17 @@ struct store_dump store_dump(struct store *s)
     pthread_mutex_lock(&s->mu);
     struct store_dump d = {kt_calloc(s->n_feeds ? s->n_feeds : 1, sizeof *d.feeds), s->n_feeds};
     for (size_t i = 0; i < s->n_feeds; i++)
-        store_state_copy(&d.feeds[i], &s->feeds[i].st, 0);
+        store_state_copy(&d.feeds[i], &s->feeds[i].st);
     pthread_mutex_unlock(&s->mu);
     return d;
+}
+
+/* A first_seen the cache cannot vouch for becomes now: none (0), or one
+ * written before the clock was set. */
+static void store_fix_first_seen(int64_t *v, int64_t now)
+{
+    if (*v == 0 || (now >= SCHEDULE_SANE_TIME && *v < SCHEDULE_SANE_TIME))
+        *v = now;
 }
 
 size_t store_restore(struct store *s, const struct store_dump *d, int64_t now)
@@ -737,22 +1187,24 @@ size_t store_restore(struct store *s, const struct store_dump *d, int64_t now)
         for (size_t j = 0; j < d->n_feeds; j++) {
             const struct feed_state *src = &d->feeds[j];
             if (!src->name || strcmp(src->name, f->st.name) != 0 ||
-                !store_str_eq(src->url, f->st.url))
+                strcmp(src->url ? src->url : "", f->st.url) != 0)
                 continue;
-            struct feed_state st;
-            store_state_copy(&st, src, f->max_items > 0 ? (size_t)f->max_items : 0);
-            /* An item with no first_seen would never age out if undated. */
+            struct feed_state st = {0};
+            store_state_copy(&st, src);
+            for (size_t k = 0; k < st.n_entries; k++)
+                store_fix_first_seen(&st.entries[k].first_seen, now);
             for (size_t k = 0; k < st.n_items; k++)
-                if (st.items[k].first_seen == 0)
-                    st.items[k].first_seen = now;
+                store_fix_first_seen(&st.items[k].first_seen, now);
             feed_state_free(&f->st);
             f->st = st;
+            store_feed_derive(f);
             /* Stale items would only be shown until the next expire. */
             store_feed_expire(f, s->max_age, now);
             restored++;
             break;
         }
     }
+    store_content_changed(s);
     store_rebuild(s, now);
     pthread_mutex_unlock(&s->mu);
     return restored;

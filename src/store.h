@@ -1,14 +1,25 @@
 /*
- * store: the headline store. Pure logic (plus one mutex).
+ * store: the headline store. Pure logic (plus two mutexes).
  *
- * Holds, per configured feed, the items of its last successful fetch and
- * its fetch metadata (ETag, Last-Modified, TTL). From these it builds the
- * merged list the screen shows: de-duplicated (same normalised title or
- * same link: shown once), aged out at max_age, ordered (newest / feeds /
- * interleave) and cut to max_items. The merged list is published as an
- * immutable, reference-counted snapshot with a generation number, so a
- * reader takes a consistent list with no more than a pointer swap under
- * the lock and never waits on the network.
+ * Holds, per configured feed, the entries of its last successful fetch as
+ * the parser gave them (bounded, see STORE_MAX_*), the headlines derived
+ * from them with the feed's rules (exclude, max_chars, max_items), and its
+ * fetch metadata (ETag, Last-Modified, TTL). Keeping the entries is what
+ * lets a reload apply a new exclude or a lower max_chars at once, even to
+ * a feed that will only ever answer 304: the store derives again, no
+ * fetch needed. From the feeds' headlines it builds the merged list the
+ * screen shows: de-duplicated (same normalised title or same link: shown
+ * once), aged out at max_age, ordered (newest / feeds / interleave) and cut
+ * to max_items. The merged list is published as an immutable,
+ * reference-counted snapshot with a generation number; a reader takes it
+ * under a lock that is only ever held for a pointer swap, never while a
+ * writer works.
+ *
+ * A configured feed is identified by its (name, URL): a reload that keeps
+ * both keeps its state and its token; a new URL is a new feed. Fetch
+ * results name the token they were started for, so a result for a feed
+ * that left the config (or changed URL) while its fetch was running is
+ * discarded instead of landing on its successor.
  */
 #ifndef KT_STORE_H
 #define KT_STORE_H
@@ -18,23 +29,51 @@
 #include <stdint.h>
 
 struct config;
+struct feed_doc;
 
+/* Bounds on what is kept of one feed's document: the first entries in
+ * document order, up to this many and this much text; a title or summary
+ * is considered up to its first STORE_MAX_FIELD bytes; a longer link is
+ * dropped. */
+#define STORE_MAX_ENTRIES 10000
+#define STORE_MAX_FEED_BYTES (4 * 1024 * 1024)
+#define STORE_MAX_FIELD 16384
+#define STORE_MAX_LINK 8192
+
+/* A headline as shown. */
 struct store_item {
     char *title;        /* normalised, as shown */
-    char *link;         /* absolute, or NULL */
+    char *link;         /* absolute, or NULL (never "") */
     int64_t published;  /* UTC seconds; 0 = unknown */
     int64_t first_seen; /* when this item was first stored (ages items with no date) */
+};
+
+/* A feed entry as parsed, kept so that the headline can be derived again.
+ * The summary is only kept where the headline depends on it (an entry
+ * whose title alone gives no headline). */
+struct store_entry {
+    char *title;   /* as in the document (HTML when title_html), or NULL */
+    char *summary; /* idem, or NULL */
+    char *link;    /* absolute, or NULL (never "") */
+    int64_t published;
+    int64_t first_seen;
+    bool title_html, summary_html;
 };
 
 /* One feed's state: what the cache holds and restores. */
 struct feed_state {
     char *name;
-    char *url;
+    char *url;           /* "" when none */
     char *etag;          /* may be NULL */
     char *last_modified; /* may be NULL */
     int64_t last_success;
     int ttl_minutes;
-    struct store_item *items; /* document order */
+    /* true: items are derived from entries. false: items stand alone (a
+     * cache written before entries were kept, or store_replace_items). */
+    bool has_entries;
+    struct store_entry *entries; /* document order */
+    size_t n_entries;
+    struct store_item *items; /* shown, document order */
     size_t n_items;
 };
 
@@ -43,6 +82,7 @@ struct store_dump {
     size_t n_feeds;
 };
 void store_items_free(struct store_item *items, size_t n);
+void store_entries_free(struct store_entry *entries, size_t n);
 void feed_state_free(struct feed_state *fs);
 void store_dump_free(struct store_dump *d);
 
@@ -67,27 +107,66 @@ struct store;
 struct store *store_new(void);
 void store_free(struct store *s);
 
-/* Applies the feeds (config order, labels, per-feed limits) and the
- * [ticker] rules. Feeds that stay (same name and URL) keep their items;
- * others are dropped. Rebuilds the merged list. */
+/* Applies the feeds (config order, labels, per-feed rules) and the
+ * [ticker] rules. Feeds that stay (same name and URL) keep their state and
+ * token, and their headlines are derived again under the new rules; others
+ * are dropped; new ones start empty with a new token. Rebuilds the merged
+ * list. */
 void store_configure(struct store *s, const struct config *cfg, int64_t now);
 
-/* A successful fetch: the feed's items become exactly these. Items seen
- * before keep their first_seen. Returns true when the merged list changed. */
+/* The token of the configured feed (name, url); 0 when there is none. */
+uint64_t store_token(struct store *s, const char *name, const char *url);
+/* What the schedule needs: the last success and the RSS <ttl>. False when
+ * the token is gone. */
+bool store_feed_schedule(struct store *s, uint64_t token, int64_t *last_success, int *ttl_minutes);
+/* Copies of the validators to send (caller frees). False when gone. */
+bool store_feed_validators(struct store *s, uint64_t token, char **etag, char **last_modified);
+
+/* A successful fetch. */
+struct store_fetch {
+    bool not_modified;          /* 304: the entries stay */
+    const struct feed_doc *doc; /* otherwise: the parsed document */
+    const char *etag;           /* as the server sent them; NULL = absent */
+    const char *last_modified;
+};
+
+enum store_outcome {
+    STORE_GONE,    /* the token is no longer configured: nothing applied */
+    STORE_SAME,    /* applied; nothing the cache holds changed */
+    STORE_CHANGED, /* applied; the cache should be written */
+};
+
+/* Applies a fetch to the feed of token: its entries become the document's
+ * (entries seen before keep their first_seen), its headlines are derived,
+ * the validators follow the server (a 304 may omit them: the ones sent
+ * stay), last_success becomes now. *kept (may be NULL) is the number of
+ * the document's entries kept (see STORE_MAX_*), *headlines (may be NULL)
+ * the number of the feed's headlines now. */
+enum store_outcome store_apply_fetch(struct store *s, uint64_t token, const struct store_fetch *f,
+                                     int64_t now, size_t *kept, size_t *headlines);
+
+/* Sets a feed's headlines directly (no entries to derive from), by name.
+ * Items seen before keep their first_seen. Returns true when the merged
+ * list changed. */
 bool store_replace_items(struct store *s, const char *feed, const struct store_item *items,
                          size_t n, int64_t now);
-/* A 304 or unchanged document: only refreshes last_success. */
-void store_touch(struct store *s, const char *feed, int64_t now);
-/* Conditional-GET and TTL metadata. NULL leaves a value as it is. */
-void store_set_meta(struct store *s, const char *feed, const char *etag, const char *last_modified,
-                    int ttl_minutes);
-/* Copies of the metadata (caller frees); false if the feed is unknown. */
-bool store_get_meta(struct store *s, const char *feed, char **etag, char **last_modified,
-                    int *ttl_minutes);
-/* Drops items past max_age. Returns true when the merged list changed. */
+
+/* Drops entries and headlines past max_age. Returns true when the merged
+ * list changed. */
 bool store_expire(struct store *s, int64_t now);
 
-/* Current merged list (+1 reference). Never NULL. */
+/* The wall clock stepped by delta seconds: first_seen and last_success
+ * values recorded under the old clock, i.e. within [from, to], move with
+ * it; values from before the clock was set (earlier than
+ * SCHEDULE_SANE_TIME while now is later) become now. */
+void store_shift_time(struct store *s, int64_t delta, int64_t from, int64_t to, int64_t now);
+
+/* Counts changes to what the cache holds, other than last_success alone:
+ * a writer compares it with the count it last saved. */
+uint64_t store_content_generation(struct store *s);
+
+/* Current merged list (+1 reference). Never NULL. Never waits for a
+ * writer's work: the lock it takes only guards a pointer. */
 const struct store_snapshot *store_snapshot(struct store *s);
 void store_snapshot_release(const struct store_snapshot *snap);
 /* One more reference to a snapshot the caller holds (for another thread). */
@@ -98,7 +177,8 @@ uint64_t store_generation(struct store *s);
 /* Deep copy of every configured feed's state (for the cache). */
 struct store_dump store_dump(struct store *s);
 /* Restores state for configured feeds whose name and URL match; others in
- * the dump are ignored. Returns the number of feeds restored. */
+ * the dump are ignored. Headlines of feeds with entries are derived under
+ * the current rules. Returns the number of feeds restored. */
 size_t store_restore(struct store *s, const struct store_dump *d, int64_t now);
 
 #endif

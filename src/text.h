@@ -3,9 +3,12 @@
  *
  *   decode entities (all HTML5 named ones, numeric, with the lenient
  *   rules browsers use), strip markup (dropping script/style/… content),
- *   collapse whitespace and newlines, remove control characters, replace
- *   invalid UTF-8 with U+FFFD, trim, cut to max_chars at a word boundary
- *   with "…".
+ *   collapse whitespace and line breaks (also U+0085, U+2028, U+2029),
+ *   remove control characters and whole terminal escape sequences, replace
+ *   invalid UTF-8 with U+FFFD, bound combining marks per character, trim
+ *   Unicode spaces, close the bidi embeddings and isolates a text leaves
+ *   open, cut to max_chars between grapheme clusters, at a word boundary
+ *   when there is one, with "…".
  */
 #ifndef KT_TEXT_H
 #define KT_TEXT_H
@@ -20,8 +23,10 @@ struct filter;
  * UTF-8 are cleaned). Never returns NULL; may return "". */
 char *text_plain(const char *s, size_t len, bool is_html);
 
-/* Cuts s (valid UTF-8) to at most max_chars code points, at a word boundary
- * when there is one in the last part, ending in "…". max_chars 0 = no cut. */
+/* Cuts s (valid UTF-8) to at most max_chars code points between grapheme
+ * clusters, at a word boundary when there is one in the last part, ending
+ * in "…" (bidi controls it leaves open are closed before it). max_chars
+ * 0 = no cut. */
 char *text_cut(const char *s, size_t max_chars);
 
 /* The first sentence of the first paragraph of html that `exclude` does not
@@ -29,13 +34,6 @@ char *text_cut(const char *s, size_t max_chars);
  * Sentences end at . ! ? followed by a space and a capital letter, or by the
  * end of the text, so "U.S. and Russian envoys met" is not cut after "U.S.". */
 char *text_first_sentence(const char *s, size_t len, bool is_html, const struct filter *exclude);
-
-/* Replaces invalid UTF-8 sequences by U+FFFD. */
-char *text_utf8_repair(const char *s, size_t len);
-bool text_utf8_valid(const char *s, size_t len);
-
-/* Number of code points in valid UTF-8. */
-size_t text_utf8_len(const char *s);
 
 /* Decodes one HTML entity name (without '&' and ';'), e.g. "rsquo"; returns
  * the UTF-8 expansion or NULL. */

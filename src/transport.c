@@ -20,7 +20,7 @@
 
 #include <curl/curl.h>
 
-#include "date.h"
+#include "schedule.h"
 #include "util.h"
 
 /* Per response: a normal server sends a few KiB; more is a flood or a bug,
@@ -47,6 +47,7 @@ struct transport_ctx {
     char *etag;
     char *last_modified;
     char *retry_after;
+    char *date;
 };
 
 static pthread_once_t transport_once = PTHREAD_ONCE_INIT;
@@ -177,7 +178,8 @@ static void transport_reset_headers(struct transport_ctx *ctx)
     free(ctx->etag);
     free(ctx->last_modified);
     free(ctx->retry_after);
-    ctx->content_type = ctx->etag = ctx->last_modified = ctx->retry_after = NULL;
+    free(ctx->date);
+    ctx->content_type = ctx->etag = ctx->last_modified = ctx->retry_after = ctx->date = NULL;
     ctx->header_bytes = 0;
 }
 
@@ -237,11 +239,16 @@ static size_t transport_header_cb(char *line, size_t size, size_t nmemb, void *u
     transport_keep_header(line, n, "ETag", &ctx->etag);
     transport_keep_header(line, n, "Last-Modified", &ctx->last_modified);
     transport_keep_header(line, n, "Retry-After", &ctx->retry_after);
+    transport_keep_header(line, n, "Date", &ctx->date);
     return n;
 }
 
-/* Retry-After is delta-seconds or an HTTP-date; 0 when absent or unusable. */
-static int64_t transport_retry_after(const char *v)
+/* Retry-After is delta-seconds or an HTTP-date; 0 when absent or unusable.
+ * A date is measured against the server's own clock when it says what
+ * time it is (its Date header), so a board whose clock is wrong (a Pi
+ * without a real-time clock still at 1970) waits what the server asked,
+ * not decades capped to a day; else against ours, once ours is set. */
+static int64_t transport_retry_after(const char *v, const char *server_date)
 {
     if (!v || !*v)
         return 0;
@@ -254,10 +261,16 @@ static int64_t transport_retry_after(const char *v)
             return 0;
         secs = (errno == ERANGE || d > FETCH_MAX_RETRY_AFTER) ? FETCH_MAX_RETRY_AFTER : d;
     } else {
-        int64_t when;
-        if (!date_parse(v, &when))
+        time_t when = curl_getdate(v, NULL);
+        if (when == -1)
             return 0;
-        secs = when - (int64_t)time(NULL);
+        time_t base = server_date ? curl_getdate(server_date, NULL) : -1;
+        if (base == -1) {
+            base = time(NULL);
+            if (base < SCHEDULE_SANE_TIME)
+                return 0; /* no clock to measure with: the usual back-off */
+        }
+        secs = (int64_t)when - (int64_t)base;
     }
     if (secs < 0)
         return 0;
@@ -478,8 +491,9 @@ static int transport_http(const struct transport_request *req, struct transport_
     res->etag = ctx.etag;
     res->last_modified = ctx.last_modified;
     if (status == 429 || status == 503)
-        res->retry_after = transport_retry_after(ctx.retry_after);
+        res->retry_after = transport_retry_after(ctx.retry_after, ctx.date);
     free(ctx.retry_after);
+    free(ctx.date);
 
     bool ok_status = (status >= 200 && status <= 299) || status == 304;
     int ret = -1;

@@ -14,3 +14,13 @@ if(CMAKE_NM)
   add_test(NAME exports COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_exports.py ${CMAKE_NM}
                                 $<TARGET_FILE:kiosk-ticker>)
 endif()
+if(TARGET ktdisplay)
+  # Reloads and hangs on the running ticker, frames watched through the
+  # watchdog pings (tests/test_reload.py): SIGHUP at start-up, FIFO and
+  # never-answering feeds, a SIGHUP storm over a big document's parse,
+  # Retry-After across reloads, SIGTERM in --fetch-once, a failed final
+  # save, a local feed cut short.
+  add_test(NAME reload COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_reload.py ${KT_TICKER}
+                               ${KT_TEST_DIR}/http_server.py)
+  set_tests_properties(reload PROPERTIES TIMEOUT 300 LABELS slow)
+endif()

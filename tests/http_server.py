@@ -15,6 +15,9 @@ file://, a drip feed, a connection reset, oversized and compressed-bomb
 bodies, wrong charsets, empty bodies and HTML pages.
 
 Mutable feeds, for tests that first serve a good feed and then break it:
+  POST /set/NAME?cut=N      /feed/NAME now sends only the first N bytes of
+                            its document, with no Content-Length, and
+                            closes (a close-delimited response cut short)
   POST /set/NAME            body = document to serve at /feed/NAME, with
                             the request's Content-Type (default RSS)
   POST /set/NAME?route=R    /feed/NAME now behaves like route /R (e.g.
@@ -198,6 +201,52 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         return route
 
+    def r_503_long(self, path, query):
+        self.reply(503, b"busy\n", "text/plain", (("Retry-After", "3600"),))
+
+    def r_503_skew(self, path, query):
+        # The server's clock is ten years ahead of ours and it asks for two
+        # minutes as an HTTP-date: measured against its own Date header, it
+        # is two minutes whatever the client's clock says.
+        skew = time.time() + 10 * 365 * 86400
+        headers = (
+            ("Date", email.utils.formatdate(skew, usegmt=True)),
+            ("Retry-After", email.utils.formatdate(skew + 120, usegmt=True)),
+        )
+        self.send_response_only(503)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    def r_cut_json(self, path, query):
+        # A JSON Feed cut in the middle of its second item, close-delimited
+        # (no Content-Length): the client sees a normal end of body.
+        doc = (b'{"version": "https://jsonfeed.org/version/1.1", "title": "Cut", "items": ['
+               b'{"id": "1", "title": "Cut one", "url": "http://example.com/cut/1"}, '
+               b'{"id": "2", "title": "Cut t')
+        self.send_response(200)
+        self.send_header("Content-Type", "application/feed+json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(doc)
+        self.close_connection = True
+
+    def r_hang(self, path, query):
+        # Accepts the request and never answers, until the client hangs up.
+        self.close_connection = True
+        self.connection.settimeout(0.5)
+        while True:
+            try:
+                if not self.connection.recv(1):
+                    return
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
     def r_503_date(self, path, query):
         when = email.utils.formatdate(time.time() + 120, usegmt=True)
         self.reply(503, b"busy\n", "text/plain", (("Retry-After", when),))
@@ -312,6 +361,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(404, b"no such feed\n", "text/plain")
         elif feed.get("route"):
             self.dispatch("/" + feed["route"], path)
+        elif feed.get("cut") is not None:
+            # HTTP/1.0 style: the end of the body is the end of the
+            # connection, so a cut is indistinguishable from the end.
+            self.send_response(200)
+            self.send_header("Content-Type", feed["type"])
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(feed["body"][: feed["cut"]])
+            self.close_connection = True
         else:
             self.conditional(path, feed["body"], feed["type"], feed["etag"], feed["lm"])
 
@@ -322,6 +380,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "route" in query:
             with STATE_LOCK:
                 FEEDS.setdefault(name, {})["route"] = query["route"][0]
+        elif "cut" in query:
+            with STATE_LOCK:
+                FEEDS.setdefault(name, {})["cut"] = int(query["cut"][0])
         else:
             set_feed(name, fill_dates(body), self.headers.get("Content-Type") or RSS)
         self.reply(204)
@@ -343,6 +404,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "/500": self.r_status(500),
             "/429": self.r_status(429, (("Retry-After", "120"),)),
             "/503-date": self.r_503_date,
+            "/503-long": self.r_503_long,
+            "/503-skew": self.r_503_skew,
+            "/hang": self.r_hang,
+            "/cut-json": self.r_cut_json,
             "/loop": self.r_loop,
             "/redirect-file": self.r_redirect_file,
             "/slow": self.r_slow,

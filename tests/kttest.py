@@ -25,3 +25,25 @@ def finish():
     """Prints 'N passed, N failed' and exits 1 on any failure or no check."""
     print(f"{_checks - _failures} passed, {_failures} failed")
     sys.exit(1 if _failures or _checks == 0 else 0)
+
+
+def catches(proc, sig):
+    """True once the process has a handler for sig: its main has started
+    (before that a signal kills it the default way, as any program)."""
+    try:
+        with open(f"/proc/{proc.pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    except OSError:
+        pass
+    return False
+
+
+def wait_catches(proc, sig, seconds=30.0):
+    """Waits (bounded) until catches(proc, sig); returns whether it does."""
+    import time
+    end = time.monotonic() + seconds
+    while not catches(proc, sig) and proc.poll() is None and time.monotonic() < end:
+        time.sleep(0.01)
+    return catches(proc, sig)

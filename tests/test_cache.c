@@ -25,6 +25,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "feed.h"
 #include "store.h"
 #include "tap.h"
 #include "util.h"
@@ -143,6 +144,8 @@ static void test_foreign(void)
     free(buf);
 }
 
+static bool t_dump_eq(const struct store_dump *x, const struct store_dump *y);
+
 static void test_sealed(void)
 {
     char *buf, **lines;
@@ -172,13 +175,22 @@ static void test_sealed(void)
             CHECK(t_decode_expect(sealed, slen, accept ? NULL : f[2], f[0]));
             if (accept) {
                 /* Accepted files are written canonically: encoding what was
-                 * read gives back the same bytes, checksum included. */
+                 * read gives back the same bytes, checksum included (a
+                 * version 1 file is written as version 2, which reads back
+                 * to what it said). */
                 struct store_dump d;
                 char err[KT_ERR_MAX];
                 if (cache_decode(sealed, slen, &d, err, sizeof err) == 0) {
                     size_t elen;
                     char *again = cache_encode(&d, &elen);
-                    CHECK(elen == slen && memcmp(again, sealed, slen) == 0);
+                    if (kt_str_has_prefix(sealed, "kiosk-ticker-cache 2\n")) {
+                        CHECK(elen == slen && memcmp(again, sealed, slen) == 0);
+                    } else {
+                        struct store_dump back;
+                        CHECK_INT(cache_decode(again, elen, &back, err, sizeof err), 0);
+                        CHECK(t_dump_eq(&d, &back));
+                        store_dump_free(&back);
+                    }
                     free(again);
                     store_dump_free(&d);
                 }
@@ -221,6 +233,30 @@ static struct store_dump t_rich_dump(void)
     c->n_items = 1;
     c->items = kt_calloc(1, sizeof *c->items);
     c->items[0] = (struct store_item){kt_strdup("only"), NULL, 5, 6};
+    /* Entries as parsed (HTML, summaries, no title), under a name and URL
+     * that are not UTF-8 (a Latin-1 config): they must come back byte for
+     * byte, or the feed would lose its state at the next start. */
+    d.feeds = kt_realloc(d.feeds, 4 * sizeof *d.feeds);
+    d.n_feeds = 4;
+    struct feed_state *e = &d.feeds[3];
+    memset(e, 0, sizeof *e);
+    e->name = kt_strdup("M\xfcnchen \xff\\x41");
+    e->url = kt_strdup("/srv/n\xe9ws\t.txt");
+    e->etag = kt_strdup("\x80\"");
+    e->has_entries = true;
+    e->n_entries = 3;
+    e->entries = kt_calloc(3, sizeof *e->entries);
+    e->entries[0] = (struct store_entry){kt_strdup("<b>Bold</b> &amp; tab\there"),
+                                         NULL,
+                                         kt_strdup("http://x/1"),
+                                         1700000000,
+                                         1699999999,
+                                         true,
+                                         false};
+    e->entries[1] = (struct store_entry){
+        NULL, kt_strdup("<p>First. Second\nline.</p>"), NULL, 0, 5, false, true};
+    e->entries[2] =
+        (struct store_entry){kt_strdup(""), kt_strdup(""), NULL, -1, INT64_MIN, true, true};
     return d;
 }
 
@@ -238,8 +274,17 @@ static bool t_dump_eq(const struct store_dump *x, const struct store_dump *y)
         if (!t_str_eq(a->name, b->name) || !t_str_eq(a->url, b->url) ||
             !t_str_eq(a->etag, b->etag) || !t_str_eq(a->last_modified, b->last_modified) ||
             a->last_success != b->last_success || a->ttl_minutes != b->ttl_minutes ||
-            a->n_items != b->n_items)
+            a->n_items != b->n_items || a->has_entries != b->has_entries ||
+            a->n_entries != b->n_entries)
             return false;
+        for (size_t j = 0; j < a->n_entries; j++) {
+            const struct store_entry *p = &a->entries[j], *q = &b->entries[j];
+            if (!t_str_eq(p->title, q->title) || !t_str_eq(p->summary, q->summary) ||
+                !t_str_eq(p->link, q->link) || p->published != q->published ||
+                p->first_seen != q->first_seen || p->title_html != q->title_html ||
+                p->summary_html != q->summary_html)
+                return false;
+        }
         for (size_t j = 0; j < a->n_items; j++)
             if (!t_str_eq(a->items[j].title, b->items[j].title) ||
                 !t_str_eq(a->items[j].link, b->items[j].link) ||
@@ -256,19 +301,22 @@ static void test_round_trip(void)
     size_t len;
     char *enc = cache_encode(&d, &len);
     CHECK(enc != NULL && strlen(enc) == len);
-    CHECK(kt_str_has_prefix(enc, "kiosk-ticker-cache 1\n"));
+    CHECK(kt_str_has_prefix(enc, "kiosk-ticker-cache 2\n"));
     /* One line per record: escaping keeps raw newlines out of fields. */
     size_t lines = 0;
     for (size_t i = 0; i < len; i++)
         lines += enc[i] == '\n';
-    CHECK_INT(lines, 1 + 3 + 6 + 1);
+    CHECK_INT(lines, 1 + 4 + 6 + 3 + 1);
     char end[64];
     const char *last = strstr(enc, "\nend ");
     CHECK(last != NULL);
     if (last) {
-        snprintf(end, sizeof end, "end 9 %08x\n", (unsigned)t_crc32(enc, (size_t)(last - enc) + 1));
+        snprintf(end, sizeof end, "end 13 %08x\n",
+                 (unsigned)t_crc32(enc, (size_t)(last - enc) + 1));
         CHECK_STR(last + 1, end);
     }
+    /* The file is text whatever the names' bytes are. */
+    CHECK(strstr(enc, "feed\tM\\xfcnchen \\xff\\\\x41\t/srv/n\\xe9ws\\t.txt\t\\x80\"\t") != NULL);
 
     struct store_dump back;
     char err[KT_ERR_MAX] = "";
@@ -278,6 +326,8 @@ static void test_round_trip(void)
     CHECK(back.feeds[0].items[1].link == NULL);
     CHECK(back.feeds[0].items[2].link != NULL && back.feeds[0].items[2].link[0] == '\0');
     CHECK(back.feeds[1].etag == NULL && back.feeds[1].n_items == 0);
+    CHECK_STR(back.feeds[3].name, "M\xfcnchen \xff\\x41");
+    CHECK(back.feeds[3].entries[1].title == NULL && back.feeds[3].entries[1].summary_html);
     size_t len2;
     char *enc2 = cache_encode(&back, &len2);
     CHECK(len2 == len && memcmp(enc, enc2, len) == 0);
@@ -336,7 +386,7 @@ static void test_flips(void)
     size_t len;
     char *enc = cache_encode(&d, &len);
     store_dump_free(&d);
-    size_t magic_end = strlen("kiosk-ticker-cache 1\n");
+    size_t magic_end = strlen("kiosk-ticker-cache 2\n");
     size_t end_start = (size_t)(strstr(enc, "\nend ") - enc) + 1;
     static const unsigned char masks[] = {0x01, 0x02, 0x20, 0x80, 0xff};
     int accepted = 0, wrong_reason = 0;
@@ -442,7 +492,13 @@ static struct store *t_filled_store(const struct config *cfg, int64_t now)
     struct store_item vb[] = {{"Gamma", "http://b/1", 2000, 0}};
     store_replace_items(s, "a", va, 2, now);
     store_replace_items(s, "b", vb, 1, now);
-    store_set_meta(s, "a", "\"etag-a\"", NULL, 30);
+    /* Feed a answers with a document: entries, validators, a ttl. */
+    struct feed_entry ea[] = {
+        {.title = "Alpha\tone", .link = "http://a/1", .published = 1000},
+        {.summary = "<p>Beta \xf0\x9f\x93\xb0. Rest.</p>", .summary_html = true}};
+    struct feed_doc doc = {.ttl_minutes = 30, .n_entries = 2, .entries = ea};
+    struct store_fetch fx = {.doc = &doc, .etag = "\"etag-a\""};
+    store_apply_fetch(s, store_token(s, "a", "http://a/"), &fx, now, NULL, NULL);
     return s;
 }
 
@@ -539,12 +595,27 @@ static void test_save_load(void)
     store_configure(t, cfg, 900);
     CHECK_INT(cache_load(t, path, 900, err, sizeof err), 0);
     CHECK(t_store_eq(s, t));
-    char *etag = NULL;
+    char *etag = NULL, *lm = NULL;
     int ttl = 0;
-    CHECK(store_get_meta(t, "a", &etag, NULL, &ttl));
+    int64_t last = 0;
+    uint64_t tok = store_token(t, "a", "http://a/");
+    CHECK(store_feed_validators(t, tok, &etag, &lm));
+    CHECK(store_feed_schedule(t, tok, &last, &ttl));
     CHECK_STR(etag, "\"etag-a\"");
+    CHECK(lm == NULL);
     CHECK_INT(ttl, 30);
+    CHECK_INT(last, 500);
     free(etag);
+    /* The headlines came back derived from the entries. */
+    const struct store_snapshot *snap = store_snapshot(t);
+    CHECK_INT(snap->n, 3);
+    bool alpha = false, beta = false;
+    for (size_t i = 0; i < snap->n; i++) {
+        alpha |= strcmp(snap->items[i].title, "Alpha one") == 0;
+        beta |= strcmp(snap->items[i].title, "Beta \xf0\x9f\x93\xb0.") == 0;
+    }
+    CHECK(alpha && beta);
+    store_snapshot_release(snap);
     store_free(t);
 
     /* A feed whose URL changed since the save is not restored. */
@@ -859,6 +930,161 @@ static int test_disk_full(void)
     return tap_done();
 }
 
+/* The cache file of the running program writes only when the bytes would
+ * differ (SD cards wear), but again when the file was removed or replaced
+ * behind its back. */
+static void test_cache_file(void)
+{
+    char *tmp = t_tmpdir(), err[KT_ERR_MAX];
+    char *path = kt_asprintf("%s/cache.tsv", tmp);
+    struct config *cfg = t_cfg("http://b/");
+    struct store *s = t_filled_store(cfg, 500);
+    struct cache_file *cf = cache_file_new(path);
+    CHECK_STR(cache_file_path(cf), path);
+    CHECK_INT(cache_file_save(cf, s, err, sizeof err), 1);
+    struct stat a, b;
+    CHECK(stat(path, &a) == 0);
+    CHECK_INT(cache_file_save(cf, s, err, sizeof err), 0);
+    CHECK(stat(path, &b) == 0 && a.st_ino == b.st_ino);
+    /* Something changed: written. */
+    struct store_item more[] = {{"Newer headline", NULL, 3000, 0}};
+    store_replace_items(s, "b", more, 1, 600);
+    CHECK_INT(cache_file_save(cf, s, err, sizeof err), 1);
+    CHECK_INT(cache_file_save(cf, s, err, sizeof err), 0);
+    /* Removed behind our back: written again. */
+    unlink(path);
+    CHECK_INT(cache_file_save(cf, s, err, sizeof err), 1);
+    CHECK(t_exists(path));
+    /* Replaced by other bytes of the same size: written again. */
+    size_t len;
+    char *data = t_read(path, &len);
+    CHECK(data != NULL);
+    if (data) {
+        data[len - 2] = data[len - 2] == 'a' ? 'b' : 'a';
+        char *other = kt_asprintf("%s.other", path);
+        t_write(other, data, len);
+        CHECK(rename(other, path) == 0);
+        free(other);
+        CHECK_INT(cache_file_save(cf, s, err, sizeof err), 1);
+        free(data);
+    }
+    cache_file_free(cf);
+
+    /* A cache file that loaded these very bytes does not write them again;
+     * the load has restored the same state, so a save is not needed. */
+    struct store *t = store_new();
+    store_configure(t, cfg, 900);
+    cf = cache_file_new(path);
+    CHECK_INT(cache_file_load(cf, t, 900, err, sizeof err), 0);
+    CHECK(t_store_eq(s, t));
+    CHECK_INT(cache_file_save(cf, t, err, sizeof err), 0);
+    /* A failure: -1, the reason, and the old file untouched. */
+    char *blocked = kt_asprintf("%s/blocked", tmp);
+    CHECK(mkdir(blocked, 0755) == 0);
+    struct cache_file *bad = cache_file_new(blocked);
+    CHECK_INT(cache_file_save(bad, t, err, sizeof err), -1);
+    char *want = kt_asprintf("%s: Is a directory", blocked);
+    CHECK_STR(err, want);
+    free(want);
+    cache_file_free(bad);
+    free(blocked);
+    cache_file_free(cf);
+    store_free(t);
+    store_free(s);
+    t_cfg_free(cfg);
+    t_rm_rf(tmp);
+    free(path);
+    free(tmp);
+}
+
+/* A version 1 file (written before entries were kept) still loads: an
+ * upgrade keeps the headlines; the next save writes version 2. */
+static void test_v1_upgrade(void)
+{
+    const char *body = "kiosk-ticker-cache 1\n"
+                       "feed\ta\thttp://a/\t\"e\"\t\\N\t1700000000\t15\n"
+                       "item\tOld one\thttp://a/1\t1699999000\t1699999100\n"
+                       "item\tOld two\t\\N\t0\t1699999200\n";
+    size_t len;
+    char *file = t_seal(body, strlen(body), 3, &len);
+    struct store_dump d;
+    char err[KT_ERR_MAX];
+    CHECK_INT(cache_decode(file, len, &d, err, sizeof err), 0);
+    CHECK(d.n_feeds == 1 && !d.feeds[0].has_entries && d.feeds[0].n_items == 2);
+    struct config *cfg = t_cfg("http://b/");
+    struct store *s = store_new();
+    store_configure(s, cfg, 1700000100);
+    CHECK_INT(store_restore(s, &d, 1700000100), 1);
+    const struct store_snapshot *snap = store_snapshot(s);
+    CHECK_INT(snap->n, 2);
+    store_snapshot_release(snap);
+    struct store_dump again = store_dump(s);
+    size_t elen;
+    char *enc = cache_encode(&again, &elen);
+    CHECK(kt_str_has_prefix(enc, "kiosk-ticker-cache 2\n"));
+    CHECK(strstr(enc, "item\tOld two\t\\N\t0\t1699999200\n") != NULL);
+    /* The first document keeps the old headlines' first_seen. */
+    struct feed_entry e[] = {{.title = "Old two"}, {.title = "Brand new"}};
+    struct feed_doc doc = {.n_entries = 2, .entries = e};
+    struct store_fetch fx = {.doc = &doc};
+    CHECK_INT(store_apply_fetch(s, store_token(s, "a", "http://a/"), &fx, 1700000200, NULL, NULL),
+              STORE_CHANGED);
+    struct store_dump after = store_dump(s);
+    CHECK(after.feeds[0].has_entries && after.feeds[0].n_entries == 2);
+    CHECK_INT(after.feeds[0].entries[0].first_seen, 1699999200);
+    CHECK_INT(after.feeds[0].entries[1].first_seen, 1700000200);
+    store_dump_free(&after);
+    free(enc);
+    store_dump_free(&again);
+    store_dump_free(&d);
+    store_free(s);
+    t_cfg_free(cfg);
+    free(file);
+}
+
+/* The encoder never writes what the decoder refuses: past the record limit
+ * the rest of the records are left out, and the file still loads. */
+static void test_encoder_limits(void)
+{
+    struct store_dump d = {kt_calloc(2, sizeof(struct feed_state)), 2};
+    for (size_t f = 0; f < 2; f++) {
+        d.feeds[f].name = kt_asprintf("f%zu", f);
+        d.feeds[f].url = kt_strdup("http://f/");
+        d.feeds[f].has_entries = f == 1;
+        size_t n = 60000;
+        if (f == 0) {
+            d.feeds[f].items = kt_calloc(n, sizeof *d.feeds[f].items);
+            d.feeds[f].n_items = n;
+            for (size_t i = 0; i < n; i++)
+                d.feeds[f].items[i] = (struct store_item){kt_asprintf("t%zu", i), NULL, 0, 1};
+        } else {
+            d.feeds[f].entries = kt_calloc(n, sizeof *d.feeds[f].entries);
+            d.feeds[f].n_entries = n;
+            for (size_t i = 0; i < n; i++)
+                d.feeds[f].entries[i] = (struct store_entry){.title = kt_asprintf("e%zu", i)};
+        }
+    }
+    /* And one line over the line limit, which is left out too. */
+    free(d.feeds[0].items[1].title);
+    d.feeds[0].items[1].title = kt_malloc(1024 * 1024 + 10);
+    memset(d.feeds[0].items[1].title, 'x', 1024 * 1024 + 9);
+    d.feeds[0].items[1].title[1024 * 1024 + 9] = '\0';
+    size_t len;
+    char *enc = cache_encode(&d, &len);
+    struct store_dump back;
+    char err[KT_ERR_MAX] = "";
+    CHECK_INT(cache_decode(enc, len, &back, err, sizeof err), 0);
+    CHECK_STR(err, "");
+    if (back.n_feeds == 2) {
+        CHECK_INT(back.feeds[0].n_items, 60000 - 1);
+        CHECK_STR(back.feeds[0].items[1].title, "t2");
+        CHECK_INT(back.feeds[0].n_items + back.feeds[1].n_entries, 100000);
+        store_dump_free(&back);
+    }
+    free(enc);
+    store_dump_free(&d);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--disk-full") == 0)
@@ -873,5 +1099,8 @@ int main(int argc, char **argv)
     test_save_load();
     test_load_failure();
     test_crash_leftovers();
+    test_cache_file();
+    test_v1_upgrade();
+    test_encoder_limits();
     return tap_done();
 }

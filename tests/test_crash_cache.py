@@ -54,8 +54,11 @@ def env(**extra):
 def parse_cache(data):
     """An independent reader of the cache format (src/cache.c): returns
     {feed: [titles]} or raises ValueError. Checks magic, end line, record
-    count and CRC-32 before believing any record."""
-    if not data.startswith(b"kiosk-ticker-cache 1\n"):
+    count and CRC-32 before believing any record. Version 2 keeps a feed's
+    entries as parsed ("entry" records, title first; these feeds' titles
+    are plain text, so as shown) or, for older state, its headlines
+    ("item" records, as version 1 did)."""
+    if not data.startswith(b"kiosk-ticker-cache 2\n"):
         raise ValueError("bad magic")
     if not data.endswith(b"\n"):
         raise ValueError("no final newline")
@@ -75,6 +78,8 @@ def parse_cache(data):
         if f[0] == "feed" and len(f) == 7:
             cur = feeds.setdefault(f[1], [])
         elif f[0] == "item" and len(f) == 5 and cur is not None:
+            cur.append(f[1])
+        elif f[0] == "entry" and len(f) == 7 and cur is not None:
             cur.append(f[1])
         else:
             raise ValueError(f"bad record {line!r}")

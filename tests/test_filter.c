@@ -1,10 +1,14 @@
 /*
- * test_filter: the exclude patterns: case-insensitive ERE matching, the
- * empty filter, union, and the error message for a bad pattern.
+ * test_filter: the exclude patterns: case-insensitive, Unicode-aware
+ * matching of extended regular expressions (PCRE2), the empty filter,
+ * union, the error message for a bad pattern, and the bounds on hostile
+ * patterns (refused at check, or limited at match time).
  */
 #include "filter.h"
 #include "tap.h"
 #include "util.h"
+
+#include <string.h>
 
 int main(void)
 {
@@ -50,5 +54,48 @@ int main(void)
     CHECK_INT(filter_check("", err, sizeof err), -1);
     CHECK_INT(filter_check("ok|fine", err, sizeof err), 0);
     CHECK_INT(filter_check("(x", NULL, 0), -1);
+
+    /* Unicode: case folding beyond ASCII, "." and counts in characters,
+     * classes that know every script */
+    const char *uni[] = {"ÉDITO", "^.{0,5}$", "^\\w+ Straße$", "[[:alpha:]]+ ΝΈΑ"};
+    struct filter *fu = filter_new(uni, 4, err, sizeof err);
+    CHECK(fu != NULL);
+    if (fu) {
+        CHECK(filter_match(fu, "L'édito du jour"));
+        CHECK(filter_match(fu, "Édito: la semaine"));
+        CHECK(filter_match(fu, "ÉÉÉÉÉ"));                  /* 5 characters, 10 bytes */
+        CHECK(!filter_match(fu, "ÉÉÉÉÉÉ a longer one"));   /* 6+ characters */
+        CHECK(filter_match(fu, "Große STRASSE") == false); /* ß vs SS: no full folding */
+        CHECK(filter_match(fu, "Hauptbahnhof Straße"));
+        CHECK(filter_match(fu, "Καλημέρα νέα"));
+        CHECK(!filter_match(fu, "Council votes on the budget"));
+        filter_free(fu);
+    }
+
+    /* nested quantifiers that backtrack exponentially are refused at
+     * --check, with a message naming the pattern */
+    CHECK_INT(filter_check("(a+)+$", err, sizeof err), -1);
+    CHECK(strstr(err, "\"(a+)+$\"") != NULL && strstr(err, "backtrack") != NULL);
+    CHECK_INT(filter_check("(x+x+)+y", err, sizeof err), -1);
+    CHECK_INT(filter_check("^(\\w+\\s?)*$", err, sizeof err), -1);
+    /* stacked bounded quantifiers: refused (too large), never exhaust memory */
+    CHECK_INT(filter_check("((a{1,100}){1,100}){1,100}", err, sizeof err), -1);
+    /* sane patterns with quantifiers pass */
+    CHECK_INT(filter_check("^(breaking|live):\\s+", err, sizeof err), 0);
+    CHECK_INT(filter_check("sponsored( content)?$", err, sizeof err), 0);
+    /* a pattern that only backtracks on inputs the check did not try is
+     * bounded at match time: no match, and the headline is kept */
+    const char *sneaky[] = {"(q+r?)+s$"};
+    struct filter *fs = filter_new(sneaky, 1, err, sizeof err);
+    if (fs) {
+        char text[200];
+        memset(text, 'q', 120);
+        memcpy(text + 120, "!", 2);
+        CHECK(!filter_match(fs, text)); /* returns: bounded, not hours */
+        CHECK(filter_match(fs, "qqqs"));
+        filter_free(fs);
+    } else {
+        CHECK(strstr(err, "backtrack") != NULL); /* or the check caught it */
+    }
     return tap_done();
 }

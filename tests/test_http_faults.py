@@ -94,6 +94,9 @@ CASES = [
     ("over cap, chunked", "big-chunked", re.escape(BODY_OVER), "alpha.xml", 5),
     ("over cap, gzip bomb", "big-gzip", re.escape(BODY_OVER), "alpha.xml", 5),
     ("empty body", "empty", r"empty document", "alpha.xml", 5),
+    # A close-delimited answer cut short looks complete to HTTP: the parse
+    # is what fails, and the feed keeps its headlines.
+    ("truncated, close-delimited", "cut-json", r"JSON: .+", "alpha.xml", 5),
     ("HTML page", "html", r"not a feed: HTML page", "alpha.xml", 5),
     ("latin1 charset in Content-Type", "latin1", None, "latin1.xml", 5),
     ("bad UTF-8", "bad-utf8", None, "bad-utf8.xml", 5),

@@ -129,6 +129,7 @@ def cmd_install(a):
         conf = stage / "etc/kiosk-ticker/ticker.conf"
         unit = stage / "usr/lib/systemd/system/kiosk-ticker.service"
         for f in (binary, conf, unit, stage / "usr/share/kiosk-ticker/ticker.conf",
+                  stage / "usr/share/kiosk-ticker/fonts/kiosk-ticker.conf",
                   stage / "usr/lib/sysusers.d/kiosk-ticker.conf",
                   stage / "usr/share/doc/kiosk-ticker/README.md"):
             check(f.is_file(), f"installed {f.relative_to(stage)}")
@@ -140,6 +141,7 @@ def cmd_install(a):
         demo = sorted(p.name for p in (pathlib.Path(a.source) / "assets/demo").iterdir())
         inst = sorted(p.name for p in (stage / "usr/share/kiosk-ticker/demo").iterdir())
         check(demo == inst and demo, f"demo assets installed: {inst} == {demo}")
+        check((stage / "etc/kiosk-ticker/fonts").is_dir(), "installed etc/kiosk-ticker/fonts/")
 
         # The kiosk config: absolute demo paths into the installed share dir,
         # full screen at the bottom, cache left to $STATE_DIRECTORY.
@@ -205,7 +207,9 @@ SONAME_PKG = {
     "libxml2.so.2": "libxml2", "libjson-c.so.5": "libjson-c5",
     "libSDL2-2.0.so.0": "libsdl2-2.0-0", "libSDL2_ttf-2.0.so.0": "libsdl2-ttf-2.0-0",
     "libpng16.so.16": "libpng16-16", "libfribidi.so.0": "libfribidi0",
-    "libfontconfig.so.1": "libfontconfig1",
+    "libfontconfig.so.1": "libfontconfig1", "libmosquitto.so.1": "libmosquitto1",
+    "libmicrohttpd.so.12": "libmicrohttpd12",
+    "libpcre2-8.so.0": "libpcre2-8-0", "libz.so.1": "zlib1g", "libunistring.so.2": "libunistring2",
 }
 
 
@@ -233,6 +237,7 @@ def cmd_deb(a):
                   "./usr/lib/systemd/system/kiosk-ticker.service",
                   "./usr/lib/sysusers.d/kiosk-ticker.conf",
                   "./usr/share/kiosk-ticker/demo/world.xml",
+                  "./usr/share/kiosk-ticker/fonts/kiosk-ticker.conf",
                   "./usr/share/doc/kiosk-ticker/README.md"):
             check(f in files, f"package contains {f}")
         check(not any("/build" in f or "_CPack" in f for f in files), "no build paths in the package")
@@ -275,6 +280,7 @@ def cmd_deb(a):
                       f"Depends has {pkg} (>= ...) for {so}: {depends}")
         for pkg in ("fonts-dejavu-core", "ca-certificates"):
             check(pkg in deps, f"Depends has {pkg}")
+        check("fonts-noto-core" in deb_field(deb, "Recommends"), "Recommends has fonts-noto-core")
 
         unit = root / "usr/lib/systemd/system/kiosk-ticker.service"
         if check(unit.is_file(), "unit in the package"):

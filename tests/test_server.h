@@ -66,6 +66,89 @@ static int test_server_start(const char *python, const char *script, const char 
     return port > 0 ? port : -1;
 }
 
+#ifdef KT_TEST_SERVER_CLIENT
+#include <curl/curl.h>
+
+/* POST to the server (path like "/set/news?route=500"); exits the test on
+ * failure, since every later check would be meaningless. */
+static void test_server_post(int port, const char *path, const char *body, size_t len,
+                             const char *ctype)
+{
+    /* One handle for every post: a soak posts tens of thousands. */
+    static CURL *h;
+    if (!h)
+        h = curl_easy_init();
+    char url[512], hdr[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    snprintf(hdr, sizeof hdr, "Content-Type: %s", ctype ? ctype : "text/plain");
+    struct curl_slist *l = curl_slist_append(NULL, hdr);
+    l = curl_slist_append(l, "Expect:");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(body ? len : 0));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+    CURLcode rc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(l);
+    if (rc != CURLE_OK || status != 204) {
+        fprintf(stderr, "test server: POST %s failed: %s, HTTP %ld\n", url, curl_easy_strerror(rc),
+                status);
+        exit(1);
+    }
+}
+
+static size_t test_server_collect(char *p, size_t size, size_t n, void *ud)
+{
+    struct {
+        char *data;
+        size_t len;
+    } *b = ud;
+    char *grown = realloc(b->data, b->len + size * n + 1);
+    if (!grown)
+        return 0;
+    b->data = grown;
+    memcpy(b->data + b->len, p, size * n);
+    b->len += size * n;
+    b->data[b->len] = '\0';
+    return size * n;
+}
+
+/* A counter of /stats for a path ("requests", "not_modified", …); 0 when
+ * the path was never asked for, -1 when the server does not answer. */
+__attribute__((unused)) static long test_server_stat(int port, const char *path,
+                                                     const char *counter)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/stats", port);
+    struct {
+        char *data;
+        size_t len;
+    } b = {NULL, 0};
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, test_server_collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_cleanup(h);
+    long v = rc == CURLE_OK ? 0 : -1;
+    char key[256];
+    snprintf(key, sizeof key, "\"%s\": {", path);
+    const char *at = b.data ? strstr(b.data, key) : NULL;
+    if (at) {
+        snprintf(key, sizeof key, "\"%s\": ", counter);
+        const char *c = strstr(at, key);
+        if (c)
+            v = atol(c + strlen(key));
+    }
+    free(b.data);
+    return v;
+}
+#endif
+
 static void test_server_stop(pid_t pid)
 {
     if (pid > 0) {

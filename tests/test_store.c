@@ -11,8 +11,12 @@
 #include <string.h>
 
 #include "config.h"
+#include "feed.h"
+#include "schedule.h"
 #include "store.h"
 #include "tap.h"
+#include "text.h"
+#include "unicode.h"
 #include "util.h"
 
 /* ---- a config built by hand, so this test does not depend on config.c ---- */
@@ -243,6 +247,14 @@ static struct store_item titem(const char *title, const char *link, int64_t publ
     return (struct store_item){(char *)title, (char *)link, published, first_seen};
 }
 
+/* A 304 with these validators, at now. */
+static enum store_outcome t_not_modified(struct store *s, const char *feed, const char *url,
+                                         const char *etag, const char *lm, int64_t now)
+{
+    struct store_fetch fx = {.not_modified = true, .etag = etag, .last_modified = lm};
+    return store_apply_fetch(s, store_token(s, feed, url), &fx, now, NULL, NULL);
+}
+
 static const struct store_item *dump_find(const struct store_dump *d, const char *feed,
                                           const char *title)
 {
@@ -324,8 +336,7 @@ static void test_generation(void)
     const struct store_snapshot *s2 = store_snapshot(s);
     CHECK(s2 == s1);
     store_snapshot_release(s2);
-    store_touch(s, "a", 3000);
-    store_set_meta(s, "a", "\"e1\"", NULL, 5);
+    CHECK_INT(t_not_modified(s, "a", "http://a/", "\"e1\"", NULL, 3000), STORE_CHANGED);
     CHECK(!store_expire(s, 3000));
     store_configure(s, cfg, 3000);
     CHECK_INT(store_generation(s), g1);
@@ -458,7 +469,13 @@ static void test_reconfigure(void)
         v[1].title = t1;
         v[2].title = t2;
         store_replace_items(s, names[i], v, 3, 10);
-        store_set_meta(s, names[i], "etag", "lm", 7);
+        CHECK_INT(t_not_modified(s, names[i],
+                                 i == 1   ? "http://m/"
+                                 : i == 2 ? "http://r/"
+                                 : i == 0 ? "http://k/"
+                                          : "http://s/",
+                                 "etag", "lm", 10),
+                  STORE_CHANGED);
     }
 
     struct config *c2 = tcfg_new(ORDER_FEEDS, 0, 0);
@@ -495,8 +512,7 @@ static void test_reconfigure(void)
 
     /* The old name is gone: its fetch results are ignored. */
     CHECK(!store_replace_items(s, "renamed", v, 3, 30));
-    char *etag = (char *)"x";
-    CHECK(!store_get_meta(s, "renamed", &etag, NULL, NULL));
+    CHECK_INT(store_token(s, "renamed", "http://r/"), 0);
     store_free(s);
     tcfg_free(cfg);
     tcfg_free(c2);
@@ -535,27 +551,44 @@ static void test_meta(void)
     tcfg_feed(cfg, "a", "http://a/", NULL, 0);
     struct store *s = store_new();
     store_configure(s, cfg, 0);
-    char *etag = NULL, *lm = NULL;
+    uint64_t tok = store_token(s, "a", "http://a/");
+    CHECK(tok != 0);
+    CHECK_INT(store_token(s, "a", "http://other/"), 0);
+    char *etag = (char *)"x", *lm = (char *)"x";
+    int64_t last = -1;
     int ttl = -5;
-    CHECK(store_get_meta(s, "a", &etag, &lm, &ttl));
+    CHECK(store_feed_validators(s, tok, &etag, &lm));
     CHECK(etag == NULL && lm == NULL);
+    CHECK(store_feed_schedule(s, tok, &last, &ttl));
+    CHECK_INT(last, 0);
     CHECK_INT(ttl, 0);
-    store_set_meta(s, "a", "W/\"1\"", "Mon, 01 Jan 2024 00:00:00 GMT", 30);
-    store_set_meta(s, "a", NULL, NULL, -1); /* keeps everything */
-    CHECK(store_get_meta(s, "a", &etag, &lm, &ttl));
+    /* A 200 sets them, with the document's ttl. */
+    struct feed_doc doc = {.ttl_minutes = 30};
+    struct store_fetch full = {
+        .doc = &doc, .etag = "W/\"1\"", .last_modified = "Mon, 01 Jan 2024 00:00:00 GMT"};
+    CHECK_INT(store_apply_fetch(s, tok, &full, 50, NULL, NULL), STORE_CHANGED);
+    /* A 304 that omits them keeps the ones sent: nothing to save. */
+    struct store_fetch nm = {.not_modified = true};
+    CHECK_INT(store_apply_fetch(s, tok, &nm, 60, NULL, NULL), STORE_SAME);
+    CHECK(store_feed_validators(s, tok, &etag, &lm));
     CHECK_STR(etag, "W/\"1\"");
     CHECK_STR(lm, "Mon, 01 Jan 2024 00:00:00 GMT");
-    CHECK_INT(ttl, 30);
     free(etag);
     free(lm);
-    store_set_meta(s, "a", "", NULL, 0); /* "" clears */
-    CHECK(store_get_meta(s, "a", &etag, &lm, &ttl));
-    CHECK(etag == NULL);
-    CHECK_STR(lm, "Mon, 01 Jan 2024 00:00:00 GMT");
-    CHECK_INT(ttl, 0);
-    free(lm);
-    store_set_meta(s, "missing", "x", "y", 1); /* ignored, no crash */
-    store_touch(s, "missing", 5);
+    CHECK(store_feed_schedule(s, tok, &last, &ttl));
+    CHECK_INT(last, 60);
+    CHECK_INT(ttl, 30);
+    /* A 200 without them clears them (the server stopped sending them). */
+    struct store_fetch bare = {.doc = &doc};
+    CHECK_INT(store_apply_fetch(s, tok, &bare, 70, NULL, NULL), STORE_CHANGED);
+    CHECK(store_feed_validators(s, tok, &etag, &lm));
+    CHECK(etag == NULL && lm == NULL);
+    /* The same again: nothing changed. */
+    CHECK_INT(store_apply_fetch(s, tok, &bare, 80, NULL, NULL), STORE_SAME);
+    /* An unknown token is gone, and nothing happens. */
+    CHECK_INT(store_apply_fetch(s, tok + 1000, &full, 90, NULL, NULL), STORE_GONE);
+    CHECK(!store_feed_validators(s, tok + 1000, &etag, &lm));
+    CHECK(!store_feed_schedule(s, tok + 1000, &last, &ttl));
     store_free(s);
     tcfg_free(cfg);
 }
@@ -570,9 +603,10 @@ static void test_dump_restore(void)
     struct store_item v[] = {titem("a1", "http://a/1", 5, 0), titem("a2", NULL, 0, 0),
                              titem("a3", NULL, 0, 0)};
     store_replace_items(s, "a", v, 3, 100);
-    store_set_meta(s, "a", "e", "lm", 15);
+    t_not_modified(s, "a", "http://a/", "e", "lm", 100);
     store_replace_items(s, "b", v, 1, 100);
     struct store_dump d = store_dump(s);
+    d.feeds[0].ttl_minutes = 15;
     store_free(s);
 
     /* a: same name and url, limited to 2 items. b: url changed. c: absent
@@ -676,6 +710,214 @@ static void test_threads(void)
     tcfg_free(cfg);
 }
 
+/* ---- entries: what the parser gave, kept so a reload derives again ---- */
+
+static struct config *tcfg_rules(const char *exclude, int max_chars, int feed_max_items)
+{
+    struct config *c = tcfg_new(ORDER_FEEDS, 0, 0);
+    c->max_chars = max_chars;
+    if (exclude) {
+        c->exclude.v = kt_calloc(1, sizeof *c->exclude.v);
+        c->exclude.v[0] = kt_strdup(exclude);
+        c->exclude.n = 1;
+    }
+    tcfg_feed(c, "a", "http://a/", NULL, feed_max_items);
+    return c;
+}
+
+static void tcfg_rules_free(struct config *c)
+{
+    for (size_t i = 0; i < c->exclude.n; i++)
+        free(c->exclude.v[i]);
+    free(c->exclude.v);
+    tcfg_free(c);
+}
+
+static enum store_outcome t_fetch(struct store *s, const struct feed_entry *e, size_t n,
+                                  int64_t now)
+{
+    struct feed_doc doc = {.n_entries = n, .entries = (struct feed_entry *)e};
+    struct store_fetch fx = {.doc = &doc};
+    return store_apply_fetch(s, store_token(s, "a", "http://a/"), &fx, now, NULL, NULL);
+}
+
+static const char *t_title(struct store *s, size_t i)
+{
+    static char buf[256];
+    const struct store_snapshot *snap = store_snapshot(s);
+    snprintf(buf, sizeof buf, "%s", i < snap->n ? snap->items[i].title : "(none)");
+    store_snapshot_release(snap);
+    return buf;
+}
+
+static size_t t_n(struct store *s)
+{
+    const struct store_snapshot *snap = store_snapshot(s);
+    size_t n = snap->n;
+    store_snapshot_release(snap);
+    return n;
+}
+
+static void test_rederive(void)
+{
+    struct feed_entry e[] = {
+        {.title = "Harbour <b>closes</b> for repairs", .title_html = true, .link = "http://a/1"},
+        {.title = "Council approves the new budget", .link = "http://a/2", .published = 50},
+        {.summary = "<p>No title here. Second sentence.</p>", .summary_html = true},
+        {.title = "   ", .summary = "Summary of a blank title. More."},
+    };
+    struct config *c0 = tcfg_rules(NULL, 0, 0);
+    struct store *s = store_new();
+    store_configure(s, c0, 100);
+    CHECK_INT(t_fetch(s, e, 4, 100), STORE_CHANGED);
+    CHECK_INT(t_n(s), 4);
+    CHECK_STR(t_title(s, 0), "Harbour closes for repairs");
+    CHECK_STR(t_title(s, 2), "No title here.");
+    CHECK_STR(t_title(s, 3), "Summary of a blank title.");
+    /* Summaries are kept only where the headline comes from them. */
+    struct store_dump d = store_dump(s);
+    CHECK(d.feeds[0].has_entries && d.feeds[0].n_entries == 4);
+    CHECK(d.feeds[0].entries[0].summary == NULL);
+    CHECK(d.feeds[0].entries[2].summary != NULL && d.feeds[0].entries[2].summary_html);
+    CHECK(d.feeds[0].entries[3].summary != NULL);
+    CHECK_STR(d.feeds[0].entries[0].title, "Harbour <b>closes</b> for repairs");
+    store_dump_free(&d);
+
+    /* The same document again: nothing changed, nothing to save. */
+    uint64_t gen = store_content_generation(s);
+    CHECK_INT(t_fetch(s, e, 4, 200), STORE_SAME);
+    CHECK_INT(store_content_generation(s), gen);
+
+    /* A reload with new rules: applied to what is held, no fetch. */
+    struct config *c1 = tcfg_rules("harbour", 0, 0);
+    store_configure(s, c1, 300);
+    CHECK_INT(t_n(s), 3);
+    CHECK_STR(t_title(s, 0), "Council approves the new budget");
+    struct config *c2 = tcfg_rules(NULL, 12, 0);
+    store_configure(s, c2, 300);
+    CHECK_INT(t_n(s), 4);
+    for (size_t i = 0; i < 4; i++)
+        CHECK(uni_count(t_title(s, i), strlen(t_title(s, i))) <= 12);
+    struct config *c3 = tcfg_rules(NULL, 0, 1);
+    store_configure(s, c3, 300);
+    CHECK_INT(t_n(s), 1);
+    /* Back to the first rules: everything again, first_seen kept. */
+    store_configure(s, c0, 300);
+    CHECK_INT(t_n(s), 4);
+    CHECK_STR(t_title(s, 1), "Council approves the new budget");
+    d = store_dump(s);
+    CHECK_INT(d.feeds[0].items[0].first_seen, 100);
+    store_dump_free(&d);
+    /* A reload changes nothing the cache holds when the feeds stay. */
+    gen = store_content_generation(s);
+    store_configure(s, c1, 300);
+    CHECK_INT(store_content_generation(s), gen);
+
+    /* A changed document: new entries are new, the others keep their time. */
+    struct feed_entry f[] = {e[1], {.title = "Fresh one", .link = "http://a/9"}};
+    CHECK_INT(t_fetch(s, f, 2, 400), STORE_CHANGED);
+    d = store_dump(s);
+    CHECK_INT(d.feeds[0].n_entries, 2);
+    CHECK_INT(d.feeds[0].entries[0].first_seen, 100);
+    CHECK_INT(d.feeds[0].entries[1].first_seen, 400);
+    store_dump_free(&d);
+    store_free(s);
+    tcfg_rules_free(c0);
+    tcfg_rules_free(c1);
+    tcfg_rules_free(c2);
+    tcfg_rules_free(c3);
+}
+
+/* An undated entry that aged out stays out while the feed still serves it
+ * (it was first seen long ago), and comes back with a longer max_age. */
+static void test_expired_entries(void)
+{
+    struct config *c = tcfg_rules(NULL, 0, 0);
+    c->max_age = 100;
+    struct store *s = store_new();
+    store_configure(s, c, 1000);
+    struct feed_entry e[] = {{.title = "Undated"}, {.title = "Dated", .published = 1050}};
+    t_fetch(s, e, 2, 1000);
+    CHECK_INT(t_n(s), 2);
+    CHECK(store_expire(s, 1101));
+    CHECK_INT(t_n(s), 1);
+    CHECK_INT(t_fetch(s, e, 2, 1102), STORE_SAME);
+    CHECK_INT(t_n(s), 1);
+    CHECK_STR(t_title(s, 0), "Dated");
+    c->max_age = 1000;
+    store_configure(s, c, 1103);
+    CHECK_INT(t_n(s), 2);
+    store_free(s);
+    tcfg_rules_free(c);
+}
+
+/* What is kept of one document is bounded; what the bounds cut is said. */
+static void test_entry_bounds(void)
+{
+    struct config *c = tcfg_rules(NULL, 0, 0);
+    struct store *s = store_new();
+    store_configure(s, c, 1);
+    size_t n = STORE_MAX_ENTRIES + 5;
+    struct feed_entry *e = kt_calloc(n, sizeof *e);
+    char(*titles)[24] = kt_calloc(n, sizeof *titles);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(titles[i], sizeof titles[i], "Item %zu", i);
+        e[i].title = titles[i];
+    }
+    struct feed_doc doc = {.n_entries = n, .entries = e};
+    struct store_fetch fx = {.doc = &doc};
+    size_t kept = 0, shown = 0;
+    store_apply_fetch(s, store_token(s, "a", "http://a/"), &fx, 2, &kept, &shown);
+    CHECK_INT(kept, STORE_MAX_ENTRIES);
+    CHECK_INT(shown, STORE_MAX_ENTRIES);
+    /* Text: a few huge entries stop at the feed's budget; a long title is
+     * considered up to its first STORE_MAX_FIELD bytes, at a character. */
+    size_t big = STORE_MAX_FIELD + 100;
+    char *huge = kt_malloc(big + 1);
+    for (size_t i = 0; i < big; i += 2)
+        memcpy(huge + i, "\xc3\xa9", 2); /* é: a cut must not split it */
+    huge[big] = '\0';
+    size_t m = 2 * STORE_MAX_FEED_BYTES / STORE_MAX_FIELD;
+    for (size_t i = 0; i < m; i++)
+        e[i].title = huge;
+    doc.n_entries = m;
+    store_apply_fetch(s, store_token(s, "a", "http://a/"), &fx, 3, &kept, NULL);
+    CHECK(kept > 0 && kept < m);
+    struct store_dump d = store_dump(s);
+    CHECK(strlen(d.feeds[0].entries[0].title) <= STORE_MAX_FIELD);
+    CHECK(uni_valid(d.feeds[0].entries[0].title, strlen(d.feeds[0].entries[0].title)));
+    store_dump_free(&d);
+    free(huge);
+    free(titles);
+    free(e);
+    store_free(s);
+    tcfg_rules_free(c);
+}
+
+/* The wall clock stepped: times recorded under the old clock move with
+ * it, others stay; a time from before any clock was set becomes now. */
+static void test_shift_time(void)
+{
+    struct config *c = tcfg_rules(NULL, 0, 0);
+    struct store *s = store_new();
+    store_configure(s, c, 100);
+    struct store_item v[] = {titem("recorded at 1970+100", NULL, 0, 100),
+                             titem("from an old cache", NULL, 0, 1700000000),
+                             titem("before the clock was set, long ago", NULL, 0, 20)};
+    store_replace_items(s, "a", v, 3, 100);
+    int64_t now = 1767225600;
+    store_shift_time(s, now - 160, 50, 160, now);
+    struct store_dump d = store_dump(s);
+    CHECK_INT(d.feeds[0].items[0].first_seen, now - 60);
+    CHECK_INT(d.feeds[0].items[1].first_seen, 1700000000);
+    CHECK_INT(d.feeds[0].items[2].first_seen, now);
+    CHECK_INT(d.feeds[0].last_success, now - 60);
+    store_dump_free(&d);
+    CHECK(SCHEDULE_SANE_TIME > 0);
+    store_free(s);
+    tcfg_rules_free(c);
+}
+
 int main(void)
 {
     test_cases();
@@ -687,6 +929,10 @@ int main(void)
     test_expire();
     test_meta();
     test_dump_restore();
+    test_rederive();
+    test_expired_entries();
+    test_entry_bounds();
+    test_shift_time();
     test_threads();
     return tap_done();
 }

@@ -114,6 +114,11 @@ static const struct http_case http_cases[] = {
     {"/no/such/path", -1, 404, "HTTP 404", NULL, NULL, NULL, 0, 2},
     {"/500", -1, 500, "HTTP 500", NULL, NULL, NULL, 0, 2},
     {"/429", -1, 429, "HTTP 429 (retry after 120 s)", NULL, NULL, NULL, 120, 2},
+    {"/503-long", -1, 503, "HTTP 503 (retry after 3600 s)", NULL, NULL, NULL, 3600, 2},
+    /* The server's clock is ten years off ours (as ours is on a board still
+     * at 1970): its HTTP-date Retry-After is measured against its own Date
+     * header, so two minutes stay two minutes, not a capped day. */
+    {"/503-skew", -1, 503, "HTTP 503 (retry after 120 s)", NULL, NULL, NULL, 120, 2},
     {"/slow", -1, 200, "timed out after 3 s", NULL, NULL, NULL, 0, TIMEOUT + 1.0},
     {"/big", -1, 200, bomb_err, NULL, NULL, NULL, 0, 2},
     {"/big-chunked", -1, 200, bomb_err, NULL, NULL, NULL, 0, 2},

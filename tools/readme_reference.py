@@ -2,7 +2,9 @@
 
   readme_reference.py --update BINARY README   rewrite the block
   readme_reference.py --check BINARY README    exit 1 when it differs
-Also checks that the README's two set-up commands are where .ci/run finds them.
+Also checks that the README's two set-up commands are where .ci/run finds them,
+and that its command-line section names every option --help lists, with the
+bounds --help gives a numeric one ("[0 to 1000000000]").
 """
 import re
 import subprocess
@@ -29,6 +31,21 @@ if m.group(2) != ref:
     print("README.md's config reference differs from --help; run "
           "tools/readme_reference.py --update build/kiosk-ticker README.md")
     ok = False
+cli_start = text.find("\n## Command line")
+cli_end = text.find("\n## ", cli_start + 1)
+cli_text = text[cli_start:cli_end] if cli_start >= 0 else ""
+for line in help_text[: help_text.index("Config file reference")].splitlines():
+    opt = re.match(r"\s+(?:-\w, )?(--[\w-]+)", line)
+    if not opt:
+        continue
+    if opt.group(1) not in cli_text:
+        print(f"README.md: the command-line section does not mention {opt.group(1)}")
+        ok = False
+    bounds = re.search(r"\[(?:each side )?(\S+ to \S+)\]$", line)
+    if bounds and bounds.group(1) not in cli_text:
+        print(f"README.md: the command-line section does not give {opt.group(1)}'s bounds "
+              f"({bounds.group(1)})")
+        ok = False
 for marker in ("<!-- readme-run-command -->", "<!-- readme-test-command -->"):
     i = text.find(marker)
     block = text[i:].split("\n")[2] if i >= 0 else ""

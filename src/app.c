@@ -1,0 +1,509 @@
+/*
+ * app: see app.h.
+ *
+ * Signals reach the supervisor through a self-pipe: a handler only sets a
+ * flag and writes one byte (both async-signal-safe). Requests from other
+ * threads do the same, so the supervisor has one thing to wait on.
+ */
+#include "app.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "config.h"
+#include "config_ref.h"
+#include "log.h"
+#include "notify.h"
+#include "poller.h"
+#include "store.h"
+#include "util.h"
+
+/* A change is saved this long after it was first seen, so the burst of
+ * feeds answering at start-up is one write, not one per feed. */
+#define APP_SAVE_DELAY_MS 1000
+/* How often headlines are aged out and the wall clock checked, fetches
+ * or not. */
+#define APP_HOUSEKEEPING_MS 30000
+
+/* ---- signals: process-wide, as signals are ---- */
+
+static int app_quit_sig;           /* atomic */
+static int app_reload_sig;         /* atomic */
+static int app_wake[2] = {-1, -1}; /* self-pipe: [0] the supervisor polls */
+
+static void app_wake_up(void)
+{
+    if (app_wake[1] >= 0) {
+        int saved = errno;
+        /* Full pipe: a wake-up is already pending, which is all it says. */
+        ssize_t n = write(app_wake[1], "", 1);
+        (void)n;
+        errno = saved;
+    }
+}
+
+static void app_on_quit(int sig)
+{
+    (void)sig;
+    __atomic_store_n(&app_quit_sig, 1, __ATOMIC_RELEASE);
+    app_wake_up();
+}
+
+static void app_on_hup(int sig)
+{
+    (void)sig;
+    __atomic_store_n(&app_reload_sig, 1, __ATOMIC_RELEASE);
+    app_wake_up();
+}
+
+void app_signals_install(void)
+{
+    if (app_wake[0] < 0 && pipe(app_wake) == 0) {
+        for (int i = 0; i < 2; i++) {
+            fcntl(app_wake[i], F_SETFL, fcntl(app_wake[i], F_GETFL) | O_NONBLOCK);
+            fcntl(app_wake[i], F_SETFD, FD_CLOEXEC);
+        }
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = app_on_quit;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = app_on_hup;
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+const int *app_quit_flag(void)
+{
+    return &app_quit_sig;
+}
+
+static bool app_quitting(void)
+{
+    return __atomic_load_n(&app_quit_sig, __ATOMIC_ACQUIRE) != 0;
+}
+
+static int64_t app_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the app ---- */
+
+struct app {
+    char *config_path;
+    app_config_loader load;
+    struct store *store;
+    struct cache_file *cache; /* the supervisor's, once it runs */
+    uint64_t seq;             /* of the last config adopted (supervisor) */
+
+    /* The config in use: the supervisor swaps it, others take references. */
+    pthread_mutex_t cfg_mu;
+    struct config_ref *current;
+
+    /* The render thread's handoff: the supervisor stores a new pointer
+     * (holding a reference for it); the render thread, on seeing it,
+     * stores its seq as acknowledged; configs older than that are
+     * released by the supervisor. */
+    struct config_ref *published;  /* atomic */
+    uint64_t render_seq;           /* atomic */
+    struct config_ref *render_cur; /* the render thread's own */
+    struct config_ref **retired;   /* supervisor: published before, maybe still drawn */
+    size_t n_retired;
+
+    /* Requests from other threads (under req_mu). */
+    pthread_mutex_t req_mu;
+    struct config *submitted;
+    bool refetch_all;
+    char **refetch;
+    size_t n_refetch;
+
+    /* The supervisor. */
+    pthread_t thread;
+    bool started;
+    struct poller *poller;
+    uint64_t saved_gen;  /* the store's content generation last saved */
+    int64_t save_due_ms; /* 0: no save pending */
+
+    /* The end of the shutdown (under done_mu). */
+    pthread_mutex_t done_mu;
+    pthread_cond_t done_cv;
+    bool done;
+    int save_rc;
+    int64_t quit_ms;       /* when the supervisor saw the quit request; 0 = not yet */
+    bool supervisor_stuck; /* abandoned by app_stop */
+};
+
+struct app *app_new(struct config *cfg, const char *config_path, app_config_loader load)
+{
+    struct app *app = kt_calloc(1, sizeof *app);
+    app->config_path = kt_strdup(config_path);
+    app->load = load;
+    pthread_mutex_init(&app->cfg_mu, NULL);
+    pthread_mutex_init(&app->req_mu, NULL);
+    pthread_mutex_init(&app->done_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&app->done_cv, &ca);
+    pthread_condattr_destroy(&ca);
+
+    app->current = config_ref_new(cfg, ++app->seq);
+    app->published = config_ref_get(app->current);
+    app->render_cur = app->published;
+    app->render_seq = app->current->seq;
+
+    app->store = store_new();
+    /* The first clock reading is taken before the cache sets any time. */
+    store_configure(app->store, cfg, poller_now(app->store));
+    app->cache = cache_file_new(cfg->cache);
+    char err[KT_ERR_MAX];
+    if (cache_file_load(app->cache, app->store, poller_now(app->store), err, sizeof err) < 0)
+        kt_log_warn("cache ignored: %s", err);
+    app->saved_gen = store_content_generation(app->store);
+    return app;
+}
+
+struct store *app_store(struct app *app)
+{
+    return app->store;
+}
+
+const struct config *app_config(struct app *app)
+{
+    return app->render_cur->cfg;
+}
+
+struct config_ref *app_config_acquire(struct app *app)
+{
+    pthread_mutex_lock(&app->cfg_mu);
+    struct config_ref *r = config_ref_get(app->current);
+    pthread_mutex_unlock(&app->cfg_mu);
+    return r;
+}
+
+int app_fetch_once(struct app *app)
+{
+    int ok = poller_run_once(app->current, app->store, app_quit_flag());
+    /* What finished is worth keeping, even when cut short. */
+    char err[KT_ERR_MAX];
+    cache_file_save(app->cache, app->store, err, sizeof err);
+    return ok;
+}
+
+/* ---- requests ---- */
+
+void app_request_reload(struct app *app)
+{
+    (void)app;
+    __atomic_store_n(&app_reload_sig, 1, __ATOMIC_RELEASE);
+    app_wake_up();
+}
+
+void app_request_quit(struct app *app)
+{
+    (void)app;
+    __atomic_store_n(&app_quit_sig, 1, __ATOMIC_RELEASE);
+    app_wake_up();
+}
+
+void app_submit_config(struct app *app, struct config *cfg)
+{
+    pthread_mutex_lock(&app->req_mu);
+    config_free(app->submitted); /* a newer one replaces one not yet applied */
+    app->submitted = cfg;
+    pthread_mutex_unlock(&app->req_mu);
+    app_wake_up();
+}
+
+void app_request_refetch(struct app *app, const char *feed)
+{
+    pthread_mutex_lock(&app->req_mu);
+    if (!feed) {
+        app->refetch_all = true;
+    } else {
+        app->refetch = kt_realloc(app->refetch, (app->n_refetch + 1) * sizeof *app->refetch);
+        app->refetch[app->n_refetch++] = kt_strdup(feed);
+    }
+    pthread_mutex_unlock(&app->req_mu);
+    app_wake_up();
+}
+
+/* ---- the render thread ---- */
+
+enum app_event app_poll(struct app *app, const struct config **cfg)
+{
+    if (app_quitting())
+        return APP_QUIT;
+    struct config_ref *p = __atomic_load_n(&app->published, __ATOMIC_ACQUIRE);
+    if (p == app->render_cur)
+        return APP_CONTINUE;
+    app->render_cur = p;
+    __atomic_store_n(&app->render_seq, p->seq, __ATOMIC_RELEASE);
+    *cfg = p->cfg;
+    return APP_RELOADED;
+}
+
+int app_run_headless(struct app *app)
+{
+    notify_ready();
+    const struct config *cfg;
+    while (app_poll(app, &cfg) != APP_QUIT) {
+        notify_watchdog();
+        /* A watchdog needs waking at least as often as it wants pings. */
+        uint64_t usec = notify_watchdog_usec();
+        uint64_t wait = usec ? usec / 4 : 100000;
+        if (wait > 100000)
+            wait = 100000;
+        struct timespec ts = {0, (long)wait * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* ---- the supervisor ---- */
+
+/* Releases configs the render thread has moved past. */
+static void app_sweep_retired(struct app *app)
+{
+    uint64_t seen = __atomic_load_n(&app->render_seq, __ATOMIC_ACQUIRE);
+    size_t k = 0;
+    for (size_t i = 0; i < app->n_retired; i++) {
+        if (app->retired[i]->seq < seen)
+            config_ref_put(app->retired[i]);
+        else
+            app->retired[k++] = app->retired[i];
+    }
+    app->n_retired = k;
+}
+
+static void app_changed(void *ctx)
+{
+    (void)ctx;
+    app_wake_up();
+}
+
+static void app_apply(struct app *app, struct config *next)
+{
+    struct config_ref *r = config_ref_new(next, ++app->seq);
+    if (strcmp(next->cache, cache_file_path(app->cache)) != 0) {
+        /* A new place for the cache: what the store holds goes there. */
+        cache_file_free(app->cache);
+        app->cache = cache_file_new(next->cache);
+        app->saved_gen = 0;
+    }
+    poller_configure(app->poller, r);
+
+    pthread_mutex_lock(&app->cfg_mu);
+    struct config_ref *old = app->current;
+    app->current = r;
+    pthread_mutex_unlock(&app->cfg_mu);
+    config_ref_put(old);
+
+    struct config_ref *prev =
+        __atomic_exchange_n(&app->published, config_ref_get(r), __ATOMIC_ACQ_REL);
+    app->retired = kt_realloc(app->retired, (app->n_retired + 1) * sizeof *app->retired);
+    app->retired[app->n_retired++] = prev;
+    const struct store_snapshot *snap = store_snapshot(app->store);
+    kt_log_info("config reloaded from %s (%zu feeds, %zu headlines shown)", next->path,
+                next->n_feeds, snap->n);
+    store_snapshot_release(snap);
+}
+
+static void app_reload(struct app *app)
+{
+    char err[KT_ERR_MAX];
+    struct config *next = app->load(app->config_path, err, sizeof err);
+    if (!next) {
+        kt_log_error("reload refused, keeping the running config: %s", err);
+        return;
+    }
+    app_apply(app, next);
+}
+
+static void app_take_requests(struct app *app)
+{
+    pthread_mutex_lock(&app->req_mu);
+    struct config *submitted = app->submitted;
+    app->submitted = NULL;
+    bool all = app->refetch_all;
+    app->refetch_all = false;
+    char **names = app->refetch;
+    size_t n = app->n_refetch;
+    app->refetch = NULL;
+    app->n_refetch = 0;
+    pthread_mutex_unlock(&app->req_mu);
+
+    if (__atomic_exchange_n(&app_reload_sig, 0, __ATOMIC_ACQ_REL))
+        app_reload(app);
+    if (submitted)
+        app_apply(app, submitted);
+    if (all)
+        poller_refetch(app->poller, NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (!all)
+            poller_refetch(app->poller, names[i]);
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* Saves when what the cache holds changed (APP_SAVE_DELAY_MS after the
+ * change was first seen), or now when final. Returns the save's result. */
+static int app_maybe_save(struct app *app, bool final)
+{
+    uint64_t gen = store_content_generation(app->store);
+    if (!final) {
+        if (gen == app->saved_gen) {
+            app->save_due_ms = 0;
+            return 0;
+        }
+        if (!app->save_due_ms)
+            app->save_due_ms = app_ms() + APP_SAVE_DELAY_MS;
+        if (app_ms() < app->save_due_ms)
+            return 0;
+    }
+    char err[KT_ERR_MAX];
+    /* A failed save is retried at the next change, and at exit. */
+    int rc = cache_file_save(app->cache, app->store, err, sizeof err);
+    app->saved_gen = gen;
+    app->save_due_ms = 0;
+    return rc;
+}
+
+static void *app_supervisor(void *arg)
+{
+    struct app *app = arg;
+    poller_configure(app->poller, app->current);
+    int64_t housekeeping = app_ms() + APP_HOUSEKEEPING_MS;
+    while (!app_quitting()) {
+        int64_t now = app_ms();
+        int64_t until = housekeeping;
+        if (app->save_due_ms && app->save_due_ms < until)
+            until = app->save_due_ms;
+        struct pollfd pfd = {.fd = app_wake[0], .events = POLLIN};
+        int wait = until > now ? (int)(until - now) : 0;
+        if (app_wake[0] < 0 && wait > 200)
+            wait = 200; /* no self-pipe: look at the flags five times a second */
+        poll(&pfd, app_wake[0] >= 0 ? 1 : 0, wait);
+        char drain[64];
+        while (app_wake[0] >= 0 && read(app_wake[0], drain, sizeof drain) > 0)
+            ;
+        if (app_quitting())
+            break;
+        app_take_requests(app);
+        if (app_ms() >= housekeeping) {
+            store_expire(app->store, poller_now(app->store));
+            housekeeping = app_ms() + APP_HOUSEKEEPING_MS;
+        }
+        app_maybe_save(app, false);
+        app_sweep_retired(app);
+    }
+    pthread_mutex_lock(&app->done_mu);
+    app->quit_ms = app_ms();
+    pthread_mutex_unlock(&app->done_mu);
+
+    poller_stop(app->poller, POLLER_STOP_WAIT_MS);
+    app->poller = NULL;
+    int rc = app_maybe_save(app, true);
+
+    pthread_mutex_lock(&app->done_mu);
+    app->done = true;
+    app->save_rc = rc;
+    pthread_cond_broadcast(&app->done_cv);
+    pthread_mutex_unlock(&app->done_mu);
+    return NULL;
+}
+
+void app_start(struct app *app)
+{
+    app->poller = poller_new(app->store, app_changed, app);
+    if (pthread_create(&app->thread, NULL, app_supervisor, app) == 0) {
+        app->started = true;
+    } else {
+        /* Without a supervisor nothing fetches; the cache stays on screen. */
+        kt_log_error("cannot start the supervisor thread: %s", strerror(errno));
+        poller_stop(app->poller, 0);
+        app->poller = NULL;
+    }
+}
+
+int app_stop(struct app *app)
+{
+    notify_stopping();
+    app_request_quit(app);
+    if (!app->started) {
+        char err[KT_ERR_MAX];
+        return cache_file_save(app->cache, app->store, err, sizeof err) < 0;
+    }
+    pthread_mutex_lock(&app->done_mu);
+    /* The budget runs from when the supervisor saw the request. */
+    int64_t deadline = (app->quit_ms ? app->quit_ms : app_ms()) + APP_EXIT_BUDGET_MS;
+    struct timespec until = {(time_t)(deadline / 1000), (long)(deadline % 1000) * 1000000L};
+    while (!app->done && app_ms() < deadline)
+        pthread_cond_timedwait(&app->done_cv, &app->done_mu, &until);
+    bool done = app->done;
+    int rc = app->save_rc;
+    pthread_mutex_unlock(&app->done_mu);
+    if (!done) {
+        kt_log_error("cache not saved: shutdown did not finish within %d ms", APP_EXIT_BUDGET_MS);
+        /* Left to finish on its own, like an abandoned worker. */
+        pthread_detach(app->thread);
+        app->supervisor_stuck = true;
+        return 1;
+    }
+    pthread_join(app->thread, NULL);
+    app->started = false;
+    return rc < 0 ? 1 : 0;
+}
+
+int app_free(struct app *app, int rc)
+{
+    if (!app)
+        return rc;
+    if (app->supervisor_stuck || poller_abandoned() > 0) {
+        /* A thread still runs inside libcurl, libxml2 or the store: exit()
+         * would run their destructors (xmlCleanupParser, atexit handlers)
+         * under it. The kernel frees what is left. */
+        kt_log_info("exiting with %zu fetch(es) still running", poller_abandoned());
+        fflush(NULL);
+        _exit(rc);
+    }
+    if (app->started)
+        app_stop(app);
+    poller_stop(app->poller, POLLER_STOP_WAIT_MS);
+    for (size_t i = 0; i < app->n_retired; i++)
+        config_ref_put(app->retired[i]);
+    free(app->retired);
+    config_ref_put(app->published);
+    config_ref_put(app->current);
+    config_free(app->submitted);
+    for (size_t i = 0; i < app->n_refetch; i++)
+        free(app->refetch[i]);
+    free(app->refetch);
+    cache_file_free(app->cache);
+    store_free(app->store);
+    pthread_mutex_destroy(&app->cfg_mu);
+    pthread_mutex_destroy(&app->req_mu);
+    pthread_mutex_destroy(&app->done_mu);
+    pthread_cond_destroy(&app->done_cv);
+    free(app->config_path);
+    free(app);
+    return rc;
+}

@@ -1,0 +1,100 @@
+/*
+ * app: the running application. Owns the config in use, the store, the
+ * cache file, the poller and the supervisor thread, and turns signals and
+ * requests from other threads into reloads, refetches, cache saves and a
+ * bounded shutdown. Edge module (threads, signals).
+ *
+ * Threads and who owns what:
+ *  - the render (main) thread draws; once per frame it calls app_poll(),
+ *    two atomic loads, and adopts a new config by pointer when there is
+ *    one. It never waits for the supervisor, a worker, a file or a lock
+ *    held across work.
+ *  - the supervisor thread owns the poller and the cache file: it loads a
+ *    config on SIGHUP, applies it (stop changed workers, configure the
+ *    store, start new workers), publishes it for the render thread, saves
+ *    the cache when what it holds changed, ages headlines out, watches the
+ *    wall clock, and on quit stops the workers and makes the final save.
+ *  - fetch workers (poller.c) fetch, parse and hand results to the store.
+ *  - other threads (the control API, an MQTT client) call the app_request_
+ *    functions below: each only records the request and wakes the
+ *    supervisor.
+ * Configs are shared by reference (config_ref.h): the render thread's is
+ * released only after it has adopted a newer one.
+ */
+#ifndef KT_APP_H
+#define KT_APP_H
+
+#include <stddef.h>
+
+struct config;
+struct config_ref;
+struct store;
+struct app;
+
+/* Shutdown: from the quit request to the end of the final save. */
+#define APP_EXIT_BUDGET_MS 850
+
+/* Installs the handlers (SIGHUP: reload, SIGINT/SIGTERM: quit, SIGPIPE
+ * ignored). First thing in main: a signal during start-up is kept and
+ * acted on once running. */
+void app_signals_install(void);
+/* Non-zero once SIGINT or SIGTERM arrived (or app_request_quit). Read it
+ * atomically; it serves as a transport's cancel flag in one-shot modes. */
+const int *app_quit_flag(void);
+
+/* Reads the config file for a reload: path as given with -c (NULL: the
+ * default one). NULL with "FILE:LINE: message" in err when it is invalid. */
+typedef struct config *(*app_config_loader)(const char *path, char *err, size_t errlen);
+
+/* Takes cfg. Creates the store, applies cfg and loads the cache, so the
+ * first frame shows what the cache had. No thread is started yet. */
+struct app *app_new(struct config *cfg, const char *config_path, app_config_loader load);
+struct store *app_store(struct app *app);
+/* The config the app was created with (valid until the render thread
+ * adopts another one through app_poll). */
+const struct config *app_config(struct app *app);
+
+/* One-shot: refreshes every feed once and saves the cache. Returns the
+ * number of feeds that answered, or -1 when SIGINT/SIGTERM cut it short
+ * (transfers cancelled; what finished is saved). */
+int app_fetch_once(struct app *app);
+
+/* The long-running ticker: starts the supervisor (which starts the
+ * workers). */
+void app_start(struct app *app);
+
+enum app_event { APP_CONTINUE, APP_QUIT, APP_RELOADED };
+/* The render thread, once per frame: two atomic loads, nothing else. On
+ * APP_RELOADED *cfg is the new config, valid until a later poll returns
+ * another one. */
+enum app_event app_poll(struct app *app, const struct config **cfg);
+
+/* Without a display: waits for quit, pinging the systemd watchdog. */
+int app_run_headless(struct app *app);
+
+/* After the render loop: stops the workers and saves the cache, waiting at
+ * most APP_EXIT_BUDGET_MS from the quit request. Returns 0, or 1 when the
+ * final save failed or did not finish in time. */
+int app_stop(struct app *app);
+
+/* Frees the app and returns rc; when a thread had to be abandoned it ends
+ * the process here instead (stdio flushed, no library destructors or
+ * atexit handlers run under the abandoned thread's feet). */
+int app_free(struct app *app, int rc);
+
+/* ---- requests from any thread ---- */
+
+/* Re-reads the config file (as SIGHUP). */
+void app_request_reload(struct app *app);
+/* Applies cfg (takes it) as a reload would: for a config that did not come
+ * from the file (remote configuration). */
+void app_submit_config(struct app *app, struct config *cfg);
+/* Fetches a feed now (NULL: every feed), except while its server's
+ * Retry-After holds. */
+void app_request_refetch(struct app *app, const char *feed);
+/* Quits (as SIGTERM). */
+void app_request_quit(struct app *app);
+/* The config in use (+1; release with config_ref_put). */
+struct config_ref *app_config_acquire(struct app *app);
+
+#endif

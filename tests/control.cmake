@@ -1,0 +1,8 @@
+# The control API: its pure helpers (listen address, token file, metrics
+# exposition), and the server and command-line client end to end over a
+# fake backend with the real curl client (tests/test_api.py).
+kt_unit_test(control SOURCES test_control.c)
+add_executable(api_fake api_fake.c)
+target_link_libraries(api_fake PRIVATE ktnet)
+add_test(NAME api COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_api.py $<TARGET_FILE:api_fake>)
+set_tests_properties(api PROPERTIES TIMEOUT 300 LABELS slow)

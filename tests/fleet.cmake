@@ -1,0 +1,17 @@
+# The fleet: the pure rules (fleet_conf.c, fleet_proto.c) from the tables
+# in tests/data/fleet/, then the MQTT client (fleet.c, as fleet_client with
+# a fake backend) against a real mosquitto that tests/test_fleet.py starts
+# on 127.0.0.1, driven with mosquitto_pub/mosquitto_sub as an operator
+# would, with the ACL of docs/fleet.md.
+kt_unit_test(fleet_conf SOURCES test_fleet_conf.c)
+
+add_executable(fleet_client test_fleet.c)
+target_link_libraries(fleet_client PRIVATE ktnet)
+foreach(part mqtt auth limits outage)
+  add_test(NAME fleet_${part}
+           COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_fleet.py $<TARGET_FILE:fleet_client>
+                   ${CMAKE_SOURCE_DIR}/docs/fleet.md ${part})
+  set_tests_properties(fleet_${part} PROPERTIES TIMEOUT 240)
+endforeach()
+# limits (about 20 s) and outage (about 40 s) wait on purpose.
+set_tests_properties(fleet_limits fleet_outage PROPERTIES LABELS slow)
