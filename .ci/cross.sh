@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI for the Raspberry Pi targets: cross-builds arm64 and armhf with the
 # README's presets, checks that every binary built is really ARM (and armhf
-# really hard-float), runs each whole test suite under qemu-user, compares a
+# really hard-float), runs each whole test suite under qemu-user, the arm64
+# frame loop with its instruction counts (bench/qemu.sh), compares a
 # --screenshot made under qemu with the native one, and builds the .deb of
 # each architecture (plus amd64) into build-pkg/.
 #
@@ -139,6 +140,16 @@ for arch in "${arches[@]}"; do
         ok "$arch: test suite under qemu"
     else
         fail "$arch: test suite under qemu"
+    fi
+
+    # The frame loop on the emulated core: guest instructions per frame
+    # (bench/qemu.sh: exact counts and worst <= 2 x median asserted).
+    if [ "$arch" = arm64 ]; then
+        if timed "$arch frame loop (qemu)" sh bench/qemu.sh --build "$dir" --assert; then
+            ok "$arch: frame loop under qemu"
+        else
+            fail "$arch: frame loop under qemu"
+        fi
     fi
 
     # The same frames natively and under qemu.

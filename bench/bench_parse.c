@@ -18,7 +18,7 @@
  *                           slack that peak_heap does not)
  *
  * The heap is measured by interposing malloc and friends (as
- * src/render_alloc_count.c does): the program's definitions win over
+ * bench/alloc_count.c does): the program's definitions win over
  * libc's for libxml2, json-c and iconv too, and forward to glibc's
  * allocator; malloc_usable_size gives the bytes each block holds. Skipped
  * under sanitizers (they bring their own allocator): peak_heap_kib is then

@@ -3,9 +3,10 @@
 calls of steady-state frames.
 
 Start-up: from just before the process is started to kiosk-ticker's debug
-line "display: first frame presented" (logged right after the first
-present returns), with a warm cache and the feed unreachable (a closed port
-on 127.0.0.1: connection refused). Two set-ups:
+line "display: first text on screen" (logged right after the first present
+that shows the whole first screenful: the text worker has opened the font
+and drawn it), with a warm cache and the feed unreachable (a closed port on
+127.0.0.1: connection refused). Two set-ups:
   fullscreen  a 1920x1080 screen with the strip at the bottom (the lobby)
   window      a 1920x96 window (no fullscreen request to the window manager)
 
@@ -88,7 +89,7 @@ def startup_once(binary, conf, cache, warm, x):
     ms = None
     try:
         for line in p.stderr:
-            if "first frame presented" in line:
+            if "first text on screen" in line:
                 ms = (time.monotonic() - t0) * 1000.0
                 break
     finally:

@@ -5,6 +5,9 @@ Everything is made from a fixed seed, so two runs (and two machines) measure
 the same bytes. Standard library only.
 
   make_docs.py text N OUT            plain list, one headline per line
+  make_docs.py mixed N OUT           plain list of long mixed-script headlines
+                                     (Latin, Arabic, CJK: font fallback, bidi,
+                                     shaping), about 180 characters each
   make_docs.py rss|atom|json N OUT [--bytes B]
                                      a feed with N items, padded to about B
                                      bytes with realistic summaries
@@ -42,6 +45,36 @@ def headlines(n, seed=5):
         text = " ".join(words).capitalize()
         # A number keeps every headline distinct (the store de-duplicates).
         out.append(f"{text} ({i + 1})"[:95])
+    return out
+
+
+# Phrases of other scripts for the mixed headlines: Arabic (right to left,
+# joined letters) and Chinese and Japanese (fallback fonts, wide glyphs).
+ARABIC = [
+    "\u0627\u0644\u0623\u0633\u0648\u0627\u0642 \u062a\u0631\u062a\u0641\u0639 \u0628\u0639\u062f \u0627\u0644\u062a\u0635\u0648\u064a\u062a",
+    "\u0639\u0627\u0635\u0641\u0629 \u0639\u0644\u0649 \u0627\u0644\u0633\u0627\u062d\u0644 \u0627\u0644\u0644\u064a\u0644\u0629",
+    "\u0627\u0641\u062a\u062a\u0627\u062d \u0627\u0644\u0645\u0643\u062a\u0628\u0629 \u0627\u0644\u062c\u062f\u064a\u062f\u0629 \u0641\u064a \u0627\u0644\u0645\u062f\u064a\u0646\u0629",
+    "\u0648\u0632\u064a\u0631 \u0627\u0644\u0637\u0627\u0642\u0629 \u064a\u0639\u0644\u0646 \u062e\u0637\u0629 \u062c\u062f\u064a\u062f\u0629",
+]
+CJK = [
+    "\u6771\u4eac\u306e\u65b0\u3057\u3044\u8def\u9762\u96fb\u8eca",
+    "\u5e02\u573a\u4eca\u5929\u4e0a\u6da8",
+    "\u53f0\u98a8\u304c\u6cbf\u5cb8\u90e8\u306b\u63a5\u8fd1",
+    "\u56fe\u4e66\u9986\u5ef6\u957f\u5f00\u653e\u65f6\u95f4",
+]
+
+
+def mixed_headlines(n, seed=11):
+    """n distinct long headlines, each mixing Latin words with an Arabic
+    and a CJK phrase (as a multilingual newsroom's feed does)."""
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        parts = []
+        while sum(len(p) + 1 for p in parts) < 150:
+            parts.append(" ".join(rnd.choice(WORDS) for _ in range(rnd.randint(3, 6))).capitalize())
+            parts.append(rnd.choice(ARABIC) if len(parts) % 4 == 1 else rnd.choice(CJK))
+        out.append(f"{' '.join(parts)} ({i + 1})"[:200])
     return out
 
 
@@ -207,7 +240,7 @@ html, body {{ margin: 0; background: #000; overflow: hidden; cursor: none; }}
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("kind", choices=["text", "rss", "atom", "json", "conf", "page"])
+    p.add_argument("kind", choices=["text", "mixed", "rss", "atom", "json", "conf", "page"])
     p.add_argument("n_or_out")
     p.add_argument("out", nargs="?")
     p.add_argument("--bytes", type=int, default=0)
@@ -225,6 +258,8 @@ def main():
         out = a.out
         if a.kind == "text":
             data = "".join(t + "\n" for t in headlines(n))
+        elif a.kind == "mixed":
+            data = "".join(t + "\n" for t in mixed_headlines(n))
         else:
             make = {"rss": make_rss, "atom": make_atom, "json": make_json}[a.kind]
             data = sized(make, n, a.bytes)

@@ -9,7 +9,7 @@
 # only prints would pass ctest unnoticed. Frame pointers keep the reports'
 # stacks whole at -O2. Works with GCC and clang.
 #
-# src/render_alloc_count.c normally replaces malloc to count allocations;
+# bench/alloc_count.c (benchmark and tests only) replaces malloc to count;
 # under a sanitizer it sees __SANITIZE_ADDRESS__ / __has_feature and counts
 # through the sanitizer's malloc hooks instead (the sanitizer's allocator
 # must stay the only malloc).

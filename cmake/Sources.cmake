@@ -54,15 +54,18 @@ set(KT_NET_SRC
     src/api.c
     src/ctl.c)
 
-# The display edge: SDL2, SDL2_ttf, fontconfig, fribidi.
+# The display edge: SDL2, SDL2_ttf, fontconfig, fribidi; the text worker's
+# thread.
 set(KT_DISPLAY_SRC
     src/display.c
+    src/display_screenshot.c
     src/font.c
     src/font_bidi.c
     src/font_config.c
     src/font_script.c
     src/render.c
-    src/render_alloc_count.c)
+    src/render_probe.c
+    src/textworker.c)
 
 # The program: command line, signals, wiring.
 set(KT_MAIN_SRC src/main.c)

@@ -14,7 +14,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -81,12 +83,24 @@ struct font_line {
     size_t npieces;
 };
 
-/* Plain counter: lines are only rasterised on the render thread. */
-static uint64_t font_raster_count;
+/* Font sets are used by one thread each (the text worker's, a test's),
+ * but they share SDL_ttf's one FreeType library and its init count: opening
+ * and closing faces, TTF_Init and TTF_Quit are serialised here. Glyph
+ * loading and shaping on distinct faces need no lock (FreeType's rule). */
+static pthread_mutex_t font_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static atomic_uint_least64_t font_raster_count;
+/* initial-exec: no lazy TLS allocation (which would call malloc). */
+static __thread uint64_t font_thread_raster_count __attribute__((tls_model("initial-exec")));
 
 uint64_t font_rasterisations(void)
 {
-    return font_raster_count;
+    return atomic_load_explicit(&font_raster_count, memory_order_relaxed);
+}
+
+uint64_t font_thread_rasterisations(void)
+{
+    return font_thread_raster_count;
 }
 
 /* ---- font set ---------------------------------------------------------- */
@@ -247,7 +261,9 @@ static int font_set_from_pattern(struct font_set *fs, const char *spec, char *er
 static void font_face_close(struct font_set *fs, struct font_face *f)
 {
     if (f->ttf) {
+        pthread_mutex_lock(&font_lock);
         TTF_CloseFont(f->ttf);
+        pthread_mutex_unlock(&font_lock);
         f->ttf = NULL;
         fs->nopen--;
     }
@@ -272,7 +288,9 @@ static TTF_Font *font_face_get(struct font_set *fs, int i)
         if (lru)
             font_face_close(fs, lru);
     }
+    pthread_mutex_lock(&font_lock);
     f->ttf = TTF_OpenFontIndex(f->path, fs->size, f->index);
+    pthread_mutex_unlock(&font_lock);
     if (!f->ttf) {
         f->broken = true;
         kt_log_warn("font: cannot open %s: %s", f->path, TTF_GetError());
@@ -301,7 +319,10 @@ struct font_set *font_set_open(const char *spec, int size_px, char *err, size_t 
         return NULL;
     }
     /* Reference counted since SDL_ttf 2.0.18: each set holds one. */
-    if (TTF_Init() < 0) {
+    pthread_mutex_lock(&font_lock);
+    int ttf = TTF_Init();
+    pthread_mutex_unlock(&font_lock);
+    if (ttf < 0) {
         kt_error(err, errlen, "font \"%s\": SDL_ttf: %s", spec, TTF_GetError());
         return NULL;
     }
@@ -344,7 +365,9 @@ void font_set_close(struct font_set *fs)
     free(fs->faces);
     free(fs->name);
     free(fs);
+    pthread_mutex_lock(&font_lock);
     TTF_Quit();
+    pthread_mutex_unlock(&font_lock);
 }
 
 int font_set_line_height(const struct font_set *fs)
@@ -755,7 +778,8 @@ static void font_composite(SDL_Surface *dst, SDL_Surface *src, int x, int y)
 SDL_Surface *font_render_line(struct font_set *fs, const struct text_span *spans, size_t n,
                               char *err, size_t errlen)
 {
-    font_raster_count++;
+    atomic_fetch_add_explicit(&font_raster_count, 1, memory_order_relaxed);
+    font_thread_raster_count++;
     struct font_line ln;
     SDL_Surface *out = NULL;
     if (font_layout(fs, spans, n, &ln) != 0) {

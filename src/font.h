@@ -36,13 +36,19 @@ const char *font_set_main_path(const struct font_set *fs);
 /* Rasterises the spans as one line: an ARGB8888 surface, transparent
  * background, height font_set_line_height(). NULL with err on failure,
  * including a line with nothing to draw (width 0).
- * Each call counts as one rasterisation (font_rasterisations()). */
+ * Each call counts as one rasterisation (font_rasterisations()).
+ *
+ * A font set belongs to one thread at a time; several sets may be used
+ * from several threads at once. */
 SDL_Surface *font_render_line(struct font_set *fs, const struct text_span *spans, size_t n,
                               char *err, size_t errlen);
 /* Width in pixels the spans would take, without rasterising. */
 int font_measure_line(struct font_set *fs, const struct text_span *spans, size_t n);
 
+/* Rasterisations so far: by every thread, and by the calling thread (the
+ * render thread's must stay 0: the text worker rasterises). */
 uint64_t font_rasterisations(void);
+uint64_t font_thread_rasterisations(void);
 
 /* Whether some font of the set (the main one or a fallback) has a glyph
  * for the code point, i.e. whether it can be drawn without a tofu box. */

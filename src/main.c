@@ -1,6 +1,6 @@
 /*
  * main: the command line and the wiring of the modes: --check, --dump,
- * --fetch-once, the one-shot screenshot and benchmark, and the ticker (the
+ * --fetch-once, the one-shot screenshot, and the ticker (the
  * app, app.h, with the display on this thread). The command-line options
  * are declared once in cli_options[], which also produces --help.
  */
@@ -43,7 +43,6 @@ enum cli_id {
     CLI_SCREENSHOT,
     CLI_AT,
     CLI_SIZE,
-    CLI_BENCH_FRAMES,
 };
 
 /* What an option's argument is, and where parse_cli puts it. */
@@ -73,7 +72,6 @@ struct cli {
     const char *screenshot;
     double at;
     int width, height;
-    long bench_frames;
 };
 
 _Static_assert(offsetof(struct cli, height) == offsetof(struct cli, width) + sizeof(int),
@@ -82,9 +80,7 @@ _Static_assert(offsetof(struct cli, height) == offsetof(struct cli, width) + siz
 #define CLI(field) offsetof(struct cli, field)
 
 /* --at: a frame ~31 years in, far past any soak, and a scroll position
- * still exact to a thousandth of a pixel in a double. --bench-frames: 10^6
- * frames are 4.6 hours at 60 Hz; a frame-time array of that many doubles
- * is 8 MB. */
+ * still exact to a thousandth of a pixel in a double. */
 static const struct cli_option cli_options[] = {
     {"config", CLI_CONFIG, "FILE", CLI_TEXT, CLI(config),
      .help = "config file (default: $XDG_CONFIG_HOME/kiosk-ticker/ticker.conf, else "
@@ -101,11 +97,9 @@ static const struct cli_option cli_options[] = {
     {"at", CLI_AT, "SECONDS", CLI_SECONDS, CLI(at), 0, 1e9,
      .help = "with --screenshot: the frame this long after start (default 0)"},
     {"size", CLI_SIZE, "WxH", CLI_WXH, CLI(width), 8, 16384,
-     .help = "with --screenshot/--bench-frames: the window size"},
+     .help = "with --screenshot: the window size"},
     {"fetch", CLI_FETCH, NULL, CLI_FLAG, CLI(fetch),
      .help = "with --screenshot: refresh the feeds first"},
-    {"bench-frames", CLI_BENCH_FRAMES, "N", CLI_COUNT, CLI(bench_frames), 1, 1e6,
-     .help = "render N frames from the cache and print figures"},
     {"verbose", CLI_VERBOSE, NULL, CLI_ACTION, .help = "log debug messages too"},
     {"quiet", CLI_QUIET, NULL, CLI_ACTION, .help = "log only errors"},
     {"version", CLI_VERSION, NULL, CLI_ACTION, .help = "print the version and exit"},
@@ -490,7 +484,7 @@ static enum display_event main_poll(void *ctx, const struct config **cfg)
     }
 }
 
-/* The one-shot screenshot and benchmark: nothing runs in the background
+/* The one-shot screenshot: nothing runs in the background
  * and nothing is saved, so a signal may end them the default way, at
  * once, whatever they are computing. */
 static enum display_event main_poll_none(void *ctx, const struct config **cfg)
@@ -520,7 +514,6 @@ static int run_one_shot(struct app *app, const struct cli *cli)
         .at = cli->at,
         .width = cli->width,
         .height = cli->height,
-        .bench_frames = cli->bench_frames,
     };
     struct display_host none = {app, main_poll_none};
     return display_run(app_config(app), app_store(app), &none, &opts);
@@ -583,7 +576,7 @@ int main(int argc, char **argv)
     struct app *app = app_new(cfg, cli.config, reload_config);
     if (cli.fetch_once)
         rc = run_fetch_once(app);
-    else if (cli.screenshot || cli.bench_frames)
+    else if (cli.screenshot)
         rc = run_one_shot(app, &cli);
     else
         rc = run_ticker(app, &cli);

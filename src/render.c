@@ -1,57 +1,80 @@
 /*
  * render: see render.h.
  *
- * Per frame: advance the layout (scroll.c), clear, fill the strip, copy
- * the textures of the entries on screen at sub-pixel positions, release
- * the textures of entries that have left. Everything a frame touches is
- * preallocated; texture creation happens only when a headline enters.
+ * Per frame: take what the text worker finished (an atomic load when it
+ * finished nothing), advance the layout (scroll.c), upload at most one
+ * finished headline into textures, fill the strip, copy the textures of
+ * the entries on screen at sub-pixel positions, release the textures of
+ * entries that have left, and tell the worker what is due next when that
+ * changed. A steady frame allocates nothing, makes no system call and
+ * never waits for the worker.
  *
- * Texture cache: a slot holds one rasterised headline, keyed by headline
- * id and the serial of the list it was placed from (a new snapshot may
- * relabel an id, and entries kept on screen across a swap must still find
- * theirs). A slot is split into tiles no wider than the renderer's
- * maximum texture width (2048 on a Raspberry Pi 3's VC4): long headlines
- * at big sizes exceed it.
+ * Looking ahead in time, not pixels: the worker is asked for every
+ * headline due within RENDER_AHEAD_S seconds at the current speed (so at
+ * 5000 px/s ten thousand pixels ahead), so a headline is ready before it
+ * enters at any speed; textures are made for what enters within
+ * RENDER_UPLOAD_S. When one is not ready in time anyway (start-up, a new
+ * font, a brand-new headline right after a new snapshot on a slow board):
+ * nothing is drawn where it goes, the frame is not held, and the tape
+ * waits for it at the screen's edge rather than let text appear
+ * mid-screen (scroll.h); render_stats counts both.
+ *
+ * Texture cache: a slot holds one headline's textures, keyed by a key
+ * that covers the headline's id and its label (everything it shows), so
+ * entries kept on screen across a new snapshot find theirs, and a reload
+ * that changes a label draws it again. A slot is split into tiles no
+ * wider than the renderer's maximum texture width (2048 on a Raspberry Pi
+ * 3's VC4): long headlines at big sizes exceed it.
  */
 #include "render.h"
 
-#include <ctype.h>
-#include <dirent.h>
-#include <dlfcn.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <SDL_syswm.h>
-#ifdef SDL_VIDEO_DRIVER_X11
-#include <X11/Xatom.h>
-#endif
 
 #include "config.h"
-#include "font.h"
 #include "log.h"
+#include "render_probe.h"
 #include "scroll.h"
 #include "store.h"
+#include "textworker.h"
 #include "util.h"
 
-#define RENDER_MAX_TILES 16
 #define RENDER_TILE_W 4096 /* when the renderer states no limit */
+/* A frame uploads at most one tile of at most this many bytes: a long
+ * headline (4,500 px at 40 px) is 860 KB, and creating and filling that
+ * in one frame made it 14 times a plain frame's instructions. Tiles this
+ * size keep every frame within twice the plain one (bench/README.md). */
+#define RENDER_UPLOAD_BYTES (40 * 1024)
+#define RENDER_MIN_TILE_W 64
 #define RENDER_IDLE_ID 0x1d1e1d1e1d1e1d1eULL
+/* Asked of the worker ahead of time: what enters in the next 2 s. A long
+ * mixed-script headline costs ~13 M instructions, some 20 ms on a Pi Zero
+ * 2 W core: 2 s leaves a margin of dozens of headlines. */
+#define RENDER_AHEAD_S 2.0
+/* Textures are made for what enters within half a second (at least 64
+ * px): one upload per frame then always finishes in time. */
+#define RENDER_UPLOAD_S 0.5
+#define RENDER_MAX_WANT 96
+#define RENDER_MAX_READY 96
+/* One-shot modes wait for the worker this long at most (a first
+ * fontconfig cache build on a slow SD card takes seconds). */
+#define RENDER_SYNC_TIMEOUT_MS 60000
 
 struct render_slot {
-    uint64_t id;
-    uint32_t list;
+    uint64_t key;
     bool live;
     bool shown; /* drawn on screen at least once */
-    int w, h, n_tiles;
+    int w, h;
+    /* Software into a known surface, opaque: the worker's line itself,
+     * copied row by row each frame; no texture, so nothing to upload. */
+    SDL_Surface *direct;
+    int tile_w;                        /* its tiles' width (the last may be narrower) */
+    int n_tiles, n_up;                 /* tiles in all, uploaded so far (left to right) */
+    SDL_Texture **tile;                /* n_tiles */
+    struct textworker_result *pending; /* the line, until every tile is up */
+    bool opaque;
     uint64_t used; /* last frame that needed it */
-    SDL_Texture *tile[RENDER_MAX_TILES];
-};
-
-struct render_copy {
-    SDL_Texture *tex;
-    SDL_FRect dst;
 };
 
 struct render {
@@ -62,24 +85,27 @@ struct render {
      * tenth of the window); NULL otherwise. */
     SDL_Surface *win_surf;
     SDL_Surface *target; /* render_open_surface's */
-    bool full_update;    /* the whole window must be drawn and sent */
+    bool full_update;    /* the whole strip must be drawn and sent */
+    /* X11 paints the window around the strip black itself: the window
+     * surface there is never drawn, sent, or even touched. */
+    bool bg_by_window;
     /* Window surface, opaque background: the rows of the strip that text
      * has drawn into since the last full update. Only they change from
      * frame to frame, so only they are filled and sent (about half the
      * strip). banded: this frame does so. */
     int band_y0, band_y1;
     bool banded;
-    bool failed; /* lost the renderer: display_run gives up */
+    bool failed; /* lost the renderer or has no font: display_run gives up */
     bool video_inited;
     char driver[32], renderer_name[32];
-    int tile_w;
-    bool whole_px; /* the renderer truncates positions: floor them first */
+    int tile_w, tile_limit; /* widest texture the renderer takes; a test's limit */
+    int up_tile_w;          /* tiles as uploaded: at most RENDER_UPLOAD_BYTES */
+    bool whole_px;          /* the renderer truncates positions: floor them first */
     double refresh_hz;
     bool vsync;
     int size_w, size_h; /* --size override (window mode) */
 
-    /* look */
-    struct font_set *font;
+    /* look, as last asked for */
     char *font_name;
     int font_px;
     char *separator, *idle_text;
@@ -93,8 +119,27 @@ struct render {
     int screen;
     bool applied;
 
+    /* the text worker */
+    struct textworker *worker;
+    bool sync;                      /* frames wait for the text they show (one-shots, tests) */
+    bool warmup;                    /* nothing moves yet: upload whatever is ready */
+    bool text_covers;               /* this frame's opaque text and separators cover the band */
+    uint32_t look_posted, look_gen; /* look asked for, look in use */
+    bool look_ready;
+    char look_err[640];
+    struct textworker_result *ready[RENDER_MAX_READY]; /* finished, not uploaded */
+    uint64_t ready_seen[RENDER_MAX_READY];
+    size_t n_ready;
+    struct textworker_want want[RENDER_MAX_WANT];
+    struct textworker_want posted[RENDER_MAX_WANT]; /* the last want list sent */
+    size_t n_posted;
+    uint64_t stamp;
+    bool warned_sync;
+
     /* geometry */
     int w, h, strip_y, strip_h, text_y, line_h, origin;
+    SDL_Surface *sep_surf; /* kept: textures can be lost */
+    bool sep_opaque, sep_direct;
     SDL_Texture *sep_tex;
     int sep_w;
 
@@ -105,15 +150,15 @@ struct render {
     bool idle;
     double last_hi; /* entry edge (tape) of the last frame drawn */
     bool drawn;
+    bool complete; /* the last frame showed everything it should */
 
     struct render_slot *slots;
     size_t n_slots, cap_slots;
     size_t textures_alive, textures_max;
-    uint64_t frame, rasterised, created, destroyed, shown;
+    uint64_t frame, uploads, results, created, destroyed, shown, not_ready_frames;
 
-    bool record;
-    struct render_copy *rec;
-    size_t n_rec, cap_rec;
+    render_copy_fn observe;
+    void *observe_ctx;
 };
 
 static void render_make_separator(struct render *r);
@@ -139,9 +184,15 @@ static void render_destroy_texture(struct render *r, SDL_Texture **t)
 
 static void render_slot_release(struct render *r, struct render_slot *s)
 {
-    for (int i = 0; i < s->n_tiles; i++)
+    for (int i = 0; i < s->n_up; i++)
         render_destroy_texture(r, &s->tile[i]);
-    s->n_tiles = 0;
+    free(s->tile);
+    s->tile = NULL;
+    s->n_tiles = s->n_up = 0;
+    textworker_result_free(s->pending);
+    s->pending = NULL;
+    SDL_FreeSurface(s->direct);
+    s->direct = NULL;
     s->live = false;
 }
 
@@ -151,6 +202,13 @@ static void render_flush_slots(struct render *r)
         if (r->slots[i].live)
             render_slot_release(r, &r->slots[i]);
     r->n_slots = 0;
+}
+
+static void render_ready_clear(struct render *r)
+{
+    for (size_t i = 0; i < r->n_ready; i++)
+        textworker_result_free(r->ready[i]);
+    r->n_ready = 0;
 }
 
 /* The surface the software renderer draws into (the window's, or the
@@ -169,22 +227,11 @@ static Uint32 render_opaque_format(const struct render *r)
     return target ? target->format->format : SDL_PIXELFORMAT_ARGB8888;
 }
 
-/* Over an opaque background, text is drawn onto that colour once, as it
- * is rasterised: its textures are then opaque and a frame copies them
- * instead of blending them (the same pixels; blending was most of a
- * software frame's cost once the fill was plain, bench/README.md).
- * Returns the new surface, or NULL to upload s as it is (with blending). */
-static SDL_Surface *render_flatten(const struct render *r, SDL_Surface *s)
+/* Can this line be drawn straight from its surface (no texture)? */
+static bool render_can_direct(const struct render *r, const SDL_Surface *s, bool opaque)
 {
-    if (r->bg.a != 255)
-        return NULL;
-    SDL_Surface *flat = SDL_CreateRGBSurfaceWithFormat(0, s->w, s->h, 32, render_opaque_format(r));
-    if (!flat)
-        return NULL;
-    SDL_FillRect(flat, NULL, SDL_MapRGBA(flat->format, r->bg.r, r->bg.g, r->bg.b, 255));
-    SDL_SetSurfaceBlendMode(s, SDL_BLENDMODE_BLEND);
-    SDL_BlitSurface(s, NULL, flat, NULL);
-    return flat;
+    const SDL_Surface *target = render_target(r);
+    return opaque && target && s->format->format == target->format->format && !SDL_MUSTLOCK(s);
 }
 
 /* Uploads surface columns [x, x + w) as one static texture. */
@@ -208,93 +255,57 @@ static SDL_Texture *render_upload(struct render *r, SDL_Surface *s, int x, int w
     return t;
 }
 
-/* Uploads a rasterised line into the slot's tiles. The surface is ARGB8888
- * (font.h promises it); anything else is converted first. */
-static void render_slot_fill(struct render *r, struct render_slot *slot, SDL_Surface *s)
+/* Uploads the slot's next tile; frees the line once every tile is up. */
+static void render_slot_upload_tile(struct render *r, struct render_slot *slot)
 {
-    SDL_Surface *conv = NULL;
-    if (s->format->format != SDL_PIXELFORMAT_ARGB8888) {
-        conv = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ARGB8888, 0);
-        if (!conv)
-            return;
-        s = conv;
+    SDL_Surface *s = slot->pending->surface;
+    int x = slot->n_up * slot->tile_w;
+    int w = s->w - x < slot->tile_w ? s->w - x : slot->tile_w;
+    slot->tile[slot->n_up] = render_upload(r, s, x, w, slot->opaque);
+    if (slot->tile[slot->n_up])
+        slot->n_up++;
+    else
+        slot->n_tiles = slot->n_up; /* out of texture memory: shown cut */
+    r->uploads++;
+    if (slot->n_up == slot->n_tiles) {
+        textworker_result_free(slot->pending);
+        slot->pending = NULL;
     }
-    SDL_Surface *flat = render_flatten(r, s);
-    if (flat)
-        s = flat;
-    int n = (s->w + r->tile_w - 1) / r->tile_w;
-    if (n > RENDER_MAX_TILES) {
-        kt_log_warn("display: a headline %d px wide is cut at %d px", s->w,
-                    RENDER_MAX_TILES * r->tile_w);
-        n = RENDER_MAX_TILES;
-    }
-    slot->w = s->w;
-    slot->h = s->h;
-    for (int i = 0; i < n; i++) {
-        int x = i * r->tile_w;
-        int w = s->w - x < r->tile_w ? s->w - x : r->tile_w;
-        slot->tile[i] = render_upload(r, s, x, w, flat != NULL);
-        if (!slot->tile[i])
-            break;
-        slot->n_tiles = i + 1;
-    }
-    SDL_FreeSurface(flat);
-    SDL_FreeSurface(conv);
 }
 
-/* ---- text of an entry ---- */
+/* ---- keys ---- */
 
-static size_t render_spans(const struct render *r, size_t index, struct text_span sp[3])
+/* What an entry shows: the headline (its id covers feed, title and link)
+ * and its label, which a reload may change under the same id. */
+static uint64_t render_key(const struct headline *h)
 {
-    if (r->idle) {
-        sp[0] = (struct text_span){r->idle_text ? r->idle_text : "", r->fg};
-        return 1;
-    }
-    const struct headline *h = &r->snap->items[index];
-    size_t n = 0;
-    if (h->label && *h->label) {
-        sp[n++] = (struct text_span){h->label, r->label};
-        sp[n++] = (struct text_span){"  ", r->fg};
-    }
-    sp[n++] = (struct text_span){h->title ? h->title : "", r->fg};
-    return n;
+    uint64_t k = h->id ^ 0x9e3779b97f4a7c15ULL;
+    for (const unsigned char *p = (const unsigned char *)(h->label ? h->label : ""); *p; p++)
+        k = (k ^ *p) * 0x100000001b3ULL;
+    return k == RENDER_IDLE_ID ? k + 1 : k;
 }
 
-static bool render_spans_empty(const struct text_span *sp, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (sp[i].text[0])
-            return false;
-    return true;
-}
+/* ---- slots and finished results ---- */
 
-static int32_t render_measure(void *ctx, size_t index)
+static struct render_slot *render_slot_by_key(struct render *r, uint64_t key)
 {
-    struct render *r = ctx;
-    struct text_span sp[3];
-    size_t n = render_spans(r, index, sp);
-    if (render_spans_empty(sp, n))
-        return 0;
-    return font_measure_line(r->font, sp, n);
+    for (size_t i = 0; i < r->n_slots; i++)
+        if (r->slots[i].live && r->slots[i].key == key)
+            return &r->slots[i];
+    return NULL;
 }
-
-/* ---- slots ---- */
 
 static struct render_slot *render_slot_find(struct render *r, struct scroll_entry *e)
 {
     if (e->user >= 0 && (size_t)e->user < r->n_slots) {
         struct render_slot *s = &r->slots[e->user];
-        if (s->live && s->id == e->id && s->list == e->list)
+        if (s->live && s->key == e->id)
             return s;
     }
-    for (size_t i = 0; i < r->n_slots; i++) {
-        struct render_slot *s = &r->slots[i];
-        if (s->live && s->id == e->id && s->list == e->list) {
-            e->user = (int32_t)i;
-            return s;
-        }
-    }
-    return NULL;
+    struct render_slot *s = render_slot_by_key(r, e->id);
+    if (s)
+        e->user = (int32_t)(s - r->slots);
+    return s;
 }
 
 static struct render_slot *render_slot_new(struct render *r)
@@ -303,65 +314,300 @@ static struct render_slot *render_slot_new(struct render *r)
         if (!r->slots[i].live)
             return &r->slots[i];
     if (r->n_slots == r->cap_slots) {
-        /* Grows only while the most headlines ever on screen grows. */
+        /* Grows only while the most headlines ever near the screen grows. */
         r->cap_slots = r->cap_slots ? r->cap_slots * 2 : 32;
         r->slots = kt_realloc(r->slots, r->cap_slots * sizeof *r->slots);
     }
     return &r->slots[r->n_slots++];
 }
 
-/* Rasterises the entry (its list must be the current one: older lists'
- * strings are gone, and their entries got their slots while on screen). */
-static struct render_slot *render_rasterise(struct render *r, struct scroll_entry *e)
+static long render_ready_index(const struct render *r, uint64_t key)
 {
-    if (e->list != r->layout.serial)
-        return NULL;
-    struct render_slot *slot = render_slot_new(r);
-    size_t idx = (size_t)(slot - r->slots);
-    memset(slot, 0, sizeof *slot);
-    slot->id = e->id;
-    slot->list = e->list;
-    slot->live = true;
-    e->user = (int32_t)idx;
+    for (size_t i = 0; i < r->n_ready; i++)
+        if (r->ready[i]->key == key)
+            return (long)i;
+    return -1;
+}
 
-    struct text_span sp[3];
-    size_t n = render_spans(r, e->index, sp);
-    if (render_spans_empty(sp, n))
-        return slot; /* nothing to draw, nothing to rasterise */
-    char err[KT_ERR_MAX];
-    SDL_Surface *s = font_render_line(r->font, sp, n, err, sizeof err);
-    r->rasterised++;
-    if (!s) {
-        /* Kept as an empty slot: no retry (and no log line) every frame. */
-        kt_log_warn("display: cannot draw a headline: %s", err);
-        return slot;
+static void render_ready_remove(struct render *r, size_t i)
+{
+    r->ready[i] = r->ready[r->n_ready - 1];
+    r->ready_seen[i] = r->ready_seen[r->n_ready - 1];
+    r->n_ready--;
+}
+
+/* A finished result becomes the entry's slot; its tiles go up one per
+ * upload, left to right, the first now. */
+static void render_slot_from(struct render *r, struct scroll_entry *e, size_t ready_i)
+{
+    struct textworker_result *res = r->ready[ready_i];
+    render_ready_remove(r, ready_i);
+    struct render_slot *slot = render_slot_new(r);
+    memset(slot, 0, sizeof *slot);
+    slot->key = res->key;
+    slot->live = true;
+    slot->opaque = res->opaque;
+    e->user = (int32_t)(slot - r->slots);
+    if (!res->surface) {
+        textworker_result_free(res);
+        return; /* nothing to draw */
     }
-    render_slot_fill(r, slot, s);
-    SDL_FreeSurface(s);
-    return slot;
+    slot->w = res->surface->w;
+    slot->h = res->surface->h;
+    r->uploads++;
+    if (render_can_direct(r, res->surface, res->opaque)) {
+        slot->direct = res->surface;
+        res->surface = NULL;
+        textworker_result_free(res);
+        return;
+    }
+    r->uploads--; /* counted per tile below */
+    slot->tile_w = r->up_tile_w;
+    slot->n_tiles = (slot->w + slot->tile_w - 1) / slot->tile_w;
+    slot->tile = kt_calloc((size_t)slot->n_tiles, sizeof *slot->tile);
+    slot->pending = res;
+    render_slot_upload_tile(r, slot);
+}
+
+/* Uploads at most max tiles (1 per frame in the kiosk: an upload is a
+ * frame's biggest extra cost): the next tile of what is placed and
+ * finished, nearest the exit edge first. */
+static void render_upload_next(struct render *r, size_t max)
+{
+    size_t done = 0;
+    struct scroll_layout *l = &r->layout;
+    for (size_t i = 0; i < l->n && done < max; i++) {
+        struct scroll_entry *e = &l->e[i];
+        struct render_slot *slot = render_slot_find(r, e);
+        if (slot) {
+            while (slot->pending && done < max) {
+                render_slot_upload_tile(r, slot);
+                done++;
+            }
+            continue;
+        }
+        long k = render_ready_index(r, e->id);
+        if (k >= 0) {
+            render_slot_from(r, e, (size_t)k);
+            done++;
+            struct render_slot *fresh = render_slot_find(r, e);
+            while (fresh && fresh->pending && done < max) {
+                render_slot_upload_tile(r, fresh);
+                done++;
+            }
+        }
+    }
+}
+
+/* ---- the worker's answers ---- */
+
+double render_offset(const struct render *r, double t)
+{
+    double off = scroll_clock_offset(&r->clock, t);
+    /* Snapped speed moves whole pixels per refresh: whole-pixel positions
+     * then give perfectly even steps (crisper text). */
+    return r->snap_speed && r->refresh_hz > 0 ? round(off) : off;
+}
+
+static void render_update_geometry(struct render *r);
+
+static void render_update_tile_w(struct render *r)
+{
+    int bytes_per_col = (r->line_h > 0 ? r->line_h : 1) * 4;
+    int w = RENDER_UPLOAD_BYTES / bytes_per_col;
+    w = w < RENDER_MIN_TILE_W ? RENDER_MIN_TILE_W : w;
+    r->up_tile_w = w < r->tile_w ? w : r->tile_w;
+}
+
+static void render_adopt_look(struct render *r, struct textworker_result *res, double t)
+{
+    if (res->look != r->look_posted) {
+        textworker_result_free(res); /* replaced by a newer one already */
+        return;
+    }
+    snprintf(r->look_err, sizeof r->look_err, "%s", res->err);
+    if (res->no_font) {
+        kt_log_error("display: %s", res->err);
+        r->failed = !r->look_ready;
+        r->look_gen = res->look;
+        textworker_result_free(res);
+        return;
+    }
+    if (res->err[0]) {
+        if (r->look_ready)
+            kt_log_error("display: %s", res->err);
+        else
+            kt_log_warn("display: %s", res->err);
+    }
+    bool first = !r->look_ready;
+    double off = first ? 0 : render_offset(r, t);
+    render_flush_slots(r);
+    render_ready_clear(r);
+    SDL_FreeSurface(r->sep_surf);
+    r->sep_surf = res->surface;
+    r->sep_opaque = res->opaque;
+    res->surface = NULL;
+    r->sep_w = res->sep_w;
+    r->line_h = res->line_h;
+    render_update_tile_w(r);
+    r->look_gen = res->look;
+    r->look_ready = true;
+    r->n_posted = 0;
+    render_make_separator(r);
+    render_update_geometry(r);
+    if (first) {
+        /* The tape starts half a line in from the edge the text leaves by. */
+        r->origin = r->line_h / 2;
+        scroll_layout_reset(&r->layout, r->origin, r->sep_w);
+    } else {
+        /* New widths: the first headline on screen keeps its place. */
+        scroll_layout_reflow(&r->layout, off, r->sep_w);
+    }
+    kt_log_info("display: font %s at %d px (line height %d)", res->font_path, r->font_px,
+                r->line_h);
+    textworker_result_free(res);
+}
+
+/* A result taken satisfies its want: asking for that key again later (it
+ * left and comes round again) is news for the worker. */
+static void render_forget_posted(struct render *r, uint64_t key)
+{
+    for (size_t i = 0; i < r->n_posted; i++)
+        if (r->posted[i].key == key) {
+            r->posted[i] = r->posted[--r->n_posted];
+            return;
+        }
+}
+
+static void render_take_item(struct render *r, struct textworker_result *res)
+{
+    render_forget_posted(r, res->key);
+    if (res->look != r->look_gen || !r->look_ready) {
+        textworker_result_free(res);
+        return;
+    }
+    r->results++;
+    size_t idx = scroll_layout_find(&r->layout, res->key);
+    if (idx != SCROLL_NONE)
+        scroll_layout_set_width(&r->layout, idx, res->width);
+    if (res->measured_only || render_slot_by_key(r, res->key) ||
+        render_ready_index(r, res->key) >= 0 || r->n_ready == RENDER_MAX_READY) {
+        textworker_result_free(res);
+        return;
+    }
+    r->ready_seen[r->n_ready] = r->stamp;
+    r->ready[r->n_ready++] = res;
+}
+
+static void render_collect(struct render *r, double t)
+{
+    if (!textworker_has_results(r->worker))
+        return;
+    struct textworker_result *res = textworker_take(r->worker);
+    while (res) {
+        struct textworker_result *next = res->next;
+        res->next = NULL;
+        if (res->kind == TEXTWORKER_LOOK)
+            render_adopt_look(r, res, t);
+        else
+            render_take_item(r, res);
+        res = next;
+    }
+}
+
+/* ---- what the worker should make next ---- */
+
+static void render_want_add(struct render *r, size_t *n, uint32_t list, size_t index, uint64_t key,
+                            bool measure_only)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (r->want[i].key == key)
+            return;
+    if (*n < RENDER_MAX_WANT)
+        r->want[(*n)++] = (struct textworker_want){list, (uint32_t)index, key, measure_only};
+}
+
+/* Marks a finished result as still wanted; true if there is one. */
+static bool render_ready_keep(struct render *r, uint64_t key)
+{
+    long k = render_ready_index(r, key);
+    if (k < 0)
+        return false;
+    r->ready_seen[k] = r->stamp;
+    return true;
+}
+
+/* The entries placed that have no textures yet, then the headlines due
+ * within RENDER_AHEAD_S, in the order they come; posted when something
+ * in it was not asked for last time. Finished results no longer due are
+ * dropped (a speed change, a new list). */
+static void render_request(struct render *r, double hi)
+{
+    struct scroll_layout *l = &r->layout;
+    size_t n = 0;
+    r->stamp++;
+    for (size_t i = 0; i < l->n; i++) {
+        struct scroll_entry *e = &l->e[i];
+        if (render_slot_find(r, e) || render_ready_keep(r, e->id))
+            continue;
+        size_t index = e->list == l->serial ? e->index : scroll_layout_find(l, e->id);
+        uint32_t list = e->list;
+        if (index != SCROLL_NONE && e->list != l->serial)
+            list = l->serial; /* kept from an older list, still in this one */
+        else if (index == SCROLL_NONE)
+            index = e->index; /* the older list's (the worker keeps it a while) */
+        render_want_add(r, &n, list, index, e->id, false);
+    }
+    if (l->n_list > 0) {
+        double lo = hi - r->w, horizon = hi + fabs(r->clock.speed) * RENDER_AHEAD_S;
+        /* A width not known yet counts as half a screen: fewer asked at
+         * once, never a memory spike from counting unknowns as nothing. */
+        int32_t guess = r->w / 2 > 256 ? r->w / 2 : 256;
+        int64_t x = l->tail;
+        size_t idx = l->next;
+        for (size_t k = 0; k < l->n_list && (double)x < horizon && n < RENDER_MAX_WANT; k++) {
+            uint64_t key = l->ids[idx];
+            int32_t w = l->widths[idx];
+            /* Behind the screen (a jump far ahead is stepping over it):
+             * only its width is needed, to know where the tape is. */
+            bool passed = (double)(x + (w >= 0 ? w : guess) + l->gap) <= lo;
+            if (passed ? w < 0 : !render_slot_by_key(r, key) && !render_ready_keep(r, key))
+                render_want_add(r, &n, l->serial, idx, key, passed);
+            x += (w >= 0 ? w : guess) + l->gap;
+            idx = (idx + 1) % l->n_list;
+        }
+    }
+    for (size_t i = 0; i < r->n_ready;) {
+        if (r->ready_seen[i] != r->stamp) {
+            textworker_result_free(r->ready[i]);
+            render_ready_remove(r, i);
+        } else {
+            i++;
+        }
+    }
+    bool news = false;
+    for (size_t i = 0; i < n && !news; i++) {
+        bool asked = false;
+        for (size_t j = 0; j < r->n_posted && !asked; j++)
+            asked = r->posted[j].key == r->want[i].key &&
+                    (r->want[i].measure_only || !r->posted[j].measure_only);
+        news = !asked;
+    }
+    if (!news)
+        return;
+    textworker_want(r->worker, r->look_gen, r->want, n);
+    memcpy(r->posted, r->want, n * sizeof *r->want);
+    r->n_posted = n;
 }
 
 /* ---- drawing ---- */
 
-/* Copies a texture to dst. An opaque one drawn in software into a known
- * surface is copied row by row with memcpy, clipped to the strip: SDL's
- * own copy picks its loop by alignment, and on x86 the 8-byte loop it
- * mostly took was a quarter of the kiosk's CPU (bench/README.md). */
-static void render_draw(struct render *r, SDL_Texture *t, const SDL_FRect *dst)
+/* Copies h rows of w pixels from pixels (pitch bytes a row) to dst,
+ * clipped to the strip and the target. */
+static void render_copy_rows(struct render *r, const void *pixels, int pitch, int tw, int th,
+                             const SDL_FRect *dst)
 {
     SDL_Surface *target = render_target(r);
-    SDL_BlendMode mode;
-    Uint32 format;
-    int access, tw, th;
-    void *pixels;
-    int pitch;
-    if (!target || SDL_GetTextureBlendMode(t, &mode) < 0 || mode != SDL_BLENDMODE_NONE ||
-        SDL_QueryTexture(t, &format, &access, &tw, &th) < 0 ||
-        access != SDL_TEXTUREACCESS_STREAMING || format != target->format->format ||
-        (float)tw != dst->w || (float)th != dst->h) {
-        SDL_RenderCopyF(r->ren, t, NULL, dst);
-        return;
-    }
     int x = (int)floorf(dst->x), y = (int)floorf(dst->y), sx = 0, sy = 0, w = tw, h = th;
     int y_end = r->strip_y + r->strip_h < target->h ? r->strip_y + r->strip_h : target->h;
     if (x < 0) {
@@ -378,7 +624,7 @@ static void render_draw(struct render *r, SDL_Texture *t, const SDL_FRect *dst)
     }
     if (y + h > y_end)
         h = y_end - y;
-    if (w <= 0 || h <= 0 || SDL_LockTexture(t, NULL, &pixels, &pitch) < 0)
+    if (w <= 0 || h <= 0)
         return;
     if (SDL_MUSTLOCK(target))
         SDL_LockSurface(target);
@@ -390,19 +636,49 @@ static void render_draw(struct render *r, SDL_Texture *t, const SDL_FRect *dst)
                (size_t)w * bpp);
     if (SDL_MUSTLOCK(target))
         SDL_UnlockSurface(target);
-    SDL_UnlockTexture(t);
 }
 
-static void render_copy(struct render *r, SDL_Texture *t, float x, float y, float w, float h)
+/* Draws a piece. A line drawn straight from its surface, or an opaque
+ * texture drawn in software into a known surface, is copied row by row
+ * with memcpy, clipped to the strip: SDL's own copy picks its loop by
+ * alignment, and on x86 the 8-byte loop it mostly took was a quarter of
+ * the kiosk's CPU (bench/README.md). */
+void render_blit(struct render *r, const struct render_piece *p)
+{
+    if (p->surf) {
+        render_copy_rows(r, p->surf->pixels, p->surf->pitch, p->surf->w, p->surf->h, &p->dst);
+        return;
+    }
+    SDL_Surface *target = render_target(r);
+    SDL_BlendMode mode;
+    Uint32 format;
+    int access, tw, th;
+    void *pixels;
+    int pitch;
+    if (!target || SDL_GetTextureBlendMode(p->tex, &mode) < 0 || mode != SDL_BLENDMODE_NONE ||
+        SDL_QueryTexture(p->tex, &format, &access, &tw, &th) < 0 ||
+        access != SDL_TEXTUREACCESS_STREAMING || format != target->format->format ||
+        (float)tw != p->dst.w || (float)th != p->dst.h) {
+        SDL_RenderCopyF(r->ren, p->tex, NULL, &p->dst);
+        return;
+    }
+    if (SDL_LockTexture(p->tex, NULL, &pixels, &pitch) < 0)
+        return;
+    render_copy_rows(r, pixels, pitch, tw, th, &p->dst);
+    SDL_UnlockTexture(p->tex);
+}
+
+static void render_copy(struct render *r, SDL_Texture *t, SDL_Surface *surf, float x, float y,
+                        float w, float h)
 {
     /* SDL's software renderer truncates toward zero, which would move a
      * texture crossing the left edge by a pixel against its neighbours. */
-    if (r->whole_px)
+    if (r->whole_px || surf)
         x = floorf(x);
-    SDL_FRect dst = {x, y, w, h};
+    struct render_piece p = {t, surf, {x, y, w, h}};
     if (x >= (float)r->w || x + w <= 0)
         return;
-    render_draw(r, t, &dst);
+    render_blit(r, &p);
     if (r->win_surf) {
         int y0 = (int)floorf(y), y1 = (int)ceilf(y + h);
         y0 = y0 > r->strip_y ? y0 : r->strip_y;
@@ -415,16 +691,41 @@ static void render_copy(struct render *r, SDL_Texture *t, float x, float y, floa
             r->band_y1 = y1 > r->band_y1 ? y1 : r->band_y1;
         }
     }
-    if (r->record) {
-        if (r->n_rec == r->cap_rec) {
-            r->cap_rec = r->cap_rec ? r->cap_rec * 2 : 64;
-            r->rec = kt_realloc(r->rec, r->cap_rec * sizeof *r->rec);
-        }
-        r->rec[r->n_rec++] = (struct render_copy){t, dst};
-    }
+    if (r->observe)
+        r->observe(r->observe_ctx, &p);
 }
 
-static void render_background(struct render *r)
+/* An opaque fill of rows [y0, y1) of the software target: the first row
+ * pixel by pixel, the others copied from it. SDL's own fill has SSE on
+ * x86 but a plain loop on ARM, where it was two thirds of a frame's
+ * instructions; glibc's memcpy is vectorised everywhere. */
+static void render_fill_rows(struct render *r, SDL_Surface *target, int y0, int y1, Uint32 pixel)
+{
+    y0 = y0 < 0 ? 0 : y0;
+    y1 = y1 > target->h ? target->h : y1;
+    if (y1 <= y0 || target->format->BytesPerPixel != 4)
+        return;
+    if (SDL_MUSTLOCK(target))
+        SDL_LockSurface(target);
+    Uint8 *row0 = (Uint8 *)target->pixels + (size_t)y0 * (size_t)target->pitch;
+    Uint32 *p = (Uint32 *)row0;
+    for (int x = 0; x < r->w && x < target->w; x++)
+        p[x] = pixel;
+    size_t bytes = (size_t)(r->w < target->w ? r->w : target->w) * 4;
+    for (int y = y0 + 1; y < y1; y++)
+        memcpy((Uint8 *)target->pixels + (size_t)y * (size_t)target->pitch, row0, bytes);
+    if (SDL_MUSTLOCK(target))
+        SDL_UnlockSurface(target);
+}
+
+/* Where SDL's fill is SSE (x86), it stays: fewer instructions there. */
+#if defined(__x86_64__) || defined(__i386__)
+#define RENDER_SDL_FILL_IS_SIMD 1
+#else
+#define RENDER_SDL_FILL_IS_SIMD 0
+#endif
+
+void render_fill_strip(struct render *r)
 {
     SDL_Rect strip = {0, r->strip_y, r->w, r->strip_h};
     r->banded = r->win_surf && !r->full_update && r->bg.a == 255 && r->band_y1 > r->band_y0;
@@ -432,20 +733,34 @@ static void render_background(struct render *r)
         r->band_y0 = r->band_y1 = 0; /* drawn whole: the copies make it again */
     SDL_SetRenderDrawBlendMode(r->ren, SDL_BLENDMODE_NONE);
     SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
-    /* Into the window surface, the black around the strip stays drawn;
-     * a strip as high as the output leaves nothing around it to clear. */
-    if ((!r->win_surf || r->full_update) && r->strip_h < r->h)
+    /* Into the window surface, the black around the strip stays drawn
+     * (or is the X server's to paint); a strip as high as the output
+     * leaves nothing around it to clear. */
+    bool whole = !r->win_surf || (r->full_update && !r->bg_by_window);
+    /* (A GPU's back buffer holds an older frame: what a translucent strip
+     * is blended over must be cleared even when nothing is around it.) */
+    if (whole && (r->strip_h < r->h || r->bg.a != 255))
         SDL_RenderClear(r->ren);
-    if (r->bg.a == 255) {
+    if (r->bg.a == 255 && r->banded && r->text_covers) {
+        /* nothing to fill: the copies cover the band */
+    } else if (r->bg.a == 255) {
         /* An opaque background is one plain fill. Blending it over black
          * gives the same pixels, but SDL's software blended fill was 87 %
          * of a frame's instructions (bench/README.md). */
         SDL_Rect band = {0, r->band_y0, r->w, r->band_y1 - r->band_y0};
-        SDL_SetRenderDrawColor(r->ren, r->bg.r, r->bg.g, r->bg.b, 255);
-        SDL_RenderFillRect(r->ren, r->banded ? &band : &strip);
+        const SDL_Rect *fill = r->banded ? &band : &strip;
+        SDL_Surface *target = render_target(r);
+        if (target && target->format->BytesPerPixel == 4 && !RENDER_SDL_FILL_IS_SIMD) {
+            SDL_RenderFlush(r->ren); /* the clear first */
+            render_fill_rows(r, target, fill->y, fill->y + fill->h,
+                             SDL_MapRGBA(target->format, r->bg.r, r->bg.g, r->bg.b, 255));
+        } else {
+            SDL_SetRenderDrawColor(r->ren, r->bg.r, r->bg.g, r->bg.b, 255);
+            SDL_RenderFillRect(r->ren, fill);
+        }
     } else {
         /* A translucent background blends over the black around it. */
-        if (r->win_surf && !r->full_update)
+        if (r->win_surf && (!r->full_update || r->bg_by_window))
             SDL_RenderFillRect(r->ren, &strip);
         SDL_SetRenderDrawBlendMode(r->ren, SDL_BLENDMODE_BLEND);
         SDL_SetRenderDrawColor(r->ren, r->bg.r, r->bg.g, r->bg.b, r->bg.a);
@@ -453,17 +768,25 @@ static void render_background(struct render *r)
     }
     /* Text never spills out of the strip, even in a strip lower than it. */
     SDL_RenderSetClipRect(r->ren, &strip);
-    /* Now: render_draw writes into the surface directly, after the fill. */
+    /* Now: render_blit writes into the surface directly, after the fill. */
     if (render_target(r))
         SDL_RenderFlush(r->ren);
 }
 
-double render_offset(const struct render *r, double t)
+void render_end_strip(struct render *r)
 {
-    double off = scroll_clock_offset(&r->clock, t);
-    /* Snapped speed moves whole pixels per refresh: whole-pixel positions
-     * then give perfectly even steps (crisper text). */
-    return r->snap_speed && r->refresh_hz > 0 ? round(off) : off;
+    SDL_RenderSetClipRect(r->ren, NULL);
+}
+
+/* Before the first font is open there is nothing to draw: black. */
+static void render_blank(struct render *r)
+{
+    if (r->win_surf && r->bg_by_window)
+        return; /* the X server shows the window's black background */
+    SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
+    SDL_RenderClear(r->ren);
+    if (r->win_surf)
+        r->full_update = true;
 }
 
 /* Screen x of tape coordinate u's column for something w px wide. */
@@ -474,32 +797,115 @@ static double render_screen_x(const struct render *r, double u, double off, doub
     return u - off;
 }
 
+static double render_upload_ahead(const struct render *r)
+{
+    double ahead = fabs(r->clock.speed) * RENDER_UPLOAD_S;
+    return ahead > 64 ? ahead : 64;
+}
+
+static void render_place(struct render *r, double t, size_t uploads)
+{
+    double lo = render_offset(r, t), hi = lo + r->w;
+    scroll_layout_advance(&r->layout, lo, hi, hi + render_upload_ahead(r));
+    render_upload_next(r, uploads);
+}
+
+/* Everything placed has its textures, and nothing is missing up to the
+ * look-ahead: what a one-shot frame waits for. */
+static bool render_placed_done(struct render *r)
+{
+    if (r->layout.blocked)
+        return false;
+    for (size_t i = 0; i < r->layout.n; i++)
+        if (!render_slot_find(r, &r->layout.e[i]))
+            return false;
+    return true;
+}
+
+/* Sync mode: waits (bounded) for the worker to finish what the frame at t
+ * shows. Never in the kiosk loop. */
+static void render_settle(struct render *r, double t)
+{
+    Uint64 until = SDL_GetTicks64() + RENDER_SYNC_TIMEOUT_MS;
+    for (;;) {
+        render_collect(r, t);
+        if (r->failed)
+            return;
+        bool look_done = r->look_gen == r->look_posted;
+        if (r->look_ready && look_done) {
+            render_place(r, t, SIZE_MAX);
+            render_request(r, render_offset(r, t) + r->w);
+            if (render_placed_done(r))
+                return;
+        }
+        Uint64 now = SDL_GetTicks64();
+        int rc = now < until ? textworker_wait(r->worker, (int)(until - now)) : -1;
+        if (rc == 0 && !textworker_has_results(r->worker) && look_done)
+            return; /* the worker cannot make what is missing */
+        if (rc < 0) {
+            if (!r->warned_sync)
+                kt_log_warn("display: the text is not ready after %d s: drawing without it",
+                            RENDER_SYNC_TIMEOUT_MS / 1000);
+            r->warned_sync = true;
+            return;
+        }
+    }
+}
+
+/* Do opaque lines and separators, drawn whole, cover every column of
+ * the screen? Then filling the text band first is wasted: every pixel of
+ * it is copied over (the tape is contiguous: entries end to end, each
+ * followed by its separator). Gaps (text not ready, the tape's start, an
+ * idle strip) and anything blended need the fill. */
+static bool render_text_covers(struct render *r, double lo, double hi)
+{
+    if (!render_target(r) || r->bg.a != 255 ||
+        !(r->sep_direct || !r->separator || !r->separator[0]))
+        return false;
+    struct scroll_layout *l = &r->layout;
+    double x = lo;
+    for (size_t i = 0; i < l->n && x < hi; i++) {
+        struct scroll_entry *e = &l->e[i];
+        double end = (double)(e->start + e->width + l->gap);
+        if (end <= x)
+            continue;
+        if ((double)e->start > x)
+            return false; /* a gap */
+        struct render_slot *slot = render_slot_find(r, e);
+        if (!slot || !slot->direct || slot->w != e->width || slot->h != r->line_h)
+            return false;
+        x = end;
+    }
+    return x >= hi;
+}
+
 void render_frame(struct render *r, double t)
 {
     if (!r->ren)
         return;
+    if (r->sync)
+        render_settle(r, t);
+    else
+        render_collect(r, t);
+    r->frame++;
+    if (!r->look_ready) {
+        render_blank(r);
+        r->complete = false;
+        return;
+    }
     double lo = render_offset(r, t);
     double hi = lo + r->w;
-    /* Look ahead half a second (at least 64 px) so a headline is usually
-     * rasterised a few frames before it shows, one per frame. */
-    double ahead = r->speed * 0.5 > 64 ? r->speed * 0.5 : 64;
-    scroll_layout_advance(&r->layout, lo, hi + ahead);
-    r->frame++;
-    r->n_rec = 0;
+    render_place(r, t, r->sync || r->warmup ? SIZE_MAX : 1);
+    r->text_covers = render_text_covers(r, lo, hi);
 
-    render_background(r);
-    int budget = 1;
+    render_fill_strip(r);
+    bool missing = r->layout.blocked && (double)r->layout.tail < hi;
     struct scroll_layout *l = &r->layout;
     for (size_t i = 0; i < l->n; i++) {
         struct scroll_entry *e = &l->e[i];
         double end = (double)(e->start + e->width + l->gap);
         bool visible = (double)e->start < hi && end > lo;
         struct render_slot *slot = render_slot_find(r, e);
-        if (!slot && (visible || budget > 0)) {
-            if (!visible)
-                budget--;
-            slot = render_rasterise(r, e);
-        }
         if (slot)
             slot->used = r->frame;
         if (!visible)
@@ -511,18 +917,31 @@ void render_frame(struct render *r, double t)
                 r->shown++;
             }
             double x = render_screen_x(r, (double)e->start, lo, slot->w);
-            for (int k = 0; k < slot->n_tiles; k++) {
-                int tw = slot->w - k * r->tile_w < r->tile_w ? slot->w - k * r->tile_w : r->tile_w;
-                render_copy(r, slot->tile[k], (float)(x + (double)k * r->tile_w), y, (float)tw,
+            int tw = slot->tile_w;
+            if (slot->direct)
+                render_copy(r, NULL, slot->direct, (float)x, y, (float)slot->w, (float)slot->h);
+            for (int k = 0; k < slot->n_up; k++) {
+                int w = slot->w - k * tw < tw ? slot->w - k * tw : tw;
+                /* Right to left, the first tile is still the line's left end. */
+                render_copy(r, slot->tile[k], NULL, (float)(x + (double)k * tw), y, (float)w,
                             (float)slot->h);
             }
+            if (slot->n_up < slot->n_tiles && x + (double)slot->n_up * tw < (double)r->w &&
+                x + slot->w > 0)
+                missing = true; /* tiles still on their way, on screen */
+        } else if ((double)e->start < hi && (double)(e->start + e->width) > lo) {
+            missing = true; /* its place stays blank until it is ready */
         }
-        if (r->sep_tex) {
+        if (r->sep_tex || r->sep_direct) {
             double x = render_screen_x(r, (double)(e->start + e->width), lo, r->sep_w);
-            render_copy(r, r->sep_tex, (float)x, y, (float)r->sep_w, (float)r->line_h);
+            render_copy(r, r->sep_tex, r->sep_direct ? r->sep_surf : NULL, (float)x, y,
+                        (float)r->sep_w, (float)r->line_h);
         }
     }
-    SDL_RenderSetClipRect(r->ren, NULL);
+    render_end_strip(r);
+    if (missing)
+        r->not_ready_frames++;
+    r->complete = !missing;
 
     /* Freed as soon as a headline has left (and its separator with it). */
     for (size_t i = 0; i < r->n_slots; i++)
@@ -531,6 +950,7 @@ void render_frame(struct render *r, double t)
     while (r->n_slots > 0 && !r->slots[r->n_slots - 1].live)
         r->n_slots--;
 
+    render_request(r, hi);
     r->last_hi = hi;
     r->drawn = true;
 }
@@ -542,7 +962,7 @@ void render_present(struct render *r)
     if (r->win_surf) {
         SDL_Rect strip = {0, r->strip_y, r->w, r->strip_h};
         SDL_Rect band = {0, r->band_y0, r->w, r->band_y1 - r->band_y0};
-        if (r->full_update)
+        if (r->full_update && !r->bg_by_window)
             SDL_UpdateWindowSurface(r->win);
         else
             SDL_UpdateWindowSurfaceRects(r->win, r->banded ? &band : &strip, 1);
@@ -562,8 +982,22 @@ bool render_failed(const struct render *r)
     return r->failed;
 }
 
+bool render_ready(const struct render *r)
+{
+    return r->look_ready && r->complete;
+}
+
+/* Textures went with the renderer or the device: made again from the
+ * worker (the tape does not move; what is on screen comes back in place). */
+static void render_textures_lost(struct render *r)
+{
+    render_flush_slots(r);
+    render_make_separator(r);
+    r->n_posted = 0;
+}
+
 /* The window surface is replaced on every resize: a new software renderer
- * for the new one, and the text rasterised again (textures belong to a
+ * for the new one, and the text uploaded again (textures belong to a
  * renderer). */
 static void render_rebind_surface(struct render *r)
 {
@@ -578,34 +1012,20 @@ static void render_rebind_surface(struct render *r)
         return;
     }
     r->full_update = true;
-    render_make_separator(r);
-    scroll_layout_reflow(&r->layout, r->drawn ? r->last_hi - r->w : 0, r->layout.gap);
+    render_textures_lost(r);
 }
 
-void render_record(struct render *r, bool on)
+void render_observe_copies(struct render *r, render_copy_fn fn, void *ctx)
 {
-    /* Reserved now so that the recorded frame allocates nothing: each
-     * entry on screen makes at most its tiles and a separator copy. */
-    size_t need = r->layout.n * (RENDER_MAX_TILES + 1) + 16;
-    if (on && r->cap_rec < need) {
-        r->cap_rec = need;
-        r->rec = kt_realloc(r->rec, r->cap_rec * sizeof *r->rec);
-    }
-    r->record = on;
-}
-
-void render_replay(struct render *r)
-{
-    render_background(r);
-    for (size_t i = 0; i < r->n_rec; i++)
-        render_draw(r, r->rec[i].tex, &r->rec[i].dst);
-    SDL_RenderSetClipRect(r->ren, NULL);
+    r->observe = fn;
+    r->observe_ctx = ctx;
 }
 
 /* ---- snapshots ---- */
 
 void render_adopt(struct render *r, const struct store_snapshot *snap, double t)
 {
+    (void)t;
     if (r->snap)
         store_snapshot_release(r->snap);
     r->snap = snap;
@@ -613,11 +1033,13 @@ void render_adopt(struct render *r, const struct store_snapshot *snap, double t)
     size_t n = r->idle ? 1 : snap->n;
     uint64_t *ids = kt_malloc(n * sizeof *ids);
     for (size_t i = 0; i < n; i++)
-        ids[i] = r->idle ? RENDER_IDLE_ID : snap->items[i].id;
+        ids[i] = r->idle ? RENDER_IDLE_ID : render_key(&snap->items[i]);
     /* The splice edge is the last frame drawn: everything kept has been
-     * on screen, so has its textures; the old strings may go now. */
+     * on screen. */
     scroll_layout_adopt(&r->layout, ids, n, r->drawn ? r->last_hi : -INFINITY);
     free(ids);
+    textworker_set_list(r->worker, r->layout.serial, r->idle ? NULL : snap);
+    r->n_posted = 0; /* indices are the new list's now */
     if (r->idle)
         kt_log_info("display: no headlines yet, showing the idle text");
     else
@@ -651,7 +1073,6 @@ static void render_update_size(struct render *r)
 static void render_update_geometry(struct render *r)
 {
     render_update_size(r);
-    r->line_h = font_set_line_height(r->font);
     int h = r->height_cfg > 0 ? r->height_cfg : r->line_h + r->line_h / 2;
     if (h > r->h)
         h = r->h;
@@ -680,27 +1101,22 @@ static double render_effective_speed(const struct render *r)
     return r->snap_speed ? scroll_snap_speed(r->speed, r->refresh_hz) : r->speed;
 }
 
+/* The separator's texture from the look's surface (made by the worker). */
 static void render_make_separator(struct render *r)
 {
     render_destroy_texture(r, &r->sep_tex);
-    r->sep_w = 0;
-    if (!r->separator || !*r->separator)
+    r->sep_direct = false;
+    if (!r->sep_surf)
         return;
-    struct text_span sp = {r->separator, r->fg};
-    r->sep_w = font_measure_line(r->font, &sp, 1);
-    char err[KT_ERR_MAX];
-    SDL_Surface *s = font_render_line(r->font, &sp, 1, err, sizeof err);
-    if (!s) {
-        kt_log_warn("display: cannot draw the separator: %s", err);
+    SDL_Surface *s = r->sep_surf;
+    r->sep_w = s->w;
+    if (render_can_direct(r, s, r->sep_opaque)) {
+        r->sep_direct = true;
         return;
     }
-    SDL_Surface *flat = render_flatten(r, s);
     /* The separator is narrow: one texture, whatever the tile width. */
-    r->sep_tex =
-        render_upload(r, flat ? flat : s, 0, s->w < r->tile_w ? s->w : r->tile_w, flat != NULL);
+    r->sep_tex = render_upload(r, s, 0, s->w < r->tile_w ? s->w : r->tile_w, r->sep_opaque);
     r->sep_w = s->w;
-    SDL_FreeSurface(flat);
-    SDL_FreeSurface(s);
 }
 
 static void render_apply_window(struct render *r, const struct cfg_display *d)
@@ -735,43 +1151,54 @@ static void render_apply_window(struct render *r, const struct cfg_display *d)
     render_update_refresh(r);
 }
 
+static void render_post_look(struct render *r, bool first)
+{
+    struct textworker_look look = {.font = r->font_name,
+                                   .font_px = r->font_px,
+                                   .fg = r->fg,
+                                   .label = r->label,
+                                   .bg = r->bg,
+                                   .format = render_opaque_format(r),
+                                   .separator = r->separator,
+                                   .idle_text = r->idle_text,
+                                   .fallback = first};
+    r->look_posted = textworker_set_look(r->worker, &look);
+    r->n_posted = 0;
+}
+
+/* Sync mode: the look just posted is in use (or failed) on return. */
+static void render_wait_look(struct render *r, double t)
+{
+    Uint64 until = SDL_GetTicks64() + RENDER_SYNC_TIMEOUT_MS;
+    while (r->look_gen != r->look_posted && SDL_GetTicks64() < until) {
+        textworker_wait(r->worker, (int)(until - SDL_GetTicks64()));
+        render_collect(r, t);
+    }
+}
+
 int render_apply(struct render *r, const struct cfg_display *d, double t, char *err, size_t errlen)
 {
-    int rc = 0;
     bool first = !r->applied;
-    double off = first ? 0 : render_offset(r, t);
-    bool font_changed = first || !kt_str_eq(d->font, r->font_name) || d->font_size != r->font_px;
-    if (font_changed) {
-        char why[KT_ERR_MAX];
-        struct font_set *fs = font_set_open(d->font, d->font_size, why, sizeof why);
-        if (!fs && first)
-            return kt_error(err, errlen, "%s", why);
-        if (!fs) {
-            rc = kt_error(err, errlen, "%s (keeping %s)", why, font_set_main_path(r->font));
-            font_changed = false;
-        } else {
-            font_set_close(r->font);
-            r->font = fs;
-            free(r->font_name);
-            r->font_name = kt_strdup(d->font);
-            r->font_px = d->font_size;
-            kt_log_info("display: font %s at %d px (line height %d)", font_set_main_path(fs),
-                        d->font_size, font_set_line_height(fs));
-        }
-    }
-    bool text_changed = font_changed || !kt_str_eq(d->separator, r->separator) ||
-                        !kt_str_eq(d->idle_text, r->idle_text) ||
-                        !render_color_eq(render_color(d->foreground), r->fg) ||
-                        !render_color_eq(render_color(d->label_color), r->label) ||
+    SDL_Color bg = render_color(d->background), fg = render_color(d->foreground),
+              label = render_color(d->label_color);
+    bool text_changed = first || !kt_str_eq(d->font, r->font_name) || d->font_size != r->font_px ||
+                        !kt_str_eq(d->separator, r->separator) ||
+                        !kt_str_eq(d->idle_text, r->idle_text) || !render_color_eq(fg, r->fg) ||
+                        !render_color_eq(label, r->label) ||
                         /* opaque text is drawn onto the background */
-                        !render_color_eq(render_color(d->background), r->bg);
-    free(r->separator);
-    r->separator = kt_strdup(d->separator);
-    free(r->idle_text);
-    r->idle_text = kt_strdup(d->idle_text);
-    r->bg = render_color(d->background);
-    r->fg = render_color(d->foreground);
-    r->label = render_color(d->label_color);
+                        !render_color_eq(bg, r->bg);
+    if (text_changed) {
+        free(r->font_name);
+        r->font_name = kt_strdup(d->font);
+        r->font_px = d->font_size;
+        free(r->separator);
+        r->separator = kt_strdup(d->separator);
+        free(r->idle_text);
+        r->idle_text = kt_strdup(d->idle_text);
+    }
+    r->bg = bg;
+    r->fg = fg;
+    r->label = label;
     r->position = d->position;
     r->direction = d->direction;
     r->height_cfg = d->height;
@@ -781,20 +1208,10 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
         SDL_RenderSetVSync(r->ren, d->vsync);
         r->vsync = d->vsync;
     }
-    render_update_geometry(r);
-
-    if (text_changed) {
-        render_flush_slots(r);
-        render_make_separator(r);
-        if (first) {
-            /* The tape starts half a line in from the edge the text leaves by. */
-            r->origin = r->line_h / 2;
-            scroll_layout_init(&r->layout, r->origin, r->sep_w, render_measure, r);
-        } else {
-            /* New widths: the first headline on screen keeps its place. */
-            scroll_layout_reflow(&r->layout, off, r->sep_w);
-        }
-    }
+    if (r->look_ready)
+        render_update_geometry(r);
+    if (text_changed)
+        render_post_look(r, first);
     r->speed = d->speed;
     r->snap_speed = d->snap_speed;
     if (first)
@@ -802,17 +1219,30 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
     else
         scroll_clock_set_speed(&r->clock, t, render_effective_speed(r));
     r->applied = true;
-    return rc;
+    if (text_changed && r->sync) {
+        render_wait_look(r, t);
+        if (r->look_gen != r->look_posted)
+            return kt_error(err, errlen, "the font is not open after %d s",
+                            RENDER_SYNC_TIMEOUT_MS / 1000);
+        if (r->failed || (!first && r->look_err[0]))
+            return kt_error(err, errlen, "%s", r->look_err);
+    }
+    return 0;
+}
+
+const char *render_look_error(const struct render *r)
+{
+    return r->look_err;
 }
 
 void render_handle_event(struct render *r, const SDL_Event *ev)
 {
     if (ev->type == SDL_RENDER_DEVICE_RESET) {
-        /* The textures are gone with the device: rasterise again. */
-        kt_log_warn("display: render device reset, redrawing the text");
-        render_flush_slots(r);
-        scroll_layout_reflow(&r->layout, r->drawn ? r->last_hi - r->w : 0, r->layout.gap);
-        render_make_separator(r);
+        kt_log_warn("display: render device reset, uploading the text again");
+        render_textures_lost(r);
+    } else if (ev->type == SDL_RENDER_TARGETS_RESET) {
+        /* Render targets only: the ticker draws none. */
+        kt_log_debug("display: render targets reset");
     } else if (ev->type == SDL_WINDOWEVENT && r->win &&
                ev->window.windowID == SDL_GetWindowID(r->win)) {
         if (ev->window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
@@ -832,10 +1262,17 @@ void render_handle_event(struct render *r, const SDL_Event *ev)
 
 /* ---- opening ---- */
 
-static struct render *render_alloc(void)
+static struct render *render_alloc(char *err, size_t errlen)
 {
     struct render *r = kt_calloc(1, sizeof *r);
     r->tile_w = RENDER_TILE_W;
+    scroll_layout_init(&r->layout, 0, 0, NULL, NULL);
+    r->worker = textworker_start(err, errlen);
+    if (!r->worker) {
+        scroll_layout_free(&r->layout);
+        free(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -847,13 +1284,18 @@ static void render_read_info(struct render *r)
         r->whole_px = strcmp(info.name, "software") == 0;
         if (info.max_texture_width > 0 && info.max_texture_width < r->tile_w)
             r->tile_w = info.max_texture_width;
+        if (r->tile_limit > 0 && r->tile_limit < r->tile_w)
+            r->tile_w = r->tile_limit;
         r->vsync = (info.flags & SDL_RENDERER_PRESENTVSYNC) != 0;
     }
 }
 
 struct render *render_open_surface(SDL_Surface *target, char *err, size_t errlen)
 {
-    struct render *r = render_alloc();
+    struct render *r = render_alloc(err, errlen);
+    if (!r)
+        return NULL;
+    render_set_sync(r, true);
     r->ren = SDL_CreateSoftwareRenderer(target);
     if (!r->ren) {
         kt_error(err, errlen, "software renderer: %s", SDL_GetError());
@@ -866,134 +1308,6 @@ struct render *render_open_surface(SDL_Surface *target, char *err, size_t errlen
     r->w = target->w;
     r->h = target->h;
     return r;
-}
-
-/* Is there a GPU that may do OpenGL in hardware? No DRM device at all, or
- * only display-only ones (VM and server consoles, USB and SPI panels),
- * means no: trying OpenGL then only loads Mesa's software rasteriser, and
- * Mesa stays mapped (tens of MB) even after the fallback. Unknown drivers
- * count as maybe: the GL_RENDERER check decides. */
-static bool render_may_have_gpu(const char **why)
-{
-    static const char *const display_only[] = {"simpledrm",  "simple-framebuffer",
-                                               "vkms",       "vgem",
-                                               "bochs-drm",  "bochs",
-                                               "cirrus",     "cirrus-qemu",
-                                               "ast",        "mgag200",
-                                               "hyperv_drm", "udl",
-                                               "gm12u320",   "efifb",
-                                               "vesafb"};
-    DIR *d = opendir("/dev/dri");
-    if (!d) {
-        *why = "no GPU device in /dev/dri";
-        return false;
-    }
-    bool any = false;
-    struct dirent *de;
-    while (!any && (de = readdir(d)))
-        any = strncmp(de->d_name, "card", 4) == 0 || strncmp(de->d_name, "renderD", 7) == 0;
-    closedir(d);
-    if (!any) {
-        *why = "no GPU device in /dev/dri";
-        return false;
-    }
-    d = opendir("/sys/class/drm");
-    if (!d) {
-        *why = "GPU device found";
-        return true;
-    }
-    bool maybe = false, seen = false;
-    while (!maybe && (de = readdir(d))) {
-        if (strncmp(de->d_name, "card", 4) != 0 || strchr(de->d_name, '-'))
-            continue; /* connectors are card0-HDMI-A-1 and the like */
-        char link[300], target[256];
-        snprintf(link, sizeof link, "/sys/class/drm/%s/device/driver", de->d_name);
-        ssize_t n = readlink(link, target, sizeof target - 1);
-        if (n <= 0) {
-            maybe = true;
-            continue;
-        }
-        target[n] = '\0';
-        const char *name = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
-        bool known2d = false;
-        for (size_t i = 0; i < sizeof display_only / sizeof display_only[0]; i++)
-            known2d |= strcmp(name, display_only[i]) == 0;
-        seen = true;
-        maybe = !known2d;
-    }
-    closedir(d);
-    *why = maybe || !seen ? "GPU device found" : "display-only DRM devices";
-    return maybe || !seen;
-}
-
-/* Name of the OpenGL implementation behind the current context, if any. */
-static const char *render_gl_renderer(void)
-{
-    typedef const unsigned char *(*get_string_fn)(unsigned int);
-    if (!SDL_GL_GetCurrentContext())
-        return NULL;
-    get_string_fn get_string = (get_string_fn)SDL_GL_GetProcAddress("glGetString");
-    return get_string ? (const char *)get_string(0x1F01 /* GL_RENDERER */) : NULL;
-}
-
-static bool render_is_software_gl(const char *gl)
-{
-    static const char *const soft[] = {"llvmpipe", "softpipe", "swrast", "software"};
-    if (!gl)
-        return false;
-    char low[256];
-    size_t n = 0;
-    for (; gl[n] && n < sizeof low - 1; n++)
-        low[n] = (char)tolower((unsigned char)gl[n]);
-    low[n] = '\0';
-    for (size_t i = 0; i < sizeof soft / sizeof soft[0]; i++)
-        if (strstr(low, soft[i]))
-            return true;
-    return false;
-}
-
-/* Does the X server have a window manager (the EWMH check window on its
- * root)? Asked through a hidden probe window; Xlib through dlsym, as SDL
- * has loaded it and the program need not link it. Unknown counts as yes. */
-static bool render_x11_has_wm(void)
-{
-#ifdef SDL_VIDEO_DRIVER_X11
-    typedef Atom (*intern_fn)(Display *, const char *, Bool);
-    typedef Window (*root_fn)(Display *);
-    typedef int (*prop_fn)(Display *, Window, Atom, long, long, Bool, Atom, Atom *, int *,
-                           unsigned long *, unsigned long *, unsigned char **);
-    typedef int (*free_fn)(void *);
-    intern_fn intern = (intern_fn)dlsym(RTLD_DEFAULT, "XInternAtom");
-    root_fn root = (root_fn)dlsym(RTLD_DEFAULT, "XDefaultRootWindow");
-    prop_fn prop = (prop_fn)dlsym(RTLD_DEFAULT, "XGetWindowProperty");
-    free_fn xfree = (free_fn)dlsym(RTLD_DEFAULT, "XFree");
-    if (!intern || !root || !prop || !xfree)
-        return true;
-    SDL_Window *probe = SDL_CreateWindow("", 0, 0, 1, 1, SDL_WINDOW_HIDDEN);
-    SDL_SysWMinfo info;
-    SDL_VERSION(&info.version);
-    bool wm = true;
-    if (probe && SDL_GetWindowWMInfo(probe, &info) && info.subsystem == SDL_SYSWM_X11) {
-        Display *dpy = info.info.x11.display;
-        Atom check = intern(dpy, "_NET_SUPPORTING_WM_CHECK", True);
-        Atom type = None;
-        int format = 0;
-        unsigned long n = 0, left = 0;
-        unsigned char *data = NULL;
-        if (check == None)
-            wm = false; /* no EWMH window manager ever ran on this server */
-        else if (prop(dpy, root(dpy), check, 0, 1, False, XA_WINDOW, &type, &format, &n, &left,
-                      &data) == Success)
-            wm = n == 1 && data;
-        if (data)
-            xfree(data);
-    }
-    if (probe)
-        SDL_DestroyWindow(probe);
-    return wm;
-#else
-    return true;
-#endif
 }
 
 static SDL_Window *render_create_window(const struct render *r, const struct cfg_display *d,
@@ -1012,7 +1326,7 @@ static SDL_Window *render_create_window(const struct render *r, const struct cfg
          * server started for the kiosk alone) nothing ever does, and a
          * borderless window the size of the screen is the same thing,
          * shown 100 ms sooner (bench/README.md, start-up). */
-        if (strcmp(r->driver, "x11") == 0 && !render_x11_has_wm())
+        if (strcmp(r->driver, "x11") == 0 && !render_probe_x11_has_wm())
             flags = SDL_WINDOW_BORDERLESS;
         return SDL_CreateWindow("kiosk-ticker", SDL_WINDOWPOS_UNDEFINED_DISPLAY(screen),
                                 SDL_WINDOWPOS_UNDEFINED_DISPLAY(screen), w, h, flags);
@@ -1037,6 +1351,8 @@ static int render_create_renderer(struct render *r, const struct cfg_display *d,
         r->ren = r->win_surf ? SDL_CreateSoftwareRenderer(r->win_surf) : NULL;
         if (r->ren) {
             r->full_update = true;
+            if (strcmp(r->driver, "x11") == 0)
+                r->bg_by_window = render_probe_x11_black_background(r->win);
             return 0;
         }
         r->win_surf = NULL;
@@ -1064,18 +1380,20 @@ static void render_destroy_window(struct render *r)
     r->ren = NULL;
     r->win = NULL;
     r->win_surf = NULL;
+    r->bg_by_window = false;
 }
 
 struct render *render_open_window(const struct cfg_display *d, int width, int height, char *err,
                                   size_t errlen)
 {
-    struct render *r = render_alloc();
+    struct render *r = render_alloc(err, errlen);
+    if (!r)
+        return NULL;
     r->size_w = width;
     r->size_h = height;
     /* A kiosk never blanks: SDL would otherwise allow the screensaver. */
     SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "0");
-    if (SDL_InitSubSystem(SDL_INIT_VIDEO) < 0) {
-        kt_error(err, errlen, "cannot start video: %s", SDL_GetError());
+    if (render_probe_video_init(err, errlen) < 0) {
         render_close(r);
         return NULL;
     }
@@ -1108,7 +1426,7 @@ struct render *render_open_window(const struct cfg_display *d, int width, int he
         software = true;
         why = "no display hardware";
     } else {
-        software = !render_may_have_gpu(&why);
+        software = !render_probe_may_have_gpu(&why);
     }
     if (want && *want && strcmp(want, "software") != 0 && strcmp(want, "accelerated") != 0)
         kt_log_warn("display: KT_RENDERER=%s is neither software nor accelerated: ignored", want);
@@ -1130,8 +1448,9 @@ struct render *render_open_window(const struct cfg_display *d, int width, int he
     render_read_info(r);
     if (r->win_surf)
         r->vsync = false; /* presents return at once: display_run paces */
-    const char *gl = software ? NULL : render_gl_renderer();
-    if (!software && !(want && strcmp(want, "accelerated") == 0) && render_is_software_gl(gl)) {
+    const char *gl = software ? NULL : render_probe_gl_renderer();
+    if (!software && !(want && strcmp(want, "accelerated") == 0) &&
+        render_probe_is_software_gl(gl)) {
         /* Mesa's software GL costs several times the CPU and memory of
          * SDL's own software renderer for a scrolling strip. Start again
          * without GL (destroying the GL window unloads the GL library). */
@@ -1171,15 +1490,17 @@ void render_close(struct render *r)
 {
     if (!r)
         return;
+    /* One-shots wait for the item in hand (a few ms); the kiosk never
+     * waits for another thread: the worker then finishes on its own. */
+    textworker_stop(r->worker, r->sync);
+    render_ready_clear(r);
     render_flush_slots(r);
     render_destroy_texture(r, &r->sep_tex);
+    SDL_FreeSurface(r->sep_surf);
     free(r->slots);
-    free(r->rec);
-    if (r->applied)
-        scroll_layout_free(&r->layout);
+    scroll_layout_free(&r->layout);
     if (r->snap)
         store_snapshot_release(r->snap);
-    font_set_close(r->font);
     free(r->font_name);
     free(r->separator);
     free(r->idle_text);
@@ -1192,6 +1513,45 @@ void render_close(struct render *r)
     free(r);
 }
 
+/* ---- modes, for one-shots, the benchmark and tests ---- */
+
+void render_set_sync(struct render *r, bool sync)
+{
+    r->sync = sync;
+    r->layout.patient = sync;
+}
+
+void render_set_warmup(struct render *r, bool on)
+{
+    r->warmup = on;
+}
+
+void render_wait_text(struct render *r, int timeout_ms)
+{
+    if (!textworker_has_results(r->worker))
+        textworker_wait(r->worker, timeout_ms);
+}
+
+int render_wait_worker(struct render *r, int timeout_ms)
+{
+    return textworker_wait_idle(r->worker, timeout_ms);
+}
+
+void render_pause_worker(struct render *r, bool paused)
+{
+    textworker_pause(r->worker, paused);
+}
+
+void render_limit_texture_width(struct render *r, int px)
+{
+    r->tile_limit = px;
+    if (px > 0 && px < r->tile_w) {
+        r->tile_w = px;
+        render_update_tile_w(r);
+        render_textures_lost(r);
+    }
+}
+
 /* ---- accessors ---- */
 
 void render_get_stats(const struct render *r, struct render_stats *s)
@@ -1202,12 +1562,18 @@ void render_get_stats(const struct render *r, struct render_stats *s)
     *s = (struct render_stats){.textures_alive = r->textures_alive,
                                .textures_max = r->textures_max,
                                .slots_alive = live,
-                               .rasterised = r->rasterised,
+                               .ready = r->n_ready,
+                               .results = r->results,
+                               .uploads = r->uploads,
                                .textures_created = r->created,
                                .textures_destroyed = r->destroyed,
                                .placed = r->layout.placed,
                                .shown = r->shown,
-                               .frames = r->frame};
+                               .frames = r->frame,
+                               .not_ready_frames = r->not_ready_frames,
+                               .tape_waits = r->layout.waits,
+                               .worker_items = textworker_items(r->worker),
+                               .worker_cpu_ns = textworker_cpu_ns(r->worker)};
 }
 
 void render_get_geometry(const struct render *r, struct render_geometry *g)
@@ -1219,7 +1585,8 @@ void render_get_geometry(const struct render *r, struct render_geometry *g)
                                   .text_y = r->text_y,
                                   .line_h = r->line_h,
                                   .gap = r->sep_w,
-                                  .origin = r->origin};
+                                  .origin = r->origin,
+                                  .tile_w = r->tile_w};
 }
 
 const struct scroll_layout *render_layout(const struct render *r)
@@ -1235,4 +1602,9 @@ double render_refresh_hz(const struct render *r)
 SDL_Renderer *render_sdl_renderer(const struct render *r)
 {
     return r->ren;
+}
+
+SDL_Window *render_sdl_window(const struct render *r)
+{
+    return r->win;
 }

@@ -1,16 +1,22 @@
 /*
  * render: the ticker strip drawn with an SDL renderer (edge module).
  *
- * Owns the window (or a caller's surface), the renderer, the font and the
- * texture cache. A headline is rasterised once, as it approaches the
- * screen, kept as textures (tiles no wider than the GPU allows) while
- * visible, and freed when it has left: texture memory is bounded by what
- * fits on screen, not by the number of headlines. Steady-state frames
- * allocate nothing, touch no file and rasterise nothing.
+ * Owns the window (or a caller's surface), the renderer, the texture
+ * cache and a text worker (textworker.h) that opens the fonts, shapes and
+ * rasterises each headline on its own thread before it is due. The render
+ * thread only uploads finished lines into textures (tiles no wider than
+ * the GPU allows; at most one headline per frame), draws and presents;
+ * textures live while a headline is on or near the screen, so memory is
+ * bounded by the screen, not by the number of headlines. Steady-state
+ * frames allocate nothing, touch no file, make no system call, never
+ * wait for the worker and rasterise nothing.
  *
  * Time t is in seconds since the render started; the scroll position is a
  * pure function of it (scroll.h), so tests and screenshots draw any t
- * directly.
+ * directly. A window render never waits for text: what is not ready is
+ * not drawn (and the tape waits at the edge, scroll.h). A surface render
+ * is synchronous by default: each frame waits for the text it shows, so a
+ * screenshot or a test sees the finished picture (render_set_sync).
  */
 #ifndef KT_RENDER_H
 #define KT_RENDER_H
@@ -42,9 +48,12 @@ void render_close(struct render *r);
 
 /* Applies a look (font, colours, separator, idle text, height, position,
  * direction, speed, window mode/size, vsync) at time t. The text on screen
- * keeps its place where it can. The first call must succeed (it opens the
- * font); later, a font that fails to open keeps the old one and returns -1
- * with err, the rest being applied. */
+ * keeps its place where it can. A new font is opened by the worker: until
+ * then the old look stays (at first, nothing is drawn). The first font
+ * that fails to open is replaced by a default (logged); later, a font
+ * that fails keeps the old one (logged), the rest being applied. A sync
+ * render waits for the font and returns -1 with err in that case; a
+ * window render returns 0 and logs it when the worker answers. */
 int render_apply(struct render *r, const struct cfg_display *d, double t, char *err, size_t errlen);
 
 /* Shows a new snapshot (the render takes over the reference): what is on
@@ -60,9 +69,14 @@ void render_present(struct render *r);
 /* True when presenting waits for the display (vsync): otherwise the
  * caller paces frames itself. */
 bool render_paced(const struct render *r);
-/* True once the renderer is lost for good (the caller should exit and be
- * restarted). */
+/* True once the renderer is lost for good or no font at all could be
+ * opened (the caller should close it). */
 bool render_failed(const struct render *r);
+/* The last frame drawn showed everything it should (the first screenful
+ * is up: the kiosk starts the clock then). */
+bool render_ready(const struct render *r);
+/* The worker's last word on a font: "" or what failed and what is used. */
+const char *render_look_error(const struct render *r);
 
 /* Window size changes, display changes, lost textures. */
 void render_handle_event(struct render *r, const SDL_Event *ev);
@@ -71,11 +85,17 @@ struct render_stats {
     size_t textures_alive; /* SDL textures existing now (tiles + separator) */
     size_t textures_max;   /* most alive at once */
     size_t slots_alive;    /* headlines held as textures now */
-    uint64_t rasterised;   /* headlines rasterised so far */
+    size_t ready;          /* finished lines waiting for their upload */
+    uint64_t results;      /* lines received from the worker */
+    uint64_t uploads;      /* lines uploaded into textures */
     uint64_t textures_created, textures_destroyed;
     uint64_t placed; /* entries placed on the tape so far */
-    uint64_t shown;  /* rasterised headlines that have come on screen */
+    uint64_t shown;  /* uploaded headlines that have come on screen */
     uint64_t frames;
+    /* frames that had a blank where text belongs (not ready in time) */
+    uint64_t not_ready_frames;
+    uint64_t tape_waits; /* times the tape waited at the edge for a line */
+    uint64_t worker_items, worker_cpu_ns;
 };
 void render_get_stats(const struct render *r, struct render_stats *s);
 
@@ -85,6 +105,7 @@ struct render_geometry {
     int text_y, line_h;   /* the text row */
     int gap;              /* separator width */
     int origin;           /* tape coordinate of the first headline */
+    int tile_w;           /* widest texture a headline is cut into */
 };
 void render_get_geometry(const struct render *r, struct render_geometry *g);
 const struct scroll_layout *render_layout(const struct render *r);
@@ -92,17 +113,39 @@ const struct scroll_layout *render_layout(const struct render *r);
 double render_offset(const struct render *r, double t);
 double render_refresh_hz(const struct render *r);
 SDL_Renderer *render_sdl_renderer(const struct render *r);
+SDL_Window *render_sdl_window(const struct render *r);
 
-/* Benchmark floor: while recording, each frame keeps its list of texture
- * copies; replay draws the last one again with no ticker logic at all. */
-void render_record(struct render *r, bool on);
-void render_replay(struct render *r);
+/* Sync: each frame waits (bounded) for the text it shows; the default for
+ * surfaces. The benchmark turns it off to run frames as the kiosk does. */
+void render_set_sync(struct render *r, bool sync);
+/* Waits until the worker has nothing left to do: 0, or -1 after
+ * timeout_ms. For the benchmark, which gives the worker between frames
+ * the time a refresh interval would. */
+int render_wait_worker(struct render *r, int timeout_ms);
+/* Warm-up (before the kiosk's clock starts: nothing moves yet): every
+ * finished line is uploaded at once, not one a frame, and
+ * render_wait_text may replace the frame's sleep, waking as soon as the
+ * worker has something (at most timeout_ms). */
+void render_set_warmup(struct render *r, bool on);
+void render_wait_text(struct render *r, int timeout_ms);
+/* Tests: a paused worker makes nothing (text not ready in time). */
+void render_pause_worker(struct render *r, bool paused);
+/* Tests: as if the GPU's textures could be no wider than px. */
+void render_limit_texture_width(struct render *r, int px);
 
-/* Heap allocations made by this thread while counting
- * (render_alloc_count.c interposes malloc and friends). counting_works()
- * is false when the interposition is not in effect (sanitizer builds). */
-void render_alloc_count_start(void);
-uint64_t render_alloc_count_stop(void);
-bool render_alloc_counting_works(void);
+/* The benchmark's floor (bench/): fn sees every copy a frame makes (a
+ * texture, or in software a line drawn straight from its surface);
+ * render_fill_strip, render_blit and render_end_strip then redo a frame's
+ * fill and copies with no ticker logic. */
+struct render_piece {
+    SDL_Texture *tex;  /* or */
+    SDL_Surface *surf; /* drawn straight (software, opaque) */
+    SDL_FRect dst;
+};
+typedef void (*render_copy_fn)(void *ctx, const struct render_piece *p);
+void render_observe_copies(struct render *r, render_copy_fn fn, void *ctx);
+void render_fill_strip(struct render *r);
+void render_blit(struct render *r, const struct render_piece *p);
+void render_end_strip(struct render *r);
 
 #endif

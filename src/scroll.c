@@ -92,6 +92,7 @@ void scroll_layout_init(struct scroll_layout *l, int64_t origin, int32_t gap,
     l->gap = gap;
     l->measure = measure;
     l->ctx = ctx;
+    l->fresh = true;
     /* Enough for a full screen of short headlines; grows (rarely) if not. */
     l->cap = 64;
     l->e = kt_malloc(l->cap * sizeof *l->e);
@@ -106,22 +107,30 @@ void scroll_layout_free(struct scroll_layout *l)
     memset(l, 0, sizeof *l);
 }
 
+static void scroll_layout_record(struct scroll_layout *l, size_t index, int32_t w)
+{
+    /* At least 1 px, so that an empty headline with an empty separator
+     * still advances the tape (placement would never end otherwise). */
+    l->widths[index] = w < 1 ? 1 : w;
+    l->n_measured++;
+    l->measured_sum += (int64_t)l->widths[index] + l->gap;
+}
+
 int32_t scroll_layout_width(struct scroll_layout *l, size_t index)
 {
     if (l->widths[index] < 0) {
-        int32_t w = l->measure ? l->measure(l->ctx, index) : 0;
-        /* At least 1 px, so that an empty headline with an empty separator
-         * still advances the tape (placement would never end otherwise). */
-        l->widths[index] = w < 1 ? 1 : w;
-        l->n_measured++;
-        l->measured_sum += (int64_t)l->widths[index] + l->gap;
+        int32_t w = l->measure ? l->measure(l->ctx, index) : SCROLL_NOT_READY;
+        if (w < 0)
+            return SCROLL_NOT_READY;
+        scroll_layout_record(l, index, w);
     }
     return l->widths[index];
 }
 
-static int64_t scroll_advance_of(struct scroll_layout *l, size_t index)
+void scroll_layout_set_width(struct scroll_layout *l, size_t index, int32_t width)
 {
-    return (int64_t)scroll_layout_width(l, index) + l->gap;
+    if (index < l->n_list && l->widths[index] < 0 && width >= 0)
+        scroll_layout_record(l, index, width);
 }
 
 static void scroll_layout_forget_widths(struct scroll_layout *l)
@@ -144,6 +153,9 @@ void scroll_layout_adopt(struct scroll_layout *l, const uint64_t *ids, size_t n,
         l->tail = l->e[0].start; /* nothing on screen yet: the new list starts there */
     }
     l->n = kept;
+    /* A gap left by an entry that was not ready stays a gap: what the new
+     * list puts there must not appear in it mid-screen. */
+    l->blocked = l->blocked || (kept > 0 && (double)l->tail < edge);
 
     uint64_t *old_ids = l->ids;
     int32_t *old_widths = l->widths;
@@ -197,8 +209,47 @@ static void scroll_layout_push(struct scroll_layout *l, size_t index, int32_t wi
     l->placed++;
 }
 
-void scroll_layout_advance(struct scroll_layout *l, double lo, double hi)
+/* Tape coordinates stay well inside int64 (sums of widths are added to
+ * them), whatever time the caller asks for. */
+static double scroll_clamp(double x)
 {
+    const double lim = 4611686018427387904.0; /* 2^62 */
+    if (x != x)
+        return 0;
+    return x < -lim ? -lim : x > lim ? lim : x;
+}
+
+/* Far behind (a stalled frame, a screenshot at t = 1e15): moves the tail
+ * to the last entry start at or before lo without placing anything.
+ * Steps item by item while widths are being learnt (at most one loop of
+ * the list: after it every width is known), and skips whole loops at once
+ * when they are all known (integer sums, so identical to stepping). Stops
+ * at an entry not measured yet: placement then blocks on it. */
+static void scroll_layout_catch_up(struct scroll_layout *l, double lo)
+{
+    for (;;) {
+        int64_t cycle = l->n_measured == l->n_list ? l->measured_sum : 0;
+        double behind = lo - (double)l->tail;
+        if (cycle > 0 && behind > 2.0 * (double)cycle) {
+            /* One loop short of the estimate: double rounding at 1e17 px
+             * must never overshoot lo; the steps below finish exactly. */
+            double loops = floor(behind / (double)cycle) - 1;
+            l->tail += (int64_t)loops * cycle;
+        }
+        int32_t w = scroll_layout_width(l, l->next);
+        if (w < 0 || (double)(l->tail + w + l->gap) > lo)
+            return;
+        l->tail += (int64_t)w + l->gap;
+        l->next = (l->next + 1) % l->n_list;
+        l->steps++;
+    }
+}
+
+void scroll_layout_advance(struct scroll_layout *l, double lo, double edge, double hi)
+{
+    lo = scroll_clamp(lo);
+    edge = scroll_clamp(edge);
+    hi = scroll_clamp(hi);
     size_t drop = 0;
     while (drop < l->n && (double)(l->e[drop].start + l->e[drop].width + l->gap) <= lo)
         drop++;
@@ -208,25 +259,41 @@ void scroll_layout_advance(struct scroll_layout *l, double lo, double hi)
     }
     if (l->n_list == 0)
         return;
-
-    if (l->n == 0) {
-        /* Far behind (a stalled frame, a screenshot at t = 1 hour): skip
-         * whole loops at once when every width is known (integer sums, so
-         * identical to stepping), then step item by item. */
-        int64_t cycle = l->n_measured == l->n_list ? l->measured_sum : 0;
-        if (cycle > 0 && lo - (double)l->tail > (double)cycle)
-            l->tail += (int64_t)floor((lo - (double)l->tail) / (double)cycle) * cycle;
-        while ((double)(l->tail + scroll_advance_of(l, l->next)) <= lo) {
-            l->tail += scroll_advance_of(l, l->next);
-            l->next = (l->next + 1) % l->n_list;
-        }
-    }
+    /* (Not past an entry that was late: that one enters at the edge.) */
+    if (l->n == 0 && (!l->blocked || l->patient))
+        scroll_layout_catch_up(l, lo);
     while ((double)l->tail < hi) {
         int32_t w = scroll_layout_width(l, l->next);
+        if (w < 0) {
+            l->blocked = true;
+            break;
+        }
+        if (l->blocked) {
+            /* It was not ready when due: see the top of scroll.h. */
+            l->blocked = false;
+            double at = (double)l->tail;
+            if (!l->patient && (at + w <= lo || (at < edge && !l->fresh))) {
+                l->tail = (int64_t)ceil(edge);
+                l->waits++;
+            }
+        }
         scroll_layout_push(l, l->next, w);
         l->tail += (int64_t)w + l->gap;
         l->next = (l->next + 1) % l->n_list;
     }
+    if ((double)l->tail >= edge)
+        l->fresh = false;
+}
+
+void scroll_layout_reset(struct scroll_layout *l, int64_t origin, int32_t gap)
+{
+    l->n = 0;
+    l->tail = origin;
+    l->next = 0;
+    l->gap = gap;
+    l->blocked = false;
+    l->fresh = true;
+    scroll_layout_forget_widths(l);
 }
 
 void scroll_layout_reflow(struct scroll_layout *l, double lo, int32_t gap)
@@ -247,5 +314,9 @@ void scroll_layout_reflow(struct scroll_layout *l, double lo, int32_t gap)
         l->tail = l->e[0].start; /* nothing of this list on screen: start it there */
     l->n = 0;
     l->gap = gap;
+    /* The text on screen is drawn again with the new look as it comes:
+     * appearing in place is right there. */
+    l->blocked = false;
+    l->fresh = true;
     scroll_layout_forget_widths(l);
 }

@@ -314,6 +314,13 @@ void store_snapshot_release(const struct store_snapshot *snapshot)
         free(snap);
 }
 
+const struct store_snapshot *store_snapshot_retain(const struct store_snapshot *snapshot)
+{
+    struct store_snap *snap = (struct store_snap *)snapshot;
+    atomic_fetch_add_explicit(&snap->refs, 1, memory_order_relaxed);
+    return snapshot;
+}
+
 const struct store_snapshot *store_snapshot(struct store *s)
 {
     pthread_mutex_lock(&s->pub_mu);

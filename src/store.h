@@ -169,6 +169,8 @@ uint64_t store_content_generation(struct store *s);
  * writer's work: the lock it takes only guards a pointer. */
 const struct store_snapshot *store_snapshot(struct store *s);
 void store_snapshot_release(const struct store_snapshot *snap);
+/* One more reference to a snapshot the caller holds (for another thread). */
+const struct store_snapshot *store_snapshot_retain(const struct store_snapshot *snap);
 /* Cheap check for readers: has the list changed since they looked? */
 uint64_t store_generation(struct store *s);
 

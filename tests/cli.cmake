@@ -9,6 +9,11 @@ if(TARGET ktdisplay)
   add_test(NAME signals COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_signals.py
                                 ${KT_TICKER} ${CMAKE_SOURCE_DIR})
 endif()
+# No benchmark machinery in the product: no allocator exported.
+if(CMAKE_NM)
+  add_test(NAME exports COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_exports.py ${CMAKE_NM}
+                                $<TARGET_FILE:kiosk-ticker>)
+endif()
 if(TARGET ktdisplay)
   # Reloads and hangs on the running ticker, frames watched through the
   # watchdog pings (tests/test_reload.py): SIGHUP at start-up, FIFO and

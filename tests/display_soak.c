@@ -232,9 +232,9 @@ int main(int argc, char **argv)
                 tex_max = st.textures_alive;
             if (n_samples % (getenv("KT_DISPLAY_SOAK_VERBOSE") ? 1 : 12) == 1) {
                 printf("# t=%4.0f s: RSS %ld kB (anon %ld kB, heap %ld kB), textures alive %zu, "
-                       "created %llu, headlines rasterised %llu, frames %ld\n",
+                       "created %llu, headlines drawn by the worker %llu, frames %ld\n",
                        t, sm->rss, sm->anon, sm->heap, st.textures_alive,
-                       (unsigned long long)st.textures_created, (unsigned long long)st.rasterised,
+                       (unsigned long long)st.textures_created, (unsigned long long)st.results,
                        frames);
                 fflush(stdout);
             }
@@ -256,7 +256,7 @@ int main(int argc, char **argv)
     printf("display_soak_frames=%ld\n", frames);
     printf("display_soak_fps=%.1f\n", (double)frames / took);
     printf("display_soak_swaps=%ld\n", swaps);
-    printf("display_soak_rasterised=%llu\n", (unsigned long long)st.rasterised);
+    printf("display_soak_rasterised=%llu\n", (unsigned long long)st.results);
     printf("display_soak_textures_created=%llu\n", (unsigned long long)st.textures_created);
     printf("display_soak_textures_alive_max=%zu\n", tex_max);
     printf("display_soak_textures_alive_end=%zu\n", st.textures_alive);
@@ -275,7 +275,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     CHECK(swaps >= (long)(seconds / SOAK_SWAP_S) - 1);
-    CHECK(st.rasterised > (uint64_t)swaps);
+    CHECK(st.results > (uint64_t)swaps);
     CHECK(consistent);
     CHECK(tex_max <= SOAK_TEXTURES_MAX);
     /* Liveness, not speed: frames kept coming even on a loaded machine. */

@@ -4,7 +4,9 @@
  * seamless, and live updates splice as specified (a table of cases).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "scroll.h"
@@ -98,7 +100,7 @@ static void run_frames(const double *times, size_t n_times, struct run_result *o
     const double view = 400;
     for (size_t i = 0; i < n_times; i++) {
         double off = scroll_clock_offset(&c, times[i]);
-        scroll_layout_advance(&l, off, off + view);
+        scroll_layout_advance(&l, off, off + view, off + view);
     }
     out->offset = scroll_clock_offset(&c, times[n_times - 1]);
     out->n = l.n;
@@ -187,7 +189,7 @@ static void test_wrap(void)
     int ok_order = 1, ok_contig = 1, ok_cover = 1;
     int64_t prev_start = -1, prev_end = 0;
     for (double off = 0; off < 5.5 * (double)cycle; off += 7.25) {
-        scroll_layout_advance(&l, off, off + 300);
+        scroll_layout_advance(&l, off, off + 300, off + 300);
         ok_contig &= contiguous(&l);
         for (size_t i = 0; i < l.n; i++) {
             if (l.e[i].start <= prev_start)
@@ -219,7 +221,7 @@ static void test_wrap(void)
     /* A jump of 1000 loops lands exactly where stepping would: loop
      * arithmetic is exact. */
     double far = 1000.0 * (double)cycle + 123.5;
-    scroll_layout_advance(&l, far, far + 300);
+    scroll_layout_advance(&l, far, far + 300, far + 300);
     CHECK(l.n > 0);
     CHECK((double)l.e[0].start <= far);
     CHECK((double)(l.e[0].start + l.e[0].width + GAP) > far);
@@ -327,7 +329,7 @@ static void test_splice_table(void)
         scroll_layout_init(&l, 0, GAP, measure_flat, NULL);
         scroll_layout_adopt(&l, k->old_ids, k->n_old, -INFINITY);
         const double view = 250, ahead = 100;
-        scroll_layout_advance(&l, k->offset, k->offset + view + ahead);
+        scroll_layout_advance(&l, k->offset, k->offset + view, k->offset + view + ahead);
         /* on-screen positions before the swap */
         size_t n_before = l.n;
         int64_t starts_before[16];
@@ -356,7 +358,7 @@ static void test_splice_table(void)
         int contig = 1;
         int64_t prev_end = 0;
         for (double off = k->offset; off < k->offset + 110.0 * 14; off += 25) {
-            scroll_layout_advance(&l, off, off + view + ahead);
+            scroll_layout_advance(&l, off, off + view, off + view + ahead);
             for (size_t i = 0; i < l.n; i++) {
                 if (l.e[i].start <= last_start)
                     continue;
@@ -400,7 +402,7 @@ static void test_width_cache(void)
     measure_calls = 0;
     scroll_layout_adopt(&l, a, N, -INFINITY);
     CHECK_INT(measure_calls, 0); /* lazy */
-    scroll_layout_advance(&l, 0, 1000);
+    scroll_layout_advance(&l, 0, 1000, 1000);
     int first = measure_calls;
     CHECK(first > 0 && first < 30);
     /* new list (nothing kept on screen): the measure callback reads b */
@@ -408,7 +410,7 @@ static void test_width_cache(void)
     scroll_layout_adopt(&l, b, N, -INFINITY);
     CHECK_INT(l.n_measured, first);
     measure_calls = 0;
-    scroll_layout_advance(&l, 0, 1000);
+    scroll_layout_advance(&l, 0, 1000, 1000);
     /* only ids not seen in the first pass were measured */
     int unseen = 0;
     for (size_t i = 0; i < l.n; i++)
@@ -436,18 +438,183 @@ static void test_reflow(void)
     wide = 100;
     scroll_layout_init(&l, 0, GAP, measure_var, NULL);
     scroll_layout_adopt(&l, ids, 4, -INFINITY);
-    scroll_layout_advance(&l, 150, 500);
+    scroll_layout_advance(&l, 150, 500, 500);
     CHECK_INT(l.e[0].id, 2);
     CHECK_INT(l.e[0].start, 110);
     wide = 200;
     scroll_layout_reflow(&l, 150, 20);
-    scroll_layout_advance(&l, 150, 500);
+    scroll_layout_advance(&l, 150, 500, 500);
     CHECK_INT(l.e[0].id, 2);
     CHECK_INT(l.e[0].start, 110);
     CHECK_INT(l.e[0].width, 200);
     CHECK_INT(l.e[1].id, 3);
     CHECK_INT(l.e[1].start, 330);
     scroll_layout_free(&l);
+}
+
+/* ---- widths that arrive late (the text worker) ---- */
+
+/* Width 100 for every item whose flag is set, else not ready yet. */
+static bool ready[16];
+static int32_t measure_when_ready(void *ctx, size_t index)
+{
+    return ready[index] ? 100 : SCROLL_NOT_READY;
+}
+
+static void layout_lazy(struct scroll_layout *l, size_t n)
+{
+    static const uint64_t ids[] = {1, 2, 3, 4, 5, 6, 7, 8};
+    scroll_layout_init(l, 0, GAP, measure_when_ready, NULL);
+    scroll_layout_adopt(l, ids, n, -INFINITY);
+}
+
+/* Screen 250 px wide, 100 px of look-ahead; entries are 110 px apart. */
+static void advance_at(struct scroll_layout *l, double off)
+{
+    scroll_layout_advance(l, off, off + 250, off + 350);
+}
+
+static const struct scroll_entry *entry_with_id(const struct scroll_layout *l, uint64_t id)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->e[i].id == id)
+            return &l->e[i];
+    return NULL;
+}
+
+static void test_not_ready(void)
+{
+    struct scroll_layout l;
+
+    /* Start-up: nothing measured; whatever arrives while it is still on
+     * screen appears where it belongs (that tape was never shown). */
+    memset(ready, 0, sizeof ready);
+    layout_lazy(&l, 8);
+    advance_at(&l, 0);
+    CHECK_INT(l.n, 0);
+    CHECK(l.blocked);
+    ready[0] = ready[1] = true;
+    advance_at(&l, 30);
+    CHECK_INT(l.n, 2);
+    CHECK_INT(l.e[0].start, 0);
+    CHECK_INT(l.e[1].start, 110);
+    CHECK_INT(l.waits, 0);
+
+    /* Id 3 is due at 220, on the (fresh) screen [30, 280): in place too. */
+    ready[2] = true;
+    advance_at(&l, 40);
+    CHECK(entry_with_id(&l, 3) && entry_with_id(&l, 3)->start == 220);
+    CHECK_INT(l.waits, 0);
+
+    /* Id 4 is due at 330: not ready while it is ahead of the screen. Ready
+     * before the screen reaches it (edge 320 < 330): placed where due. */
+    advance_at(&l, 70); /* edge 320, look-ahead to 420: id 4 is wanted */
+    CHECK(l.blocked);
+    CHECK(!l.fresh);
+    ready[3] = true;
+    advance_at(&l, 75);
+    CHECK(entry_with_id(&l, 4) && entry_with_id(&l, 4)->start == 330);
+    CHECK_INT(l.waits, 0);
+
+    /* Id 5 is due at 440 and still not ready when the screen's entry edge
+     * has passed it (edge 500.5): the tape waited; it enters at the edge. */
+    advance_at(&l, 150); /* edge 400, look-ahead 500: blocked on id 5 */
+    CHECK(l.blocked);
+    advance_at(&l, 250.5);
+    CHECK(entry_with_id(&l, 5) == NULL); /* nothing placed after the gap */
+    ready[4] = true;
+    advance_at(&l, 250.5);
+    CHECK(entry_with_id(&l, 5) && entry_with_id(&l, 5)->start == 501);
+    CHECK_INT(l.waits, 1);
+    CHECK(!l.blocked);
+    /* and the tape goes on from there, contiguous */
+    for (int i = 5; i < 8; i++)
+        ready[i] = true;
+    advance_at(&l, 400);
+    CHECK(entry_with_id(&l, 6) && entry_with_id(&l, 6)->start == 611);
+    CHECK(entry_with_id(&l, 7) && entry_with_id(&l, 7)->start == 721);
+    scroll_layout_free(&l);
+
+    /* Fresh tape, but the exit edge passed the entry before it was ready
+     * (a look change that took long): it enters at the edge, not off the
+     * left of the screen. */
+    memset(ready, 0, sizeof ready);
+    layout_lazy(&l, 8);
+    advance_at(&l, 0);
+    ready[0] = true;
+    advance_at(&l, 1000);
+    CHECK(l.n == 1 && l.e[0].start == 1250);
+    CHECK_INT(l.waits, 1);
+    scroll_layout_free(&l);
+
+    /* A gap on screen (id 3 not ready when due) and a new list comes: the
+     * new list's next entry, already measured, does not appear in the gap
+     * mid-screen: it enters at the edge. */
+    memset(ready, 0, sizeof ready);
+    ready[0] = ready[1] = true;
+    layout_lazy(&l, 8);
+    advance_at(&l, 0);
+    advance_at(&l, 0); /* blocked on id 3, fresh ended? no: tail 220 < 250 */
+    CHECK(l.blocked);
+    advance_at(&l, 10);
+    static const uint64_t next_ids[] = {2, 9};
+    scroll_layout_adopt(&l, next_ids, 2, 260);
+    l.measure = measure_flat;
+    advance_at(&l, 20);
+    CHECK(entry_with_id(&l, 9) != NULL);
+    CHECK(entry_with_id(&l, 9)->start >= 220);
+    scroll_layout_free(&l);
+}
+
+/* ---- any t: the cost of a jump does not grow with it ---- */
+
+static void test_far(void)
+{
+    static const uint64_t ids[] = {11, 22, 33, 44, 55, 66, 77};
+    const size_t n = 7;
+    int64_t cycle = 0;
+    for (size_t i = 0; i < n; i++)
+        cycle += width_of_id(ids[i]) + GAP;
+
+    static const double loops[] = {3, 1e3, 1e6, 1e9, 1e12, 1e14};
+    uint64_t steps[6];
+    for (size_t k = 0; k < 6; k++) {
+        struct scroll_layout l;
+        layout_new(&l, ids, n);
+        measure_calls = 0;
+        /* 37 px into the loop, loops[k] loops on */
+        double off = loops[k] * (double)cycle + 37;
+        scroll_layout_advance(&l, off, off + 400, off + 400);
+        steps[k] = l.steps;
+        /* each width measured once, whatever the distance */
+        CHECK_INT(measure_calls, (int)n);
+        CHECK(l.n > 0 && (double)l.e[0].start <= off &&
+              (double)(l.e[0].start + l.e[0].width + GAP) > off);
+        /* exact where doubles are exact (below 2^53): 37 px into loop k,
+         * so the first entry is the first id (its width is more than 37) */
+        if (off < 9007199254740992.0) {
+            CHECK_INT(l.e[0].id, 11);
+            CHECK_INT(l.e[0].start, (int64_t)loops[k] * cycle);
+        }
+        CHECK(contiguous(&l));
+        scroll_layout_free(&l);
+    }
+    /* the same number of steps from 3 loops to 10^14 loops: at most a
+     * loop learning the widths and two loops after the skip */
+    for (size_t k = 0; k < 6; k++)
+        CHECK(steps[k] <= 3 * n + 1);
+    CHECK(steps[5] <= steps[1] + n);
+
+    /* No t makes it spin or overflow: infinities and NaN are clamped. */
+    static const double odd[] = {INFINITY, -INFINITY, NAN, 1e300};
+    for (size_t k = 0; k < 4; k++) {
+        struct scroll_layout l;
+        layout_new(&l, ids, n);
+        scroll_layout_advance(&l, odd[k], odd[k] + 400, odd[k] + 400);
+        CHECK(l.steps <= 3 * n + 1);
+        CHECK(l.n < 16);
+        scroll_layout_free(&l);
+    }
 }
 
 int main(void)
@@ -458,5 +625,7 @@ int main(void)
     test_splice_table();
     test_width_cache();
     test_reflow();
+    test_not_ready();
+    test_far();
     return tap_done();
 }

@@ -8,7 +8,7 @@ SUDO=""
 BUILD="build-essential cmake pkg-config
   libcurl4-openssl-dev libxml2-dev libjson-c-dev libmosquitto-dev libmicrohttpd-dev
   libunistring-dev libpcre2-dev zlib1g-dev
-  libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev libfribidi-dev libfontconfig-dev
+  libsdl2-dev libsdl2-ttf-dev libpng-dev libfribidi-dev libfontconfig-dev
   fonts-dejavu-core"
 TEST="python3 curl ca-certificates systemd valgrind strace clang libclang-rt-14-dev llvm fonts-noto-core fonts-noto-cjk imagemagick xvfb xauth
   mosquitto mosquitto-clients openssl"

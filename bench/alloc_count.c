@@ -1,6 +1,8 @@
 /*
- * render_alloc_count: counts heap allocations, for the benchmark's
- * "steady_allocs" (a steady-state frame must allocate nothing).
+ * alloc_count: counts heap allocations, for the benchmark's
+ * "steady_allocs" and the display tests (a steady-state frame must
+ * allocate nothing). Linked into kt-bench-frames and the tests only, never
+ * into kiosk-ticker: a product that exports malloc is not the product.
  *
  * glibc 2.34 removed __malloc_hook, and mallinfo2() deltas miss an
  * allocation freed within the same frame. So this file interposes malloc,
@@ -16,7 +18,7 @@
  * checks also run in the ASan build. Off glibc without a sanitizer the
  * counter reports that it does not work.
  */
-#include "render.h"
+#include "alloc_count.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -24,47 +26,47 @@
 #include <string.h>
 
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-#define RENDER_INTERPOSE 1
+#define ALLOC_INTERPOSE 1
 #endif
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                         \
     __has_feature(memory_sanitizer)
-#undef RENDER_INTERPOSE
+#undef ALLOC_INTERPOSE
 #endif
 #endif
 
 /* initial-exec: no lazy TLS allocation (which would call malloc). */
-static __thread int render_counting __attribute__((tls_model("initial-exec")));
-static __thread uint64_t render_allocs __attribute__((tls_model("initial-exec")));
+static __thread int alloc_counting __attribute__((tls_model("initial-exec")));
+static __thread uint64_t alloc_allocs __attribute__((tls_model("initial-exec")));
 
-#ifdef RENDER_INTERPOSE
+#ifdef ALLOC_INTERPOSE
 void *__libc_malloc(size_t n);
 void *__libc_calloc(size_t n, size_t size);
 void *__libc_realloc(void *p, size_t n);
 void __libc_free(void *p);
 void *__libc_memalign(size_t align, size_t n);
 
-static inline void render_count(void)
+static inline void alloc_count_one(void)
 {
-    if (render_counting)
-        render_allocs++;
+    if (alloc_counting)
+        alloc_allocs++;
 }
 
 void *malloc(size_t n)
 {
-    render_count();
+    alloc_count_one();
     return __libc_malloc(n);
 }
 
 void *calloc(size_t n, size_t size)
 {
-    render_count();
+    alloc_count_one();
     return __libc_calloc(n, size);
 }
 
 void *realloc(void *p, size_t n)
 {
-    render_count();
+    alloc_count_one();
     return __libc_realloc(p, n);
 }
 
@@ -75,13 +77,13 @@ void free(void *p)
 
 void *memalign(size_t align, size_t n)
 {
-    render_count();
+    alloc_count_one();
     return __libc_memalign(align, n);
 }
 
 void *aligned_alloc(size_t align, size_t n)
 {
-    render_count();
+    alloc_count_one();
     return __libc_memalign(align, n);
 }
 
@@ -90,7 +92,7 @@ int posix_memalign(void **out, size_t align, size_t n)
     /* power of two, multiple of sizeof(void *): as POSIX requires */
     if (align < sizeof(void *) || (align & (align - 1)) != 0)
         return EINVAL;
-    render_count();
+    alloc_count_one();
     void *p = __libc_memalign(align, n);
     if (!p)
         return ENOMEM;
@@ -100,60 +102,60 @@ int posix_memalign(void **out, size_t align, size_t n)
 #endif
 
 #if defined(__SANITIZE_ADDRESS__)
-#define RENDER_SANITIZER_HOOKS 1
+#define ALLOC_SANITIZER_HOOKS 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define RENDER_SANITIZER_HOOKS 1
+#define ALLOC_SANITIZER_HOOKS 1
 #endif
 #endif
-#if defined(RENDER_SANITIZER_HOOKS) && !defined(RENDER_INTERPOSE)
+#if defined(ALLOC_SANITIZER_HOOKS) && !defined(ALLOC_INTERPOSE)
 /* From <sanitizer/allocator_interface.h>, which GCC does not install. The
  * hook runs on every allocation of the process, malloc, calloc, realloc and
  * the aligned ones, from any library. */
 int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
                                               void (*free_hook)(const volatile void *));
 
-static void render_san_malloc(const volatile void *p, size_t n)
+static void alloc_san_malloc(const volatile void *p, size_t n)
 {
     (void)p;
     (void)n;
-    if (render_counting)
-        render_allocs++;
+    if (alloc_counting)
+        alloc_allocs++;
 }
 
-static void render_san_free(const volatile void *p)
+static void alloc_san_free(const volatile void *p)
 {
     (void)p;
 }
 
-__attribute__((constructor)) static void render_san_install(void)
+__attribute__((constructor)) static void alloc_san_install(void)
 {
-    __sanitizer_install_malloc_and_free_hooks(render_san_malloc, render_san_free);
+    __sanitizer_install_malloc_and_free_hooks(alloc_san_malloc, alloc_san_free);
 }
 #endif
 
-void render_alloc_count_start(void)
+void alloc_count_start(void)
 {
-    render_allocs = 0;
-    render_counting = 1;
+    alloc_allocs = 0;
+    alloc_counting = 1;
 }
 
-uint64_t render_alloc_count_stop(void)
+uint64_t alloc_count_stop(void)
 {
-    render_counting = 0;
-    return render_allocs;
+    alloc_counting = 0;
+    return alloc_allocs;
 }
 
-bool render_alloc_counting_works(void)
+bool alloc_count_works(void)
 {
     /* Through libc (strdup calls malloc by its public name): what counts
      * is that other libraries' allocations reach the counter, and a call
      * from this file could be inlined past any replacement. */
-    render_alloc_count_start();
+    alloc_count_start();
     /* Through a volatile pointer: clang deletes a strdup whose result is
      * only freed, which made this false in every clang build. */
     char *(*volatile dup)(const char *) = strdup;
     char *p = dup("x");
     free(p);
-    return render_alloc_count_stop() == 1;
+    return alloc_count_stop() == 1;
 }

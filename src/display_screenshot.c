@@ -1,0 +1,83 @@
+/*
+ * display_screenshot: --screenshot (display.h). The frame shown `at`
+ * seconds after start, drawn by the software renderer into a surface (no
+ * window, no display needed), saved as BMP or PNG. The render is
+ * synchronous here: the frame waits for the text worker, so the file holds
+ * the finished picture. The scroll position is a function of time, so any
+ * t costs the same (scroll.h), 1e15 s included.
+ *
+ * PNG goes through libpng's simplified API (libpng is loaded anyway, by
+ * FreeType): SDL2_image would bring libtiff, libjpeg, libwebp and four
+ * more libraries into every kiosk for a one-shot mode.
+ */
+#include "display.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include <SDL.h>
+#include <png.h>
+
+#include "config.h"
+#include "log.h"
+#include "render.h"
+#include "store.h"
+#include "util.h"
+
+static bool display_is_png(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 4 && strcasecmp(path + n - 4, ".png") == 0;
+}
+
+/* An ARGB8888 surface as an RGBA PNG. */
+static int display_save_png(SDL_Surface *s, const char *path)
+{
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = (png_uint_32)s->w;
+    img.height = (png_uint_32)s->h;
+    /* ARGB8888 is a 32-bit value: in memory B, G, R, A on little-endian. */
+    img.format = SDL_BYTEORDER == SDL_LIL_ENDIAN ? PNG_FORMAT_BGRA : PNG_FORMAT_ARGB;
+    if (!png_image_write_to_file(&img, path, 0, s->pixels, s->pitch, NULL)) {
+        SDL_SetError("%s", img.message);
+        return -1;
+    }
+    return 0;
+}
+
+int display_screenshot(const struct config *cfg, struct store *store,
+                       const struct display_opts *opts)
+{
+    int w = opts->width > 0 ? opts->width : cfg->display.width;
+    int h = opts->height > 0 ? opts->height : cfg->display.height_window;
+    char err[KT_ERR_MAX];
+    SDL_Surface *surf = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
+    if (!surf) {
+        kt_log_error("display: cannot make a %dx%d surface: %s", w, h, SDL_GetError());
+        return 1;
+    }
+    struct render *r = render_open_surface(surf, err, sizeof err);
+    if (!r || render_apply(r, &cfg->display, 0, err, sizeof err) < 0) {
+        kt_log_error("display: %s", err);
+        render_close(r);
+        SDL_FreeSurface(surf);
+        return 1;
+    }
+    render_adopt(r, store_snapshot(store), 0);
+    render_frame(r, opts->at);
+    int rc;
+    if (display_is_png(opts->screenshot)) {
+        rc = display_save_png(surf, opts->screenshot);
+    } else {
+        rc = SDL_SaveBMP(surf, opts->screenshot);
+    }
+    if (rc < 0)
+        kt_log_error("display: cannot write %s: %s", opts->screenshot, SDL_GetError());
+    else
+        kt_log_info("display: wrote %s (%dx%d at t=%.3f s)", opts->screenshot, w, h, opts->at);
+    render_close(r);
+    SDL_FreeSurface(surf);
+    return rc < 0 ? 1 : 0;
+}
