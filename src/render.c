@@ -31,6 +31,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "log.h"
@@ -1326,7 +1327,7 @@ static SDL_Window *render_create_window(const struct render *r, const struct cfg
          * server started for the kiosk alone) nothing ever does, and a
          * borderless window the size of the screen is the same thing,
          * shown 100 ms sooner (bench/README.md, start-up). */
-        if (strcmp(r->driver, "x11") == 0 && !render_probe_x11_has_wm())
+        if (strcasecmp(r->driver, "x11") == 0 && !render_probe_x11_has_wm())
             flags = SDL_WINDOW_BORDERLESS;
         return SDL_CreateWindow("kiosk-ticker", SDL_WINDOWPOS_UNDEFINED_DISPLAY(screen),
                                 SDL_WINDOWPOS_UNDEFINED_DISPLAY(screen), w, h, flags);
@@ -1340,7 +1341,7 @@ static SDL_Window *render_create_window(const struct render *r, const struct cfg
 static int render_create_renderer(struct render *r, const struct cfg_display *d, int screen,
                                   bool software, char *err, size_t errlen)
 {
-    if (software && strcmp(r->driver, "x11") == 0)
+    if (software && strcasecmp(r->driver, "x11") == 0)
         /* Draw straight into X shared memory, not through a GL texture. */
         SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
     r->win = render_create_window(r, d, screen);
@@ -1351,7 +1352,7 @@ static int render_create_renderer(struct render *r, const struct cfg_display *d,
         r->ren = r->win_surf ? SDL_CreateSoftwareRenderer(r->win_surf) : NULL;
         if (r->ren) {
             r->full_update = true;
-            if (strcmp(r->driver, "x11") == 0)
+            if (strcasecmp(r->driver, "x11") == 0)
                 r->bg_by_window = render_probe_x11_black_background(r->win);
             return 0;
         }
@@ -1408,10 +1409,17 @@ struct render *render_open_window(const struct cfg_display *d, int width, int he
                     screens);
         screen = 0;
     }
-    if (strcmp(r->driver, "kmsdrm") == 0)
-        /* On a Pi's KMS the GPU's native API is GLES 2; the user may still
-         * choose with SDL_RENDER_DRIVER. */
+    /* SDL names this driver "KMSDRM": compare driver names without case. */
+    if (strcasecmp(r->driver, "kmsdrm") == 0) {
+        /* KMSDRM draws through EGL with OpenGL ES, the API of a Pi's GPU
+         * (and of Mesa on GBM): SDL's desktop-OpenGL renderer cannot draw
+         * there (the screen stays black), and SDL shows a software
+         * window surface through a GL renderer too. Both default to GLES 2;
+         * the user may still choose with SDL_RENDER_DRIVER and
+         * SDL_FRAMEBUFFER_ACCELERATION. */
         SDL_SetHintWithPriority(SDL_HINT_RENDER_DRIVER, "opengles2", SDL_HINT_DEFAULT);
+        SDL_SetHintWithPriority(SDL_HINT_FRAMEBUFFER_ACCELERATION, "opengles2", SDL_HINT_DEFAULT);
+    }
 
     const char *want = getenv("KT_RENDERER");
     bool software;
@@ -1422,7 +1430,7 @@ struct render *render_open_window(const struct cfg_display *d, int width, int he
     } else if (want && strcmp(want, "accelerated") == 0) {
         software = false;
         why = "KT_RENDERER=accelerated";
-    } else if (strcmp(r->driver, "dummy") == 0 || strcmp(r->driver, "offscreen") == 0) {
+    } else if (strcasecmp(r->driver, "dummy") == 0 || strcasecmp(r->driver, "offscreen") == 0) {
         software = true;
         why = "no display hardware";
     } else {
