@@ -4,5 +4,6 @@
 kt_unit_test(control SOURCES test_control.c)
 add_executable(api_fake api_fake.c)
 target_link_libraries(api_fake PRIVATE ktnet)
-add_test(NAME api COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_api.py $<TARGET_FILE:api_fake>)
+kt_program(_kt_api_fake api_fake)
+add_test(NAME api COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_api.py ${_kt_api_fake})
 set_tests_properties(api PROPERTIES TIMEOUT 300 LABELS slow)

@@ -7,9 +7,10 @@ kt_unit_test(fleet_conf SOURCES test_fleet_conf.c)
 
 add_executable(fleet_client test_fleet.c)
 target_link_libraries(fleet_client PRIVATE ktnet)
+kt_program(_kt_fleet_client fleet_client)
 foreach(part mqtt auth limits outage)
   add_test(NAME fleet_${part}
-           COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_fleet.py $<TARGET_FILE:fleet_client>
+           COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_fleet.py ${_kt_fleet_client}
                    ${CMAKE_SOURCE_DIR}/docs/fleet.md ${part})
   set_tests_properties(fleet_${part} PROPERTIES TIMEOUT 240)
 endforeach()
