@@ -20,6 +20,7 @@
 
 #include <curl/curl.h>
 
+#include "date.h"
 #include "schedule.h"
 #include "util.h"
 
@@ -261,16 +262,19 @@ static int64_t transport_retry_after(const char *v, const char *server_date)
             return 0;
         secs = (errno == ERANGE || d > FETCH_MAX_RETRY_AFTER) ? FETCH_MAX_RETRY_AFTER : d;
     } else {
-        time_t when = curl_getdate(v, NULL);
-        if (when == -1)
+        /* date.c reads the three HTTP-date forms (RFC 1123, RFC 850,
+         * asctime). Not curl_getdate(): it returns a time_t, which is 32
+         * bits inside Debian's armhf libcurl and 64 bits here
+         * (_TIME_BITS=64), so its answer is garbage there. */
+        int64_t when, base;
+        if (!date_parse(v, &when))
             return 0;
-        time_t base = server_date ? curl_getdate(server_date, NULL) : -1;
-        if (base == -1) {
-            base = time(NULL);
+        if (!server_date || !date_parse(server_date, &base)) {
+            base = (int64_t)time(NULL);
             if (base < SCHEDULE_SANE_TIME)
                 return 0; /* no clock to measure with: the usual back-off */
         }
-        secs = (int64_t)when - (int64_t)base;
+        secs = when - base;
     }
     if (secs < 0)
         return 0;
