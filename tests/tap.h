@@ -51,6 +51,23 @@ static inline double t_time_scale(void)
     return k > 1.0 ? k : 1.0;
 }
 
+/* In a cross build, the emulator a test must run the target's programs
+ * under ("qemu-aarch64 -L /sysroot"), split into words; NULL natively. */
+static inline char **t_emulator_argv(size_t *n)
+{
+    const char *e = getenv("KT_TEST_EMULATOR");
+    *n = 0;
+    if (!e || !*e)
+        return NULL;
+    static char buf[1024];
+    static char *words[32];
+    snprintf(buf, sizeof buf, "%s", e);
+    for (char *w = strtok(buf, " "); w && *n < 31; w = strtok(NULL, " "))
+        words[(*n)++] = w;
+    words[*n] = NULL;
+    return words;
+}
+
 static inline int tap_done(void)
 {
     if (tap_checks == 0) {

@@ -278,7 +278,20 @@ static int run(char *const argv[])
 {
     pid_t pid = fork();
     if (pid == 0) {
-        execv(argv[0], argv);
+        size_t n;
+        char **emu = t_emulator_argv(&n);
+        if (emu) {
+            char *all[64];
+            size_t k = 0;
+            for (size_t i = 0; i < n && k < 60; i++)
+                all[k++] = emu[i];
+            for (size_t i = 0; argv[i] && k < 63; i++)
+                all[k++] = argv[i];
+            all[k] = NULL;
+            execvp(all[0], all);
+        } else {
+            execv(argv[0], argv);
+        }
         _exit(127);
     }
     int st;
