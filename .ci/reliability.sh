@@ -65,7 +65,7 @@ cmake --build build-asan -j"$jobs"
 # fragments check KT_SANITIZE): a sanitized binary is never packaged (its
 # runtime's libraries are in no package's list) and callgrind cannot run an
 # ASan binary. Both run in the plain build (.ci/run).
-echo "(not in the sanitizer build: the packaging tests and bench)"
+echo "(not in the sanitizer build: the packaging tests, bench and exports)"
 ctest --test-dir build-asan --output-on-failure -j2 |
     tee "$logs/ctest-asan.log"
 summary+=("asan+ubsan ctest: $(grep -E 'tests passed' "$logs/ctest-asan.log")")
