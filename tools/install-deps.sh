@@ -31,7 +31,7 @@ for p in $want; do
 done
 if [ -n "$missing" ]; then
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -q
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
   # shellcheck disable=SC2086
-  $SUDO apt-get install -y -q --no-install-recommends $missing
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing
 fi
