@@ -6,6 +6,8 @@
  */
 #include "scroll.h"
 
+#include "hashset.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,45 +43,34 @@ double scroll_snap_speed(double speed, double refresh_hz)
     return per_frame * refresh_hz;
 }
 
-/* ---- id hash of the current list ---- */
+/* ---- id -> position in the current list (hashset.h; the id is its own hash) ---- */
 
-static size_t scroll_hash_slot(uint64_t id, size_t cap)
+struct scroll_id_key {
+    const uint64_t *ids;
+    uint64_t id;
+};
+
+static bool scroll_id_eq(const void *ctx, size_t idx)
 {
-    /* ids are already hashes; mix anyway so structured test ids spread. */
-    id ^= id >> 33;
-    id *= 0xff51afd7ed558ccdULL;
-    id ^= id >> 33;
-    return (size_t)id & (cap - 1);
+    const struct scroll_id_key *k = ctx;
+    return k->ids[idx] == k->id;
 }
 
 static void scroll_hash_build(struct scroll_layout *l)
 {
-    size_t cap = 16;
-    while (cap < l->n_list * 2)
-        cap *= 2;
-    free(l->hash);
-    l->hash = kt_calloc(cap, sizeof *l->hash);
-    l->hash_cap = cap;
+    hashset_free(&l->index);
+    hashset_init(&l->index, l->n_list);
     for (size_t i = 0; i < l->n_list; i++) {
-        size_t s = scroll_hash_slot(l->ids[i], cap);
-        while (l->hash[s]) {
-            if (l->ids[l->hash[s] - 1] == l->ids[i])
-                break; /* a duplicate id: the first one wins */
-            s = (s + 1) & (cap - 1);
-        }
-        if (!l->hash[s])
-            l->hash[s] = i + 1;
+        struct scroll_id_key k = {l->ids, l->ids[i]};
+        hashset_insert(&l->index, k.id, i, scroll_id_eq, &k); /* a duplicate: the first wins */
     }
 }
 
 size_t scroll_layout_find(const struct scroll_layout *l, uint64_t id)
 {
-    if (!l->hash_cap)
-        return SCROLL_NONE;
-    for (size_t s = scroll_hash_slot(id, l->hash_cap); l->hash[s]; s = (s + 1) & (l->hash_cap - 1))
-        if (l->ids[l->hash[s] - 1] == id)
-            return l->hash[s] - 1;
-    return SCROLL_NONE;
+    struct scroll_id_key k = {l->ids, id};
+    size_t i = hashset_find(&l->index, id, scroll_id_eq, &k, NULL);
+    return i == HASHSET_NONE ? SCROLL_NONE : i;
 }
 
 /* ---- layout ---- */
@@ -103,7 +94,7 @@ void scroll_layout_free(struct scroll_layout *l)
     free(l->e);
     free(l->ids);
     free(l->widths);
-    free(l->hash);
+    hashset_free(&l->index);
     memset(l, 0, sizeof *l);
 }
 

@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hashset.h"
+
 /* ---- clock: offset is a pure function of time ---- */
 
 struct scroll_clock {
@@ -74,8 +76,7 @@ struct scroll_layout {
     uint64_t *ids;
     int32_t *widths; /* -1 = not measured yet */
     size_t n_list;
-    size_t *hash; /* open addressing: index + 1, 0 = empty */
-    size_t hash_cap;
+    struct hashset index; /* id -> position in ids */
     size_t n_measured;
     int64_t measured_sum;      /* sum of advances measured so far */
     scroll_measure_fn measure; /* may be NULL: widths set by scroll_layout_set_width */
