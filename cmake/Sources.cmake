@@ -57,6 +57,7 @@ set(KT_NET_SRC
 # The display edge: SDL2, SDL2_ttf, fontconfig, fribidi; the text worker's
 # thread.
 set(KT_DISPLAY_SRC
+    src/background.c
     src/display.c
     src/display_screenshot.c
     src/font.c

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "background.h"
 #include "config.h"
 #include "log.h"
 #include "render_probe.h"
@@ -160,6 +161,17 @@ struct render {
 
     render_copy_fn observe;
     void *observe_ctx;
+
+    /* The background image (background.c; render_background_*). */
+    struct background *bgi;
+    char *bgi_path;
+    enum background_fit bgi_fit;
+    double bgi_slide;
+    SDL_Texture *bgi_tex;             /* the slide on screen */
+    int64_t bgi_shown;                /* its number */
+    struct background_image bgi_next; /* decoded, not due yet (surface NULL: none) */
+    int64_t bgi_asked;                /* last asked of the decoder, at size */
+    int bgi_asked_w, bgi_asked_h;
 };
 
 static void render_make_separator(struct render *r);
@@ -601,6 +613,122 @@ static void render_request(struct render *r, double hi)
     r->n_posted = n;
 }
 
+/* ---- the background image (background.c) ---- */
+
+/* Starts (or restarts) the decoder when background_image, its fit or the
+ * slide duration changed. */
+static void render_background_apply(struct render *r, const struct cfg_display *d)
+{
+    double slide = (double)d->slide_duration;
+    if (kt_str_eq(d->background_image, r->bgi_path) && d->background_fit == r->bgi_fit &&
+        slide == r->bgi_slide)
+        return;
+    background_stop(r->bgi, r->sync);
+    r->bgi = NULL;
+    if (r->bgi_tex)
+        SDL_DestroyTexture(r->bgi_tex);
+    r->bgi_tex = NULL;
+    SDL_FreeSurface(r->bgi_next.surface);
+    r->bgi_next.surface = NULL;
+    r->bgi_asked_w = r->bgi_asked_h = 0;
+    free(r->bgi_path);
+    r->bgi_path = d->background_image ? kt_strdup(d->background_image) : NULL;
+    r->bgi_fit = d->background_fit;
+    r->bgi_slide = slide;
+    r->full_update = true;
+    if (!r->bgi_path)
+        return;
+    char err[KT_ERR_MAX];
+    r->bgi =
+        background_start(r->bgi_path, r->bgi_fit, slide, render_opaque_format(r), err, sizeof err);
+    if (!r->bgi)
+        kt_log_error("display: background_image: %s", err);
+    /* The window's own black around the strip would hide the image. */
+    r->bg_by_window = false;
+}
+
+/* The output around the strip: the image's area (w 0 when none). */
+static SDL_Rect render_background_area(const struct render *r)
+{
+    if (r->strip_h >= r->h)
+        return (SDL_Rect){0, 0, 0, 0};
+    return (SDL_Rect){0, r->strip_y == 0 ? r->strip_h : 0, r->w, r->h - r->strip_h};
+}
+
+/* Before the strip: asks for the slide due (ahead of time in the kiosk),
+ * takes what the decoder finished and uploads the due slide: one upload
+ * per frame at most, none in a steady frame (two compares). */
+static void render_background_update(struct render *r, double t)
+{
+    SDL_Rect a = render_background_area(r);
+    if (!r->bgi || a.w <= 0 || a.h <= 0)
+        return;
+    int64_t now_k = background_slide(r->bgi, t);
+    int64_t want_k = r->sync ? now_k : background_slide(r->bgi, t + background_lead(r->bgi_slide));
+    if (want_k != r->bgi_asked || a.w != r->bgi_asked_w || a.h != r->bgi_asked_h) {
+        bool shown =
+            r->bgi_tex && r->bgi_shown == want_k && a.w == r->bgi_asked_w && a.h == r->bgi_asked_h;
+        if (!shown)
+            background_want(r->bgi, want_k, a.w, a.h);
+        r->bgi_asked = want_k;
+        r->bgi_asked_w = a.w;
+        r->bgi_asked_h = a.h;
+        if (r->sync && !shown && background_wait(r->bgi, RENDER_SYNC_TIMEOUT_MS) < 0)
+            kt_log_warn("display: background_image: not decoded after %d s",
+                        RENDER_SYNC_TIMEOUT_MS / 1000);
+    }
+    struct background_image img;
+    if (background_ready(r->bgi) && background_take(r->bgi, &img)) {
+        if (img.surface) {
+            SDL_FreeSurface(r->bgi_next.surface);
+            r->bgi_next = img;
+        }
+        /* else: nothing readable for that slide: what is shown stays */
+    }
+    SDL_Surface *s = r->bgi_next.surface;
+    if (!s || (r->bgi_tex && r->bgi_next.slide > now_k))
+        return; /* nothing new, or not due yet */
+    SDL_Texture *tex =
+        SDL_CreateTexture(r->ren, s->format->format, SDL_TEXTUREACCESS_STATIC, s->w, s->h);
+    if (!tex) {
+        kt_log_warn("display: background_image: cannot upload %s: %s", r->bgi_next.name,
+                    SDL_GetError());
+    } else {
+        SDL_UpdateTexture(tex, NULL, s->pixels, s->pitch);
+        SDL_SetTextureBlendMode(tex, SDL_BLENDMODE_NONE);
+        if (r->bgi_tex)
+            SDL_DestroyTexture(r->bgi_tex);
+        r->bgi_tex = tex;
+        r->bgi_shown = r->bgi_next.slide;
+        kt_log_debug("display: background %s", r->bgi_next.name);
+    }
+    SDL_FreeSurface(s);
+    r->bgi_next.surface = NULL;
+    r->full_update = true; /* drawn, and sent, once */
+}
+
+/* After the strip: one copy, where the output is redrawn this frame (a
+ * window surface only on a full update: the rest of the time only the
+ * strip changes). */
+static void render_background_draw(struct render *r)
+{
+    SDL_Rect a = render_background_area(r);
+    if (!r->bgi_tex || a.w <= 0 || a.h <= 0 || (r->win_surf && !r->full_update))
+        return;
+    SDL_RenderCopy(r->ren, r->bgi_tex, NULL, &a);
+    if (render_target(r))
+        SDL_RenderFlush(r->ren);
+}
+
+static void render_background_close(struct render *r)
+{
+    background_stop(r->bgi, r->sync);
+    if (r->bgi_tex)
+        SDL_DestroyTexture(r->bgi_tex);
+    SDL_FreeSurface(r->bgi_next.surface);
+    free(r->bgi_path);
+}
+
 /* ---- drawing ---- */
 
 /* Copies h rows of w pixels from pixels (pitch bytes a row) to dst,
@@ -899,6 +1027,7 @@ void render_frame(struct render *r, double t)
     render_place(r, t, r->sync || r->warmup ? SIZE_MAX : 1);
     r->text_covers = render_text_covers(r, lo, hi);
 
+    render_background_update(r, t);
     render_fill_strip(r);
     bool missing = r->layout.blocked && (double)r->layout.tail < hi;
     struct scroll_layout *l = &r->layout;
@@ -940,6 +1069,7 @@ void render_frame(struct render *r, double t)
         }
     }
     render_end_strip(r);
+    render_background_draw(r);
     if (missing)
         r->not_ready_frames++;
     r->complete = !missing;
@@ -1205,6 +1335,7 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
     r->height_cfg = d->height;
 
     render_apply_window(r, d);
+    render_background_apply(r, d);
     if (r->win && !r->win_surf && !first && d->vsync != r->vsync) {
         SDL_RenderSetVSync(r->ren, d->vsync);
         r->vsync = d->vsync;
@@ -1501,6 +1632,7 @@ void render_close(struct render *r)
     /* One-shots wait for the item in hand (a few ms); the kiosk never
      * waits for another thread: the worker then finishes on its own. */
     textworker_stop(r->worker, r->sync);
+    render_background_close(r);
     render_ready_clear(r);
     render_flush_slots(r);
     render_destroy_texture(r, &r->sep_tex);

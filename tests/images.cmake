@@ -1,0 +1,11 @@
+# The whole screen's images (issue 13): background_image (cover, contain,
+# the slideshow through a changing directory with a corrupt file, PNG, JPEG,
+# SVG) and feed logos, drawn by the software renderer into a surface and
+# checked pixel by pixel; the app font directory; the overlay window's
+# properties under the test's own Xvfb.
+if(TARGET ktdisplay)
+  kt_unit_test(images SOURCES test_images.c LIBS ktdisplay)
+  set_property(TEST images APPEND PROPERTY ENVIRONMENT
+               SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy KT_RENDERER=software)
+  set_property(TEST images APPEND PROPERTY LABELS display)
+endif()
