@@ -64,6 +64,7 @@ set(KT_DISPLAY_SRC
     src/font_bidi.c
     src/font_config.c
     src/font_script.c
+    src/logo.c
     src/render.c
     src/render_probe.c
     src/textworker.c)

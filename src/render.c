@@ -172,6 +172,11 @@ struct render {
     struct background_image bgi_next; /* decoded, not due yet (surface NULL: none) */
     int64_t bgi_asked;                /* last asked of the decoder, at size */
     int bgi_asked_w, bgi_asked_h;
+
+    /* Feed logos (render_set_logos): a change is a new look. */
+    struct logo_spec *logos;
+    size_t n_logos;
+    bool logos_changed;
 };
 
 static void render_make_separator(struct render *r);
@@ -720,6 +725,38 @@ static void render_background_draw(struct render *r)
         SDL_RenderFlush(r->ren);
 }
 
+static void render_free_logos(struct render *r)
+{
+    for (size_t i = 0; i < r->n_logos; i++) {
+        free((char *)r->logos[i].feed);
+        free((char *)r->logos[i].path);
+    }
+    free(r->logos);
+    r->logos = NULL;
+    r->n_logos = 0;
+}
+
+void render_set_logos(struct render *r, const struct cfg_feed *feeds, size_t n)
+{
+    size_t k = 0;
+    bool same = true;
+    for (size_t i = 0; i < n; i++)
+        if (feeds[i].logo) {
+            same = same && k < r->n_logos && strcmp(r->logos[k].feed, feeds[i].name) == 0 &&
+                   strcmp(r->logos[k].path, feeds[i].logo) == 0;
+            k++;
+        }
+    if (same && k == r->n_logos)
+        return;
+    render_free_logos(r);
+    r->logos = k ? kt_calloc(k, sizeof *r->logos) : NULL;
+    for (size_t i = 0; i < n; i++)
+        if (feeds[i].logo)
+            r->logos[r->n_logos++] =
+                (struct logo_spec){kt_strdup(feeds[i].name), kt_strdup(feeds[i].logo)};
+    r->logos_changed = true; /* posted with the next render_apply */
+}
+
 static void render_background_close(struct render *r)
 {
     background_stop(r->bgi, r->sync);
@@ -727,6 +764,7 @@ static void render_background_close(struct render *r)
         SDL_DestroyTexture(r->bgi_tex);
     SDL_FreeSurface(r->bgi_next.surface);
     free(r->bgi_path);
+    render_free_logos(r);
 }
 
 /* ---- drawing ---- */
@@ -1292,7 +1330,10 @@ static void render_post_look(struct render *r, bool first)
                                    .format = render_opaque_format(r),
                                    .separator = r->separator,
                                    .idle_text = r->idle_text,
-                                   .fallback = first};
+                                   .fallback = first,
+                                   .logos = r->logos,
+                                   .n_logos = r->n_logos};
+    r->logos_changed = false;
     r->look_posted = textworker_set_look(r->worker, &look);
     r->n_posted = 0;
 }
@@ -1317,7 +1358,7 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
                         !kt_str_eq(d->idle_text, r->idle_text) || !render_color_eq(fg, r->fg) ||
                         !render_color_eq(label, r->label) ||
                         /* opaque text is drawn onto the background */
-                        !render_color_eq(bg, r->bg);
+                        !render_color_eq(bg, r->bg) || r->logos_changed;
     if (text_changed) {
         free(r->font_name);
         r->font_name = kt_strdup(d->font);

@@ -137,6 +137,8 @@ static void scene_open(struct scene *sc, const char *feed_lines, const char *dis
     sc->surf = SDL_CreateRGBSurfaceWithFormat(0, W, H, 32, SDL_PIXELFORMAT_ARGB8888);
     char err[512];
     sc->r = render_open_surface(sc->surf, err, sizeof err);
+    if (sc->r)
+        render_set_logos(sc->r, sc->cfg->feeds, sc->cfg->n_feeds);
     if (!sc->r || render_apply(sc->r, &sc->cfg->display, 0, err, sizeof err) < 0) {
         fprintf(stderr, "render: %s\n", err);
         exit(1);
@@ -290,6 +292,88 @@ static void test_formats(void)
     scene_close(&sc);
 }
 
+static uint32_t col_magenta(int x, int w)
+{
+    (void)x, (void)w;
+    return 0xFF00FFu;
+}
+
+static void set_titles(struct store *s, const char *title)
+{
+    struct store_item item = {.title = (char *)title};
+    store_replace_items(s, "news", &item, 1, 1000);
+}
+
+/* Pixels of colour c in the strip (near: antialiased text edges blend). */
+static int count_near(const SDL_Surface *s, uint32_t c, int y0, int y1)
+{
+    int n = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = 0; x < s->w; x++) {
+            uint32_t p = px(s, x, y);
+            int d = 0;
+            for (int sh = 0; sh <= 16; sh += 8)
+                d += abs((int)((p >> sh) & 255) - (int)((c >> sh) & 255));
+            n += d < 60;
+        }
+    return n;
+}
+
+/* [feed] logo: the logo at the text's height where the label was, then
+ * the title; a logo that cannot be read leaves the label text. */
+static void test_logo(void)
+{
+    char *logo = tmp_path("logo.png");
+    write_png(logo, 40, 20, col_magenta);
+    char feed[600];
+    struct scene sc;
+    struct render_geometry g;
+
+    /* Without a logo: the red label is drawn. */
+    scene_open(&sc, "", "");
+    set_titles(sc.store, "Hello world");
+    render_adopt(sc.r, store_snapshot(sc.store), 0);
+    render_frame(sc.r, 0);
+    render_get_geometry(sc.r, &g);
+    int red_label = count_near(sc.surf, RED, g.strip_y, g.strip_y + g.strip_h);
+    CHECK(red_label > 20);
+    CHECK_INT(count_near(sc.surf, 0xFF00FFu, g.strip_y, g.strip_y + g.strip_h), 0);
+    scene_close(&sc);
+
+    snprintf(feed, sizeof feed, "logo = %s\n", logo);
+    scene_open(&sc, feed, "");
+    set_titles(sc.store, "Hello world");
+    render_adopt(sc.r, store_snapshot(sc.store), 0);
+    render_frame(sc.r, 0);
+    render_get_geometry(sc.r, &g);
+    /* 40 x 20 at the line's height: line_h x 2 line_h, from the tape's start */
+    int x0 = g.origin, mid = g.text_y + g.line_h / 2;
+    CHECK_INT(px(sc.surf, x0 + 1, mid), 0xFF00FFu);
+    CHECK_INT(px(sc.surf, x0 + 2 * g.line_h - 2, mid), 0xFF00FFu);
+    CHECK_INT(px(sc.surf, x0 + 2 * g.line_h - 1, g.text_y), 0xFF00FFu); /* the text's top row */
+    CHECK_INT(px(sc.surf, x0 + 2 * g.line_h - 1, g.text_y + g.line_h - 1), 0xFF00FFu);
+    CHECK_INT(px(sc.surf, x0 + 2 * g.line_h + 1, mid), BG); /* then the gap */
+    CHECK_INT(px(sc.surf, x0 + 1, g.text_y - 1), BG);       /* not above the text */
+    /* whole logos only (the one headline comes round again on screen) */
+    int logo_px = count_near(sc.surf, 0xFF00FFu, g.strip_y, g.strip_y + g.strip_h);
+    CHECK(logo_px > 0 && logo_px % (2 * g.line_h * g.line_h) == 0);
+    CHECK_INT(count_near(sc.surf, RED, g.strip_y, g.strip_y + g.strip_h), 0); /* no label */
+    CHECK(count_near(sc.surf, WHITE, g.strip_y, g.strip_y + g.strip_h) > 20); /* the title */
+    scene_close(&sc);
+
+    /* Unreadable: the label instead. */
+    char *bad = tmp_path("bad-logo.png");
+    write_file(bad, "not an image");
+    snprintf(feed, sizeof feed, "logo = %s\n", bad);
+    scene_open(&sc, feed, "");
+    set_titles(sc.store, "Hello world");
+    render_adopt(sc.r, store_snapshot(sc.store), 0);
+    render_frame(sc.r, 0);
+    render_get_geometry(sc.r, &g);
+    CHECK_INT(count_near(sc.surf, RED, g.strip_y, g.strip_y + g.strip_h), red_label);
+    scene_close(&sc);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/kt-images-XXXXXX");
@@ -304,6 +388,7 @@ int main(void)
     test_fit();
     test_slideshow();
     test_formats();
+    test_logo();
     SDL_Quit();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
