@@ -65,6 +65,7 @@ set(KT_DISPLAY_SRC
     src/font_config.c
     src/font_script.c
     src/logo.c
+    src/overlay.c
     src/render.c
     src/render_probe.c
     src/textworker.c)

@@ -36,6 +36,7 @@
 #include "background.h"
 #include "config.h"
 #include "log.h"
+#include "overlay.h"
 #include "render_probe.h"
 #include "scroll.h"
 #include "store.h"
@@ -437,6 +438,37 @@ static void render_update_tile_w(struct render *r)
     r->up_tile_w = w < r->tile_w ? w : r->tile_w;
 }
 
+/* ---- mode = overlay (overlay.c) ---- */
+
+/* The overlay window as high as the strip, once the font says how high. */
+static void render_overlay_fit(struct render *r)
+{
+    if (!r->win || r->mode != MODE_OVERLAY || !r->line_h)
+        return;
+    int h = r->height_cfg > 0 ? r->height_cfg : r->line_h + r->line_h / 2;
+    overlay_place(r->win, r->position == POS_TOP, r->screen, h);
+}
+
+/* A new look for an overlay: placed again (position, height, screen).
+ * Its window's kind is fixed when it is made: to or from overlay needs a
+ * restart. True when render_apply_window has nothing more to do. */
+static bool render_overlay_apply(struct render *r, const struct cfg_display *d, int screen)
+{
+    if (!r->win || (d->mode != MODE_OVERLAY && r->mode != MODE_OVERLAY))
+        return false;
+    if (d->mode != r->mode) {
+        kt_log_warn("display: mode = %s takes effect at the next start (the window is %s)",
+                    d->mode == MODE_OVERLAY ? "overlay" : "fullscreen or window",
+                    r->mode == MODE_OVERLAY ? "an overlay" : "not an overlay");
+        return true;
+    }
+    r->screen = screen;
+    r->position = d->position;
+    r->height_cfg = d->height;
+    render_overlay_fit(r);
+    return true;
+}
+
 static void render_adopt_look(struct render *r, struct textworker_result *res, double t)
 {
     if (res->look != r->look_posted) {
@@ -473,6 +505,7 @@ static void render_adopt_look(struct render *r, struct textworker_result *res, d
     r->n_posted = 0;
     render_make_separator(r);
     render_update_geometry(r);
+    render_overlay_fit(r); /* images branch */
     if (first) {
         /* The tape starts half a line in from the edge the text leaves by. */
         r->origin = r->line_h / 2;
@@ -1294,6 +1327,8 @@ static void render_apply_window(struct render *r, const struct cfg_display *d)
         return;
     int screens = SDL_GetNumVideoDisplays();
     int screen = d->screen < screens ? d->screen : 0;
+    if (render_overlay_apply(r, d, screen)) /* images branch */
+        return;
     if (d->mode == r->mode && screen == r->screen && d->mode == MODE_FULLSCREEN)
         return;
     if (d->mode == MODE_WINDOW) {
@@ -1486,6 +1521,8 @@ struct render *render_open_surface(SDL_Surface *target, char *err, size_t errlen
 static SDL_Window *render_create_window(const struct render *r, const struct cfg_display *d,
                                         int screen)
 {
+    if (d->mode == MODE_OVERLAY)
+        return overlay_create(d, screen, overlay_initial_height(d)); /* images branch */
     if (d->mode == MODE_FULLSCREEN) {
         SDL_DisplayMode m;
         int w = 1280, h = 720;

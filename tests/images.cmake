@@ -9,3 +9,8 @@ if(TARGET ktdisplay)
                SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy KT_RENDERER=software)
   set_property(TEST images APPEND PROPERTY LABELS display)
 endif()
+if(TARGET ktdisplay AND NOT CMAKE_CROSSCOMPILING)
+  # mode = overlay on the test's own Xvfb, read back with xprop/xwininfo.
+  add_test(NAME overlay COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_overlay.py ${KT_TICKER})
+  set_tests_properties(overlay PROPERTIES TIMEOUT 120 LABELS display)
+endif()

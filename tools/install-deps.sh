@@ -10,7 +10,7 @@ BUILD="build-essential cmake pkg-config
   libunistring-dev libpcre2-dev zlib1g-dev
   libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev libpng-dev libfribidi-dev libfontconfig-dev
   fonts-dejavu-core"
-TEST="python3 curl ca-certificates systemd valgrind strace clang libclang-rt-14-dev llvm fonts-noto-core fonts-noto-cjk imagemagick xvfb xauth
+TEST="python3 curl ca-certificates systemd valgrind strace clang libclang-rt-14-dev llvm fonts-noto-core fonts-noto-cjk imagemagick xvfb xauth x11-utils
   mosquitto mosquitto-clients openssl"
 # The peers the benchmark compares against (bench/run.sh, not the tests).
 BENCH="tickr chromium"
