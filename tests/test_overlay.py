@@ -89,7 +89,7 @@ def run_case(tmp, env, display_lines, name):
         p = subprocess.Popen([BIN, "-v", "-c", str(cfg)], stdout=subprocess.DEVNULL,
                              stderr=errf, env=env)
     try:
-        check(wait_for(log, "first frame presented", 20), f"{name}: frames are drawn")
+        check(wait_for(log, "first text on screen", 20), f"{name}: text is drawn")
         text = log.read_text(encoding="utf-8", errors="replace")
         m = re.search(r"line height (\d+)", text)
         line_h = int(m.group(1)) if m else 0
