@@ -14,3 +14,9 @@ if(TARGET ktdisplay AND NOT CMAKE_CROSSCOMPILING)
   add_test(NAME overlay COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_overlay.py ${KT_TICKER})
   set_tests_properties(overlay PROPERTIES TIMEOUT 120 LABELS display)
 endif()
+if(TARGET ktdisplay AND NOT CMAKE_CROSSCOMPILING)
+  # A font only in an app font directory (KT_FONT_DIRS, as /etc/kiosk-ticker/
+  # fonts): --check names its file and --screenshot draws with it.
+  add_test(NAME fontdir COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_fontdir.py ${KT_TICKER})
+  set_tests_properties(fontdir PROPERTIES TIMEOUT 120 LABELS display)
+endif()
