@@ -726,6 +726,7 @@ static void render_background_update(struct render *r, double t)
     SDL_Surface *s = r->bgi_next.surface;
     if (!s || (r->bgi_tex && r->bgi_next.slide > now_k))
         return; /* nothing new, or not due yet */
+    Uint64 t0 = SDL_GetPerformanceCounter();
     SDL_Texture *tex =
         SDL_CreateTexture(r->ren, s->format->format, SDL_TEXTUREACCESS_STATIC, s->w, s->h);
     if (!tex) {
@@ -738,7 +739,10 @@ static void render_background_update(struct render *r, double t)
             SDL_DestroyTexture(r->bgi_tex);
         r->bgi_tex = tex;
         r->bgi_shown = r->bgi_next.slide;
-        kt_log_debug("display: background %s", r->bgi_next.name);
+        kt_log_debug("display: background %s (%dx%d, uploaded in %.1f ms)", r->bgi_next.name, s->w,
+                     s->h,
+                     (double)(SDL_GetPerformanceCounter() - t0) * 1e3 /
+                         (double)SDL_GetPerformanceFrequency());
     }
     SDL_FreeSurface(s);
     r->bgi_next.surface = NULL;

@@ -292,6 +292,73 @@ static void test_formats(void)
     scene_close(&sc);
 }
 
+static uint32_t win_px(SDL_Surface *s, int x, int y)
+{
+    Uint32 v = ((const Uint32 *)((const Uint8 *)s->pixels + (size_t)y * s->pitch))[x];
+    Uint8 r, g, b;
+    SDL_GetRGB(v, s->format, &r, &g, &b);
+    return (uint32_t)r << 16 | (uint32_t)g << 8 | b;
+}
+
+/* Frames at t until the window shows colour want at (x, y): at most 10 s
+ * (scaled under an emulator) of real time for the decoder thread. */
+static bool window_shows(struct render *r, double t, uint32_t want)
+{
+    Uint64 until = SDL_GetTicks64() + (Uint64)(10000 * t_time_scale());
+    while (SDL_GetTicks64() < until) {
+        render_frame(r, t);
+        render_present(r);
+        SDL_Surface *win = SDL_GetWindowSurface(render_sdl_window(r));
+        if (win && win_px(win, 200, 100) == want)
+            return true;
+        SDL_Delay(5);
+    }
+    return false;
+}
+
+/* The kiosk's path: a window (dummy driver, software into the window
+ * surface), frames that never wait for the decoder. The first slide
+ * shows, the second is not shown before it is due, then is. */
+static void test_window(void)
+{
+    char *dir = tmp_path("window-slides");
+    mkdir(dir, 0755);
+    char f[600];
+    snprintf(f, sizeof f, "%s/a.png", dir);
+    write_png(f, 64, 36, col_red);
+    snprintf(f, sizeof f, "%s/b.png", dir);
+    write_png(f, 64, 36, col_green);
+    char lines[1024];
+    snprintf(lines, sizeof lines, "background_image = %s\nslide_duration = 1s\n", dir);
+    struct config *cfg = make_cfg("", lines);
+    char err[512];
+    struct render *r = render_open_window(&cfg->display, W, H, err, sizeof err);
+    CHECK(r != NULL);
+    if (!r) {
+        fprintf(stderr, "window: %s\n", err);
+        config_free(cfg);
+        return;
+    }
+    CHECK_INT(render_apply(r, &cfg->display, 0, err, sizeof err), 0);
+    struct store *st = store_new();
+    store_configure(st, cfg, 1000);
+    render_adopt(r, store_snapshot(st), 0);
+    CHECK(window_shows(r, 0, RED));
+    /* Asked for ahead of time (decoded meanwhile), not shown early. */
+    for (int i = 0; i < 20; i++) {
+        render_frame(r, 0.9);
+        render_present(r);
+        SDL_Delay(5);
+    }
+    SDL_Surface *win = SDL_GetWindowSurface(render_sdl_window(r));
+    CHECK_INT(win_px(win, 200, 100), RED);
+    CHECK(window_shows(r, 1.0, GREEN));
+    CHECK(window_shows(r, 2.0, RED)); /* round again */
+    render_close(r);
+    store_free(st);
+    config_free(cfg);
+}
+
 static uint32_t col_magenta(int x, int w)
 {
     (void)x, (void)w;
@@ -389,6 +456,7 @@ int main(void)
     test_slideshow();
     test_formats();
     test_logo();
+    test_window();
     SDL_Quit();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
