@@ -47,7 +47,7 @@ struct background {
     atomic_uint_least64_t decoded, skipped;
 
     /* mailbox (mu) */
-    bool quit, busy, asked, fresh; /* fresh: asked for since the decoder took it */
+    bool quit, busy, fresh; /* fresh: asked for since the decoder took it */
     int64_t want_k;
     int want_w, want_h;
     struct background_image result;
@@ -357,9 +357,15 @@ static void *bg_main(void *arg)
         int w = b->want_w, h = b->want_h;
         pthread_mutex_unlock(&b->mu);
         struct background_image img = {.slide = k, .w = w, .h = h};
+        Uint64 t0 = SDL_GetPerformanceCounter();
         img.surface = bg_make(b, k, w, h, img.name, sizeof img.name);
-        if (img.surface)
+        if (img.surface) {
             atomic_fetch_add(&b->decoded, 1);
+            kt_log_debug("background_image: slide %lld: %s decoded and scaled to %dx%d in %.1f ms",
+                         (long long)k, img.name, w, h,
+                         (double)(SDL_GetPerformanceCounter() - t0) * 1e3 /
+                             (double)SDL_GetPerformanceFrequency());
+        }
         pthread_mutex_lock(&b->mu);
         b->busy = false;
         if (b->fresh || b->quit) {
@@ -435,14 +441,11 @@ int64_t background_slide(const struct background *b, double t)
 void background_want(struct background *b, int64_t k, int w, int h)
 {
     pthread_mutex_lock(&b->mu);
-    if (!b->asked || k != b->want_k || w != b->want_w || h != b->want_h) {
-        b->asked = true;
-        b->fresh = true;
-        b->want_k = k;
-        b->want_w = w;
-        b->want_h = h;
-        pthread_cond_signal(&b->wake);
-    }
+    b->fresh = true;
+    b->want_k = k;
+    b->want_w = w;
+    b->want_h = h;
+    pthread_cond_signal(&b->wake);
     pthread_mutex_unlock(&b->mu);
 }
 

@@ -58,8 +58,9 @@ void background_stop(struct background *b, bool wait);
 /* Slide number shown at time t (0 for a single file). */
 int64_t background_slide(const struct background *b, double t);
 
-/* Asks for slide k scaled to w x h (a no-op when it is what was asked
- * last). Cheap: a few stores under the mailbox mutex. */
+/* Asks for slide k scaled to w x h (again, after lost textures), in place
+ * of what was asked before. Cheap: a few stores under the mailbox mutex;
+ * the render calls it only when what it wants changed. */
 void background_want(struct background *b, int64_t k, int w, int h);
 
 struct background_image {

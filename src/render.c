@@ -168,7 +168,8 @@ struct render {
     char *bgi_path;
     enum background_fit bgi_fit;
     double bgi_slide;
-    SDL_Texture *bgi_tex;             /* the slide on screen */
+    SDL_Texture *bgi_tex;             /* the slide on screen, or: */
+    SDL_Surface *bgi_surf;            /* in software, drawn straight from it */
     int64_t bgi_shown;                /* its number */
     struct background_image bgi_next; /* decoded, not due yet (surface NULL: none) */
     int64_t bgi_asked;                /* last asked of the decoder, at size */
@@ -666,6 +667,8 @@ static void render_background_apply(struct render *r, const struct cfg_display *
     if (r->bgi_tex)
         SDL_DestroyTexture(r->bgi_tex);
     r->bgi_tex = NULL;
+    SDL_FreeSurface(r->bgi_surf);
+    r->bgi_surf = NULL;
     SDL_FreeSurface(r->bgi_next.surface);
     r->bgi_next.surface = NULL;
     r->bgi_asked_w = r->bgi_asked_h = 0;
@@ -704,8 +707,8 @@ static void render_background_update(struct render *r, double t)
     int64_t now_k = background_slide(r->bgi, t);
     int64_t want_k = r->sync ? now_k : background_slide(r->bgi, t + background_lead(r->bgi_slide));
     if (want_k != r->bgi_asked || a.w != r->bgi_asked_w || a.h != r->bgi_asked_h) {
-        bool shown =
-            r->bgi_tex && r->bgi_shown == want_k && a.w == r->bgi_asked_w && a.h == r->bgi_asked_h;
+        bool shown = (r->bgi_tex || r->bgi_surf) && r->bgi_shown == want_k &&
+                     a.w == r->bgi_asked_w && a.h == r->bgi_asked_h;
         if (!shown)
             background_want(r->bgi, want_k, a.w, a.h);
         r->bgi_asked = want_k;
@@ -724,8 +727,23 @@ static void render_background_update(struct render *r, double t)
         /* else: nothing readable for that slide: what is shown stays */
     }
     SDL_Surface *s = r->bgi_next.surface;
-    if (!s || (r->bgi_tex && r->bgi_next.slide > now_k))
+    if (!s || ((r->bgi_tex || r->bgi_surf) && r->bgi_next.slide > now_k))
         return; /* nothing new, or not due yet */
+    SDL_Surface *target = render_target(r);
+    if (target && s->format->format == target->format->format && !SDL_MUSTLOCK(s)) {
+        /* Software into a known surface: no texture at all (creating one
+         * copied 8 MB and cost up to 70 ms of the render thread). */
+        if (r->bgi_tex)
+            SDL_DestroyTexture(r->bgi_tex);
+        r->bgi_tex = NULL;
+        SDL_FreeSurface(r->bgi_surf);
+        r->bgi_surf = s;
+        r->bgi_shown = r->bgi_next.slide;
+        r->bgi_next.surface = NULL;
+        r->full_update = true;
+        kt_log_debug("display: background %s (%dx%d)", r->bgi_next.name, s->w, s->h);
+        return;
+    }
     Uint64 t0 = SDL_GetPerformanceCounter();
     SDL_Texture *tex =
         SDL_CreateTexture(r->ren, s->format->format, SDL_TEXTUREACCESS_STATIC, s->w, s->h);
@@ -738,6 +756,8 @@ static void render_background_update(struct render *r, double t)
         if (r->bgi_tex)
             SDL_DestroyTexture(r->bgi_tex);
         r->bgi_tex = tex;
+        SDL_FreeSurface(r->bgi_surf);
+        r->bgi_surf = NULL;
         r->bgi_shown = r->bgi_next.slide;
         kt_log_debug("display: background %s (%dx%d, uploaded in %.1f ms)", r->bgi_next.name, s->w,
                      s->h,
@@ -755,11 +775,38 @@ static void render_background_update(struct render *r, double t)
 static void render_background_draw(struct render *r)
 {
     SDL_Rect a = render_background_area(r);
-    if (!r->bgi_tex || a.w <= 0 || a.h <= 0 || (r->win_surf && !r->full_update))
+    if ((!r->bgi_tex && !r->bgi_surf) || a.w <= 0 || a.h <= 0 || (r->win_surf && !r->full_update))
         return;
-    SDL_RenderCopy(r->ren, r->bgi_tex, NULL, &a);
-    if (render_target(r))
+    SDL_Surface *target = render_target(r);
+    SDL_Surface *s = r->bgi_surf;
+    if (s && target && s->format->format == target->format->format) {
+        /* Row by row: the surface was made at the area's size. */
+        int w = s->w < a.w ? s->w : a.w, h = s->h < a.h ? s->h : a.h;
+        w = a.x + w > target->w ? target->w - a.x : w;
+        h = a.y + h > target->h ? target->h - a.y : h;
+        if (SDL_MUSTLOCK(target))
+            SDL_LockSurface(target);
+        for (int y = 0; y < h; y++)
+            memcpy((Uint8 *)target->pixels + (size_t)(a.y + y) * (size_t)target->pitch +
+                       (size_t)a.x * 4,
+                   (const Uint8 *)s->pixels + (size_t)y * (size_t)s->pitch, (size_t)w * 4);
+        if (SDL_MUSTLOCK(target))
+            SDL_UnlockSurface(target);
+        return;
+    }
+    if (r->bgi_tex)
+        SDL_RenderCopy(r->ren, r->bgi_tex, NULL, &a);
+    if (target)
         SDL_RenderFlush(r->ren);
+}
+
+/* Textures lost (a device reset): the slide is asked for again. */
+static void render_background_lost(struct render *r)
+{
+    if (r->bgi_tex)
+        SDL_DestroyTexture(r->bgi_tex);
+    r->bgi_tex = NULL;
+    r->bgi_asked_w = r->bgi_asked_h = 0;
 }
 
 static void render_free_logos(struct render *r)
@@ -799,6 +846,7 @@ static void render_background_close(struct render *r)
     background_stop(r->bgi, r->sync);
     if (r->bgi_tex)
         SDL_DestroyTexture(r->bgi_tex);
+    SDL_FreeSurface(r->bgi_surf);
     SDL_FreeSurface(r->bgi_next.surface);
     free(r->bgi_path);
     render_free_logos(r);
@@ -1197,6 +1245,7 @@ bool render_ready(const struct render *r)
  * worker (the tape does not move; what is on screen comes back in place). */
 static void render_textures_lost(struct render *r)
 {
+    render_background_lost(r); /* images branch */
     render_flush_slots(r);
     render_make_separator(r);
     r->n_posted = 0;

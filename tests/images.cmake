@@ -20,3 +20,9 @@ if(TARGET ktdisplay AND NOT CMAKE_CROSSCOMPILING)
   add_test(NAME fontdir COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_fontdir.py ${KT_TICKER})
   set_tests_properties(fontdir PROPERTIES TIMEOUT 120 LABELS display)
 endif()
+if(TARGET ktdisplay AND NOT CMAKE_CROSSCOMPILING)
+  # The background image on the GPU paths (opengl, opengles2 on llvmpipe
+  # under the test's own Xvfb) against the software frame.
+  kt_unit_test(images_gpu SOURCES test_images_gpu.c LIBS ktdisplay)
+  set_property(TEST images_gpu APPEND PROPERTY LABELS display)
+endif()
