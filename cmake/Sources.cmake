@@ -57,12 +57,15 @@ set(KT_NET_SRC
 # The display edge: SDL2, SDL2_ttf, fontconfig, fribidi; the text worker's
 # thread.
 set(KT_DISPLAY_SRC
+    src/background.c
     src/display.c
     src/display_screenshot.c
     src/font.c
     src/font_bidi.c
     src/font_config.c
     src/font_script.c
+    src/logo.c
+    src/overlay.c
     src/render.c
     src/render_probe.c
     src/textworker.c)

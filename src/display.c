@@ -150,6 +150,7 @@ static enum display_end display_frames(struct render *r, const struct config **c
                                        struct display_count *count)
 {
     char err[KT_ERR_MAX];
+    render_set_logos(r, (*cfgp)->feeds, (*cfgp)->n_feeds); /* images branch */
     if (render_apply(r, &(*cfgp)->display, 0, err, sizeof err) < 0)
         kt_log_error("display: %s", err);
     /* Whatever the store holds now (the cache, typically) shows as soon
@@ -173,6 +174,7 @@ static enum display_end display_frames(struct render *r, const struct config **c
         if (!display_poll(host, cfgp, &reloaded))
             return DISPLAY_END_QUIT;
         if (reloaded) {
+            render_set_logos(r, (*cfgp)->feeds, (*cfgp)->n_feeds); /* images branch */
             if (render_apply(r, &(*cfgp)->display, t, err, sizeof err) < 0)
                 kt_log_error("display: %s", err);
             else

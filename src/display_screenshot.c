@@ -59,6 +59,8 @@ int display_screenshot(const struct config *cfg, struct store *store,
         return 1;
     }
     struct render *r = render_open_surface(surf, err, sizeof err);
+    if (r)
+        render_set_logos(r, cfg->feeds, cfg->n_feeds); /* images branch */
     if (!r || render_apply(r, &cfg->display, 0, err, sizeof err) < 0) {
         kt_log_error("display: %s", err);
         render_close(r);

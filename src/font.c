@@ -24,6 +24,7 @@
 #include <SDL_ttf.h>
 #include <fontconfig/fontconfig.h>
 
+#include "font_config.h"
 #include "log.h"
 #include "unicode.h"
 #include "util.h"
@@ -304,6 +305,24 @@ static TTF_Font *font_face_get(struct font_set *fs, int i)
     return f->ttf;
 }
 
+/* The ticker's fontconfig setup (font_config.h) before a font is looked
+ * up: its kiosk-ticker.conf and the application font directories
+ * (/etc/kiosk-ticker/fonts, PREFIX/share/kiosk-ticker/fonts,
+ * $KT_FONT_DIRS), read again when one changed (a font dropped in), so the
+ * next font opened (a reload) finds it. A configuration that does not load
+ * is said once; the system's is used then. */
+static void font_setup(void)
+{
+    static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
+    static char said[KT_ERR_MAX];
+    char err[KT_ERR_MAX] = "";
+    pthread_mutex_lock(&setup_lock);
+    if (font_config_init(NULL, err, sizeof err) < 0 && strcmp(err, said) != 0)
+        kt_log_warn("%s", err);
+    snprintf(said, sizeof said, "%s", err);
+    pthread_mutex_unlock(&setup_lock);
+}
+
 struct font_set *font_set_open(const char *spec, int size_px, char *err, size_t errlen)
 {
     if (!spec || !*spec) {
@@ -318,6 +337,7 @@ struct font_set *font_set_open(const char *spec, int size_px, char *err, size_t 
         kt_error(err, errlen, "font \"%s\": fontconfig failed to initialise", spec);
         return NULL;
     }
+    font_setup();
     /* Reference counted since SDL_ttf 2.0.18: each set holds one. */
     pthread_mutex_lock(&font_lock);
     int ttf = TTF_Init();

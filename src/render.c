@@ -33,8 +33,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "background.h"
 #include "config.h"
 #include "log.h"
+#include "overlay.h"
 #include "render_probe.h"
 #include "scroll.h"
 #include "store.h"
@@ -160,6 +162,23 @@ struct render {
 
     render_copy_fn observe;
     void *observe_ctx;
+
+    /* The background image (background.c; render_background_*). */
+    struct background *bgi;
+    char *bgi_path;
+    enum background_fit bgi_fit;
+    double bgi_slide;
+    SDL_Texture *bgi_tex;             /* the slide on screen, or: */
+    SDL_Surface *bgi_surf;            /* in software, drawn straight from it */
+    int64_t bgi_shown;                /* its number */
+    struct background_image bgi_next; /* decoded, not due yet (surface NULL: none) */
+    int64_t bgi_asked;                /* last asked of the decoder, at size */
+    int bgi_asked_w, bgi_asked_h;
+
+    /* Feed logos (render_set_logos): a change is a new look. */
+    struct logo_spec *logos;
+    size_t n_logos;
+    bool logos_changed;
 };
 
 static void render_make_separator(struct render *r);
@@ -420,6 +439,37 @@ static void render_update_tile_w(struct render *r)
     r->up_tile_w = w < r->tile_w ? w : r->tile_w;
 }
 
+/* ---- mode = overlay (overlay.c) ---- */
+
+/* The overlay window as high as the strip, once the font says how high. */
+static void render_overlay_fit(struct render *r)
+{
+    if (!r->win || r->mode != MODE_OVERLAY || !r->line_h)
+        return;
+    int h = r->height_cfg > 0 ? r->height_cfg : r->line_h + r->line_h / 2;
+    overlay_place(r->win, r->position == POS_TOP, r->screen, h);
+}
+
+/* A new look for an overlay: placed again (position, height, screen).
+ * Its window's kind is fixed when it is made: to or from overlay needs a
+ * restart. True when render_apply_window has nothing more to do. */
+static bool render_overlay_apply(struct render *r, const struct cfg_display *d, int screen)
+{
+    if (!r->win || (d->mode != MODE_OVERLAY && r->mode != MODE_OVERLAY))
+        return false;
+    if (d->mode != r->mode) {
+        kt_log_warn("display: mode = %s takes effect at the next start (the window is %s)",
+                    d->mode == MODE_OVERLAY ? "overlay" : "fullscreen or window",
+                    r->mode == MODE_OVERLAY ? "an overlay" : "not an overlay");
+        return true;
+    }
+    r->screen = screen;
+    r->position = d->position;
+    r->height_cfg = d->height;
+    render_overlay_fit(r);
+    return true;
+}
+
 static void render_adopt_look(struct render *r, struct textworker_result *res, double t)
 {
     if (res->look != r->look_posted) {
@@ -456,6 +506,7 @@ static void render_adopt_look(struct render *r, struct textworker_result *res, d
     r->n_posted = 0;
     render_make_separator(r);
     render_update_geometry(r);
+    render_overlay_fit(r); /* images branch */
     if (first) {
         /* The tape starts half a line in from the edge the text leaves by. */
         r->origin = r->line_h / 2;
@@ -599,6 +650,206 @@ static void render_request(struct render *r, double hi)
     textworker_want(r->worker, r->look_gen, r->want, n);
     memcpy(r->posted, r->want, n * sizeof *r->want);
     r->n_posted = n;
+}
+
+/* ---- the background image (background.c) ---- */
+
+/* Starts (or restarts) the decoder when background_image, its fit or the
+ * slide duration changed. */
+static void render_background_apply(struct render *r, const struct cfg_display *d)
+{
+    double slide = (double)d->slide_duration;
+    if (kt_str_eq(d->background_image, r->bgi_path) && d->background_fit == r->bgi_fit &&
+        slide == r->bgi_slide)
+        return;
+    background_stop(r->bgi, r->sync);
+    r->bgi = NULL;
+    if (r->bgi_tex)
+        SDL_DestroyTexture(r->bgi_tex);
+    r->bgi_tex = NULL;
+    SDL_FreeSurface(r->bgi_surf);
+    r->bgi_surf = NULL;
+    SDL_FreeSurface(r->bgi_next.surface);
+    r->bgi_next.surface = NULL;
+    r->bgi_asked_w = r->bgi_asked_h = 0;
+    free(r->bgi_path);
+    r->bgi_path = d->background_image ? kt_strdup(d->background_image) : NULL;
+    r->bgi_fit = d->background_fit;
+    r->bgi_slide = slide;
+    r->full_update = true;
+    if (!r->bgi_path)
+        return;
+    char err[KT_ERR_MAX];
+    r->bgi =
+        background_start(r->bgi_path, r->bgi_fit, slide, render_opaque_format(r), err, sizeof err);
+    if (!r->bgi)
+        kt_log_error("display: background_image: %s", err);
+    /* The window's own black around the strip would hide the image. */
+    r->bg_by_window = false;
+}
+
+/* The output around the strip: the image's area (w 0 when none). */
+static SDL_Rect render_background_area(const struct render *r)
+{
+    if (r->strip_h >= r->h)
+        return (SDL_Rect){0, 0, 0, 0};
+    return (SDL_Rect){0, r->strip_y == 0 ? r->strip_h : 0, r->w, r->h - r->strip_h};
+}
+
+/* Before the strip: asks for the slide due (ahead of time in the kiosk),
+ * takes what the decoder finished and uploads the due slide: one upload
+ * per frame at most, none in a steady frame (two compares). */
+static void render_background_update(struct render *r, double t)
+{
+    SDL_Rect a = render_background_area(r);
+    if (!r->bgi || a.w <= 0 || a.h <= 0)
+        return;
+    int64_t now_k = background_slide(r->bgi, t);
+    int64_t want_k = r->sync ? now_k : background_slide(r->bgi, t + background_lead(r->bgi_slide));
+    if (want_k != r->bgi_asked || a.w != r->bgi_asked_w || a.h != r->bgi_asked_h) {
+        bool shown = (r->bgi_tex || r->bgi_surf) && r->bgi_shown == want_k &&
+                     a.w == r->bgi_asked_w && a.h == r->bgi_asked_h;
+        if (!shown)
+            background_want(r->bgi, want_k, a.w, a.h);
+        r->bgi_asked = want_k;
+        r->bgi_asked_w = a.w;
+        r->bgi_asked_h = a.h;
+        if (r->sync && !shown && background_wait(r->bgi, RENDER_SYNC_TIMEOUT_MS) < 0)
+            kt_log_warn("display: background_image: not decoded after %d s",
+                        RENDER_SYNC_TIMEOUT_MS / 1000);
+    }
+    struct background_image img;
+    if (background_ready(r->bgi) && background_take(r->bgi, &img)) {
+        if (img.surface) {
+            SDL_FreeSurface(r->bgi_next.surface);
+            r->bgi_next = img;
+        }
+        /* else: nothing readable for that slide: what is shown stays */
+    }
+    SDL_Surface *s = r->bgi_next.surface;
+    if (!s || ((r->bgi_tex || r->bgi_surf) && r->bgi_next.slide > now_k))
+        return; /* nothing new, or not due yet */
+    SDL_Surface *target = render_target(r);
+    if (target && s->format->format == target->format->format && !SDL_MUSTLOCK(s)) {
+        /* Software into a known surface: no texture at all (creating one
+         * copied 8 MB and cost up to 70 ms of the render thread). */
+        if (r->bgi_tex)
+            SDL_DestroyTexture(r->bgi_tex);
+        r->bgi_tex = NULL;
+        SDL_FreeSurface(r->bgi_surf);
+        r->bgi_surf = s;
+        r->bgi_shown = r->bgi_next.slide;
+        r->bgi_next.surface = NULL;
+        r->full_update = true;
+        kt_log_debug("display: background %s (%dx%d)", r->bgi_next.name, s->w, s->h);
+        return;
+    }
+    Uint64 t0 = SDL_GetPerformanceCounter();
+    SDL_Texture *tex =
+        SDL_CreateTexture(r->ren, s->format->format, SDL_TEXTUREACCESS_STATIC, s->w, s->h);
+    if (!tex) {
+        kt_log_warn("display: background_image: cannot upload %s: %s", r->bgi_next.name,
+                    SDL_GetError());
+    } else {
+        SDL_UpdateTexture(tex, NULL, s->pixels, s->pitch);
+        SDL_SetTextureBlendMode(tex, SDL_BLENDMODE_NONE);
+        if (r->bgi_tex)
+            SDL_DestroyTexture(r->bgi_tex);
+        r->bgi_tex = tex;
+        SDL_FreeSurface(r->bgi_surf);
+        r->bgi_surf = NULL;
+        r->bgi_shown = r->bgi_next.slide;
+        kt_log_debug("display: background %s (%dx%d, uploaded in %.1f ms)", r->bgi_next.name, s->w,
+                     s->h,
+                     (double)(SDL_GetPerformanceCounter() - t0) * 1e3 /
+                         (double)SDL_GetPerformanceFrequency());
+    }
+    SDL_FreeSurface(s);
+    r->bgi_next.surface = NULL;
+    r->full_update = true; /* drawn, and sent, once */
+}
+
+/* After the strip: one copy, where the output is redrawn this frame (a
+ * window surface only on a full update: the rest of the time only the
+ * strip changes). */
+static void render_background_draw(struct render *r)
+{
+    SDL_Rect a = render_background_area(r);
+    if ((!r->bgi_tex && !r->bgi_surf) || a.w <= 0 || a.h <= 0 || (r->win_surf && !r->full_update))
+        return;
+    SDL_Surface *target = render_target(r);
+    SDL_Surface *s = r->bgi_surf;
+    if (s && target && s->format->format == target->format->format) {
+        /* Row by row: the surface was made at the area's size. */
+        int w = s->w < a.w ? s->w : a.w, h = s->h < a.h ? s->h : a.h;
+        w = a.x + w > target->w ? target->w - a.x : w;
+        h = a.y + h > target->h ? target->h - a.y : h;
+        if (SDL_MUSTLOCK(target))
+            SDL_LockSurface(target);
+        for (int y = 0; y < h; y++)
+            memcpy((Uint8 *)target->pixels + (size_t)(a.y + y) * (size_t)target->pitch +
+                       (size_t)a.x * 4,
+                   (const Uint8 *)s->pixels + (size_t)y * (size_t)s->pitch, (size_t)w * 4);
+        if (SDL_MUSTLOCK(target))
+            SDL_UnlockSurface(target);
+        return;
+    }
+    if (r->bgi_tex)
+        SDL_RenderCopy(r->ren, r->bgi_tex, NULL, &a);
+    if (target)
+        SDL_RenderFlush(r->ren);
+}
+
+/* Textures lost (a device reset): the slide is asked for again. */
+static void render_background_lost(struct render *r)
+{
+    if (r->bgi_tex)
+        SDL_DestroyTexture(r->bgi_tex);
+    r->bgi_tex = NULL;
+    r->bgi_asked_w = r->bgi_asked_h = 0;
+}
+
+static void render_free_logos(struct render *r)
+{
+    for (size_t i = 0; i < r->n_logos; i++) {
+        free((char *)r->logos[i].feed);
+        free((char *)r->logos[i].path);
+    }
+    free(r->logos);
+    r->logos = NULL;
+    r->n_logos = 0;
+}
+
+void render_set_logos(struct render *r, const struct cfg_feed *feeds, size_t n)
+{
+    size_t k = 0;
+    bool same = true;
+    for (size_t i = 0; i < n; i++)
+        if (feeds[i].logo) {
+            same = same && k < r->n_logos && strcmp(r->logos[k].feed, feeds[i].name) == 0 &&
+                   strcmp(r->logos[k].path, feeds[i].logo) == 0;
+            k++;
+        }
+    if (same && k == r->n_logos)
+        return;
+    render_free_logos(r);
+    r->logos = k ? kt_calloc(k, sizeof *r->logos) : NULL;
+    for (size_t i = 0; i < n; i++)
+        if (feeds[i].logo)
+            r->logos[r->n_logos++] =
+                (struct logo_spec){kt_strdup(feeds[i].name), kt_strdup(feeds[i].logo)};
+    r->logos_changed = true; /* posted with the next render_apply */
+}
+
+static void render_background_close(struct render *r)
+{
+    background_stop(r->bgi, r->sync);
+    if (r->bgi_tex)
+        SDL_DestroyTexture(r->bgi_tex);
+    SDL_FreeSurface(r->bgi_surf);
+    SDL_FreeSurface(r->bgi_next.surface);
+    free(r->bgi_path);
+    render_free_logos(r);
 }
 
 /* ---- drawing ---- */
@@ -899,6 +1150,7 @@ void render_frame(struct render *r, double t)
     render_place(r, t, r->sync || r->warmup ? SIZE_MAX : 1);
     r->text_covers = render_text_covers(r, lo, hi);
 
+    render_background_update(r, t);
     render_fill_strip(r);
     bool missing = r->layout.blocked && (double)r->layout.tail < hi;
     struct scroll_layout *l = &r->layout;
@@ -940,6 +1192,7 @@ void render_frame(struct render *r, double t)
         }
     }
     render_end_strip(r);
+    render_background_draw(r);
     if (missing)
         r->not_ready_frames++;
     r->complete = !missing;
@@ -992,6 +1245,7 @@ bool render_ready(const struct render *r)
  * worker (the tape does not move; what is on screen comes back in place). */
 static void render_textures_lost(struct render *r)
 {
+    render_background_lost(r); /* images branch */
     render_flush_slots(r);
     render_make_separator(r);
     r->n_posted = 0;
@@ -1126,6 +1380,8 @@ static void render_apply_window(struct render *r, const struct cfg_display *d)
         return;
     int screens = SDL_GetNumVideoDisplays();
     int screen = d->screen < screens ? d->screen : 0;
+    if (render_overlay_apply(r, d, screen)) /* images branch */
+        return;
     if (d->mode == r->mode && screen == r->screen && d->mode == MODE_FULLSCREEN)
         return;
     if (d->mode == MODE_WINDOW) {
@@ -1162,7 +1418,10 @@ static void render_post_look(struct render *r, bool first)
                                    .format = render_opaque_format(r),
                                    .separator = r->separator,
                                    .idle_text = r->idle_text,
-                                   .fallback = first};
+                                   .fallback = first,
+                                   .logos = r->logos,
+                                   .n_logos = r->n_logos};
+    r->logos_changed = false;
     r->look_posted = textworker_set_look(r->worker, &look);
     r->n_posted = 0;
 }
@@ -1187,7 +1446,7 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
                         !kt_str_eq(d->idle_text, r->idle_text) || !render_color_eq(fg, r->fg) ||
                         !render_color_eq(label, r->label) ||
                         /* opaque text is drawn onto the background */
-                        !render_color_eq(bg, r->bg);
+                        !render_color_eq(bg, r->bg) || r->logos_changed;
     if (text_changed) {
         free(r->font_name);
         r->font_name = kt_strdup(d->font);
@@ -1205,6 +1464,7 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
     r->height_cfg = d->height;
 
     render_apply_window(r, d);
+    render_background_apply(r, d);
     if (r->win && !r->win_surf && !first && d->vsync != r->vsync) {
         SDL_RenderSetVSync(r->ren, d->vsync);
         r->vsync = d->vsync;
@@ -1314,6 +1574,8 @@ struct render *render_open_surface(SDL_Surface *target, char *err, size_t errlen
 static SDL_Window *render_create_window(const struct render *r, const struct cfg_display *d,
                                         int screen)
 {
+    if (d->mode == MODE_OVERLAY)
+        return overlay_create(d, screen, overlay_initial_height(d)); /* images branch */
     if (d->mode == MODE_FULLSCREEN) {
         SDL_DisplayMode m;
         int w = 1280, h = 720;
@@ -1501,6 +1763,7 @@ void render_close(struct render *r)
     /* One-shots wait for the item in hand (a few ms); the kiosk never
      * waits for another thread: the worker then finishes on its own. */
     textworker_stop(r->worker, r->sync);
+    render_background_close(r);
     render_ready_clear(r);
     render_flush_slots(r);
     render_destroy_texture(r, &r->sep_tex);

@@ -28,6 +28,7 @@
 #include <SDL.h>
 
 struct cfg_display;
+struct cfg_feed;
 struct store_snapshot;
 struct scroll_layout;
 
@@ -55,6 +56,11 @@ void render_close(struct render *r);
  * render waits for the font and returns -1 with err in that case; a
  * window render returns 0 and logs it when the worker answers. */
 int render_apply(struct render *r, const struct cfg_display *d, double t, char *err, size_t errlen);
+
+/* The feeds' logos ([feed] logo), drawn in place of their labels: takes
+ * effect with the next render_apply (a change makes a new look: the worker
+ * reads and scales them, the render never does). */
+void render_set_logos(struct render *r, const struct cfg_feed *feeds, size_t n);
 
 /* Shows a new snapshot (the render takes over the reference): what is on
  * screen finishes its pass, the new list follows (scroll_layout_adopt).

@@ -34,6 +34,7 @@
 struct textworker_lookcopy {
     struct textworker_look look;
     char *font, *separator, *idle_text;
+    struct logo_spec *logos; /* strings owned */
 };
 
 struct textworker_list {
@@ -68,6 +69,7 @@ struct textworker {
     /* the worker thread's own */
     struct textworker_lookcopy *look;
     struct font_set *fs;
+    struct logo_set *logos; /* the look's, at its line height */
     char *fs_font;
     int fs_px;
     bool warned;
@@ -80,6 +82,11 @@ static void textworker_lookcopy_free(struct textworker_lookcopy *c)
     free(c->font);
     free(c->separator);
     free(c->idle_text);
+    for (size_t i = 0; i < c->look.n_logos; i++) {
+        free((char *)c->logos[i].feed);
+        free((char *)c->logos[i].path);
+    }
+    free(c->logos);
     free(c);
 }
 
@@ -181,6 +188,8 @@ static struct textworker_result *textworker_make_look(struct textworker *w, uint
     if (!w->fs)
         return res;
     res->line_h = font_set_line_height(w->fs);
+    logo_set_free(w->logos);
+    w->logos = logo_set_load(look->logos, look->n_logos, res->line_h);
     res->opaque = look->bg.a == 255;
     snprintf(res->font_path, sizeof res->font_path, "%s", font_set_main_path(w->fs));
     if (look->separator && *look->separator) {
@@ -216,6 +225,38 @@ static size_t textworker_spans(const struct textworker_look *look,
     return n;
 }
 
+/* A headline of a feed with a logo: the logo in place of the label text,
+ * the same gap, then the title. */
+static struct textworker_result *textworker_make_logo_item(struct textworker *w,
+                                                           const struct store_snapshot *snap,
+                                                           const struct textworker_want *it,
+                                                           const SDL_Surface *logo,
+                                                           struct textworker_result *res)
+{
+    const struct textworker_look *look = &w->look->look;
+    const char *title = snap->items[it->index].title;
+    struct text_span gap = {"  ", look->fg}, sp = {title ? title : "", look->fg};
+    int gap_w = font_measure_line(w->fs, &gap, 1);
+    bool has_title = sp.text[0] != 0;
+    if (it->measure_only) {
+        res->measured_only = true;
+        res->width = logo->w + (has_title ? gap_w + font_measure_line(w->fs, &sp, 1) : 0);
+        return res;
+    }
+    char err[KT_ERR_MAX];
+    SDL_Surface *line = has_title ? font_render_line(w->fs, &sp, 1, err, sizeof err) : NULL;
+    if (has_title && !line && !w->warned) {
+        kt_log_warn("display: cannot draw a headline: %s", err);
+        w->warned = true;
+    }
+    SDL_Surface *s = logo_compose(logo, gap_w, line, font_set_line_height(w->fs));
+    if (!s)
+        return res;
+    res->width = s->w;
+    res->surface = textworker_flatten(look, s);
+    return res;
+}
+
 static struct textworker_result *textworker_make_item(struct textworker *w,
                                                       const struct store_snapshot *snap,
                                                       const struct textworker_want *it)
@@ -226,6 +267,9 @@ static struct textworker_result *textworker_make_item(struct textworker *w,
     res->list = it->list;
     res->index = it->index;
     res->opaque = look->bg.a == 255;
+    const SDL_Surface *logo = snap ? logo_set_find(w->logos, snap->items[it->index].feed) : NULL;
+    if (logo && w->fs)
+        return textworker_make_logo_item(w, snap, it, logo, res);
     struct text_span sp[3];
     size_t n = textworker_spans(look, snap, it->index, sp);
     bool empty = true;
@@ -379,6 +423,8 @@ static void *textworker_main(void *arg)
     pthread_mutex_unlock(&w->mu);
     font_set_close(w->fs);
     w->fs = NULL;
+    logo_set_free(w->logos);
+    w->logos = NULL;
     free(w->fs_font);
     textworker_lookcopy_free(w->look);
     w->look = NULL;
@@ -427,6 +473,15 @@ void textworker_stop(struct textworker *w, bool wait)
     textworker_unref(w);
 }
 
+static void textworker_copy_logos(struct textworker_lookcopy *c, const struct textworker_look *look)
+{
+    c->logos = look->n_logos ? kt_calloc(look->n_logos, sizeof *c->logos) : NULL;
+    for (size_t i = 0; i < look->n_logos; i++)
+        c->logos[i] =
+            (struct logo_spec){kt_strdup(look->logos[i].feed), kt_strdup(look->logos[i].path)};
+    c->look.logos = c->logos;
+}
+
 uint32_t textworker_set_look(struct textworker *w, const struct textworker_look *look)
 {
     struct textworker_lookcopy *c = kt_calloc(1, sizeof *c);
@@ -437,6 +492,7 @@ uint32_t textworker_set_look(struct textworker *w, const struct textworker_look 
     c->look.font = c->font;
     c->look.separator = c->separator;
     c->look.idle_text = c->idle_text;
+    textworker_copy_logos(c, look);
     pthread_mutex_lock(&w->mu);
     struct textworker_lookcopy *old = w->posted_look;
     w->posted_look = c;

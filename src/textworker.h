@@ -30,6 +30,8 @@
 
 #include <SDL.h>
 
+#include "logo.h"
+
 struct store_snapshot;
 struct textworker;
 
@@ -46,6 +48,9 @@ struct textworker_look {
     /* A font that does not open is replaced by a default (the first look:
      * a screen must show something); otherwise the previous font stays. */
     bool fallback;
+    /* Feeds whose logo is drawn in place of their label (copied). */
+    const struct logo_spec *logos;
+    size_t n_logos;
 };
 
 /* One item wanted: item `index` of the list posted with serial `list`. */

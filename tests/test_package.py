@@ -206,6 +206,7 @@ SONAME_PKG = {
     "libc.so.6": "libc6", "libm.so.6": "libc6", "libcurl.so.4": "libcurl4",
     "libxml2.so.2": "libxml2", "libjson-c.so.5": "libjson-c5",
     "libSDL2-2.0.so.0": "libsdl2-2.0-0", "libSDL2_ttf-2.0.so.0": "libsdl2-ttf-2.0-0",
+    "libSDL2_image-2.0.so.0": "libsdl2-image-2.0-0",
     "libpng16.so.16": "libpng16-16", "libfribidi.so.0": "libfribidi0",
     "libfontconfig.so.1": "libfontconfig1", "libmosquitto.so.1": "libmosquitto1",
     "libmicrohttpd.so.12": "libmicrohttpd12",

@@ -8,9 +8,9 @@ SUDO=""
 BUILD="build-essential cmake pkg-config
   libcurl4-openssl-dev libxml2-dev libjson-c-dev libmosquitto-dev libmicrohttpd-dev
   libunistring-dev libpcre2-dev zlib1g-dev
-  libsdl2-dev libsdl2-ttf-dev libpng-dev libfribidi-dev libfontconfig-dev
+  libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev libpng-dev libfribidi-dev libfontconfig-dev
   fonts-dejavu-core"
-TEST="python3 curl ca-certificates systemd valgrind strace clang libclang-rt-14-dev llvm fonts-noto-core fonts-noto-cjk imagemagick xvfb xauth
+TEST="python3 curl ca-certificates systemd valgrind strace clang libclang-rt-14-dev llvm fonts-noto-core fonts-noto-cjk imagemagick xvfb xauth x11-utils
   mosquitto mosquitto-clients openssl"
 # The peers the benchmark compares against (bench/run.sh, not the tests).
 BENCH="tickr chromium"
@@ -26,8 +26,12 @@ case "${1:-}" in
 --boot) want="$BOOT" ;;
 esac
 missing=""
+# Native (or architecture-independent) packages only: a cross build's
+# libfoo-dev:arm64 beside them must not count as the native one.
+native=$(dpkg --print-architecture)
 for p in $want; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+  dpkg-query -W -f='${Status} ${Architecture}\n' "$p" 2>/dev/null |
+    grep -qE "ok installed ($native|all)\$" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
   export DEBIAN_FRONTEND=noninteractive
