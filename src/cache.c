@@ -479,6 +479,8 @@ int cache_decode(const char *data, size_t len, struct store_dump *d, char *err, 
 {
     d->feeds = NULL;
     d->n_feeds = 0;
+    d->messages = NULL;
+    d->n_messages = 0;
     static const char magic[] = CACHE_MAGIC " ";
     size_t mlen = sizeof magic - 1;
     if (len == 0)

@@ -79,7 +79,8 @@ static char *t_read(const char *path, size_t *len)
  * reason; a rejected decode must leave an empty dump. */
 static bool t_decode_expect(const char *data, size_t len, const char *want, const char *what)
 {
-    struct store_dump d = {(struct feed_state *)&d, 12345}; /* garbage in */
+    struct store_dump d = {(struct feed_state *)&d, 12345, (struct store_message *)&d,
+                           777}; /* garbage in */
     char err[KT_ERR_MAX] = "";
     int rc = cache_decode(data, len, &d, err, sizeof err);
     bool ok;
@@ -209,7 +210,7 @@ static void test_sealed(void)
 
 static struct store_dump t_rich_dump(void)
 {
-    struct store_dump d = {kt_calloc(3, sizeof(struct feed_state)), 3};
+    struct store_dump d = {kt_calloc(3, sizeof(struct feed_state)), 3, NULL, 0};
     struct feed_state *a = &d.feeds[0], *b = &d.feeds[1], *c = &d.feeds[2];
     a->name = kt_strdup("world news");
     a->url = kt_strdup("https://example.org/feed?a=1&b=\\x");
@@ -335,7 +336,7 @@ static void test_round_trip(void)
     store_dump_free(&back);
 
     /* An empty dump is a valid cache too. */
-    struct store_dump none = {NULL, 0};
+    struct store_dump none = {NULL, 0, NULL, 0};
     char *e0 = cache_encode(&none, &len2);
     CHECK(t_decode_expect(e0, len2, NULL, "empty dump"));
     free(e0);
@@ -395,7 +396,7 @@ static void test_flips(void)
             char *copy = kt_malloc(len);
             memcpy(copy, enc, len);
             copy[i] = (char)(copy[i] ^ masks[m]);
-            struct store_dump out = {NULL, 0};
+            struct store_dump out = {NULL, 0, NULL, 0};
             char err[KT_ERR_MAX];
             if (cache_decode(copy, len, &out, err, sizeof err) == 0) {
                 accepted++;
@@ -1046,7 +1047,7 @@ static void test_v1_upgrade(void)
  * the rest of the records are left out, and the file still loads. */
 static void test_encoder_limits(void)
 {
-    struct store_dump d = {kt_calloc(2, sizeof(struct feed_state)), 2};
+    struct store_dump d = {kt_calloc(2, sizeof(struct feed_state)), 2, NULL, 0};
     for (size_t f = 0; f < 2; f++) {
         d.feeds[f].name = kt_asprintf("f%zu", f);
         d.feeds[f].url = kt_strdup("http://f/");
