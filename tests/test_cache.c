@@ -184,7 +184,7 @@ static void test_sealed(void)
                 if (cache_decode(sealed, slen, &d, err, sizeof err) == 0) {
                     size_t elen;
                     char *again = cache_encode(&d, &elen);
-                    if (kt_str_has_prefix(sealed, "kiosk-ticker-cache 2\n")) {
+                    if (kt_str_has_prefix(sealed, "kiosk-ticker-cache 3\n")) {
                         CHECK(elen == slen && memcmp(again, sealed, slen) == 0);
                     } else {
                         struct store_dump back;
@@ -302,7 +302,7 @@ static void test_round_trip(void)
     size_t len;
     char *enc = cache_encode(&d, &len);
     CHECK(enc != NULL && strlen(enc) == len);
-    CHECK(kt_str_has_prefix(enc, "kiosk-ticker-cache 2\n"));
+    CHECK(kt_str_has_prefix(enc, "kiosk-ticker-cache 3\n"));
     /* One line per record: escaping keeps raw newlines out of fields. */
     size_t lines = 0;
     for (size_t i = 0; i < len; i++)
@@ -387,7 +387,7 @@ static void test_flips(void)
     size_t len;
     char *enc = cache_encode(&d, &len);
     store_dump_free(&d);
-    size_t magic_end = strlen("kiosk-ticker-cache 2\n");
+    size_t magic_end = strlen("kiosk-ticker-cache 3\n");
     size_t end_start = (size_t)(strstr(enc, "\nend ") - enc) + 1;
     static const unsigned char masks[] = {0x01, 0x02, 0x20, 0x80, 0xff};
     int accepted = 0, wrong_reason = 0;
@@ -1022,7 +1022,7 @@ static void test_v1_upgrade(void)
     struct store_dump again = store_dump(s);
     size_t elen;
     char *enc = cache_encode(&again, &elen);
-    CHECK(kt_str_has_prefix(enc, "kiosk-ticker-cache 2\n"));
+    CHECK(kt_str_has_prefix(enc, "kiosk-ticker-cache 3\n"));
     CHECK(strstr(enc, "item\tOld two\t\\N\t0\t1699999200\n") != NULL);
     /* The first document keeps the old headlines' first_seen. */
     struct feed_entry e[] = {{.title = "Old two"}, {.title = "Brand new"}};
@@ -1086,12 +1086,63 @@ static void test_encoder_limits(void)
     store_dump_free(&d);
 }
 
+/* Messages survive a save and a load (a restart); one expired by then is
+ * dropped at load. */
+static void test_messages_kept(void)
+{
+    char *dir = t_tmpdir();
+    char *path = kt_asprintf("%s/cache.tsv", dir);
+    struct config *cfg = config_default();
+    struct store *s = store_new();
+    store_configure(s, cfg, 1000);
+    char err[KT_ERR_MAX];
+    struct message keep = {.id = (char *)"keep", .text = (char *)"Kept", .created = 1000};
+    struct message sev = {.id = (char *)"sev",
+                          .text = (char *)"Severe one",
+                          .has_severity = true,
+                          .severity = ALERT_SEVERE,
+                          .created = 1000,
+                          .expires = 5000};
+    struct message soon = {
+        .id = (char *)"soon", .text = (char *)"Soon gone", .created = 1000, .expires = 1500};
+    CHECK_INT(store_message_put(s, "api", &keep, 1000, err, sizeof err), 0);
+    CHECK_INT(store_message_put(s, "group/lobby", &sev, 1000, err, sizeof err), 0);
+    CHECK_INT(store_message_put(s, "api", &soon, 1000, err, sizeof err), 0);
+    CHECK_INT(cache_save(s, path, err, sizeof err), 0);
+    store_free(s);
+
+    s = store_new();
+    store_configure(s, cfg, 2000);
+    CHECK_INT(cache_load(s, path, 2000, err, sizeof err), 0);
+    struct store_message *ms;
+    size_t n = store_messages(s, 2000, &ms);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_STR(ms[0].m.id, "keep");
+        CHECK_STR(ms[1].origin, "group/lobby");
+        CHECK_INT(ms[1].m.expires, 5000);
+        CHECK(ms[1].m.has_severity && ms[1].m.severity == ALERT_SEVERE);
+    }
+    store_messages_free(ms, n);
+    const struct store_snapshot *snap = store_snapshot(s);
+    CHECK_INT(snap->n, 1);
+    CHECK_INT(snap->n_alerts, 1);
+    store_snapshot_release(snap);
+    store_free(s);
+    config_free(cfg);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--disk-full") == 0)
         return test_disk_full();
     CHECK_INT(t_crc32("123456789", 9), 0xcbf43926u);
     test_foreign();
+    test_messages_kept();
     test_sealed();
     test_round_trip();
     test_truncation();
