@@ -108,6 +108,7 @@ static int64_t app_ms(void)
 
 struct app {
     char *config_path;
+    int64_t now_override; /* --now: the wall clock for store and hours (0: none) */
     app_config_loader load;
     struct store *store;
     struct cache_file *cache; /* the supervisor's, once it runs */
@@ -150,9 +151,22 @@ struct app {
     bool supervisor_stuck; /* abandoned by app_stop */
 };
 
+/* The wall clock the store is evaluated with. */
+static int64_t app_wall(struct app *app)
+{
+    return app->now_override ? app->now_override : poller_now(app->store);
+}
+
 struct app *app_new(struct config *cfg, const char *config_path, app_config_loader load)
 {
+    return app_new_at(cfg, config_path, load, 0);
+}
+
+struct app *app_new_at(struct config *cfg, const char *config_path, app_config_loader load,
+                       int64_t now_override)
+{
     struct app *app = kt_calloc(1, sizeof *app);
+    app->now_override = now_override;
     app->config_path = kt_strdup(config_path);
     app->load = load;
     pthread_mutex_init(&app->cfg_mu, NULL);
@@ -171,10 +185,11 @@ struct app *app_new(struct config *cfg, const char *config_path, app_config_load
 
     app->store = store_new();
     /* The first clock reading is taken before the cache sets any time. */
-    store_configure(app->store, cfg, poller_now(app->store));
+    int64_t wall = poller_now(app->store);
+    store_configure(app->store, cfg, now_override ? now_override : wall);
     app->cache = cache_file_new(cfg->cache);
     char err[KT_ERR_MAX];
-    if (cache_file_load(app->cache, app->store, poller_now(app->store), err, sizeof err) < 0)
+    if (cache_file_load(app->cache, app->store, app_wall(app), err, sizeof err) < 0)
         kt_log_warn("cache ignored: %s", err);
     app->saved_gen = store_content_generation(app->store);
     return app;
@@ -201,6 +216,8 @@ struct config_ref *app_config_acquire(struct app *app)
 int app_fetch_once(struct app *app)
 {
     int ok = poller_run_once(app->current, app->store, app_quit_flag());
+    if (app->now_override)
+        store_refresh(app->store, app->now_override);
     /* What finished is worth keeping, even when cut short. */
     char err[KT_ERR_MAX];
     cache_file_save(app->cache, app->store, err, sizeof err);
@@ -387,6 +404,22 @@ static int app_maybe_save(struct app *app, bool final)
     return rc;
 }
 
+/* The snapshot's next_change on the monotonic clock (0: none). */
+static int64_t app_next_change_ms(struct app *app, int64_t now_ms)
+{
+    const struct store_snapshot *snap = store_snapshot(app->store);
+    int64_t next = snap->next_change;
+    store_snapshot_release(snap);
+    if (!next)
+        return 0;
+    int64_t wall = app_wall(app);
+    if (next <= wall)
+        return now_ms;
+    int64_t d = next - wall;
+    /* Far changes are looked at again by housekeeping anyway. */
+    return d > 86400 ? 0 : now_ms + d * 1000;
+}
+
 static void *app_supervisor(void *arg)
 {
     struct app *app = arg;
@@ -397,6 +430,12 @@ static void *app_supervisor(void *arg)
         int64_t until = housekeeping;
         if (app->save_due_ms && app->save_due_ms < until)
             until = app->save_due_ms;
+        /* An alert or message begins or ends, or a show = window turns:
+         * the snapshot is rebuilt then, so the render thread only ever
+         * draws what the snapshot holds. */
+        int64_t change_ms = app_next_change_ms(app, now);
+        if (change_ms && change_ms < until)
+            until = change_ms;
         struct pollfd pfd = {.fd = app_wake[0], .events = POLLIN};
         int wait = until > now ? (int)(until - now) : 0;
         if (app_wake[0] < 0 && wait > 200)
@@ -408,8 +447,10 @@ static void *app_supervisor(void *arg)
         if (app_quitting())
             break;
         app_take_requests(app);
+        if (app_next_change_ms(app, app_ms()) && app_next_change_ms(app, app_ms()) <= app_ms())
+            store_refresh(app->store, app_wall(app));
         if (app_ms() >= housekeeping) {
-            store_expire(app->store, poller_now(app->store));
+            store_expire(app->store, app_wall(app));
             housekeeping = app_ms() + APP_HOUSEKEEPING_MS;
         }
         app_maybe_save(app, false);

@@ -25,6 +25,7 @@
 #define KT_APP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct config;
 struct config_ref;
@@ -49,6 +50,11 @@ typedef struct config *(*app_config_loader)(const char *path, char *err, size_t 
 /* Takes cfg. Creates the store, applies cfg and loads the cache, so the
  * first frame shows what the cache had. No thread is started yet. */
 struct app *app_new(struct config *cfg, const char *config_path, app_config_loader load);
+/* The same with --now: now_override (UTC seconds, 0 = none) is the wall
+ * clock the store, alerts and show = hours are evaluated with (one-shot
+ * modes: --fetch-once, --fetch-once --json, --check, --screenshot). */
+struct app *app_new_at(struct config *cfg, const char *config_path, app_config_loader load,
+                       int64_t now_override);
 struct store *app_store(struct app *app);
 /* The config the app was created with (valid until the render thread
  * adopts another one through app_poll). */

@@ -48,6 +48,8 @@ struct store_feed {
     int max_chars;
     struct filter *exclude; /* [ticker] exclude plus the feed's own */
     struct hours show;
+    char *last_error;
+    uint64_t failures;
 };
 
 /* An operator message as kept: its parsed show hours beside it. */
@@ -64,6 +66,9 @@ struct store_asrc {
     struct hours show;
     struct alert *alerts;
     size_t n;
+    int64_t last_success;
+    char *last_error;
+    uint64_t failures;
 };
 
 struct store {
@@ -998,6 +1003,8 @@ struct store *store_new(void)
 
 static void store_feed_clear(struct store_feed *f)
 {
+    free(f->last_error);
+    f->last_error = NULL;
     feed_state_free(&f->st);
     free(f->label);
     f->label = NULL;
@@ -1062,6 +1069,7 @@ static struct filter *store_rules_filter(const struct config *cfg, const struct 
 
 static void store_asrc_clear(struct store_asrc *a)
 {
+    free(a->last_error);
     free(a->name);
     free(a->url);
     alert_list_free(a->alerts, a->n);
@@ -1117,6 +1125,9 @@ void store_configure(struct store *s, const struct config *cfg, int64_t now)
                 strcmp(of->st.url, store_url_of(cf)) == 0) {
                 nf->st = of->st;
                 nf->token = of->token;
+                nf->last_error = of->last_error;
+                nf->failures = of->failures;
+                of->last_error = NULL;
                 memset(&of->st, 0, sizeof of->st);
                 content |= j != i;
                 break;
@@ -1215,6 +1226,8 @@ enum store_outcome store_apply_fetch(struct store *s, uint64_t token, const stru
         return STORE_GONE;
     }
     bool changed = false;
+    free(f->last_error);
+    f->last_error = NULL;
     /* A 304 may omit the validators: the ones sent stay. */
     if (!fx->not_modified || fx->etag)
         changed |= store_set_validator(&f->st.etag, fx->etag);
@@ -1542,9 +1555,74 @@ enum store_outcome store_apply_alerts(struct store *s, uint64_t token, const str
     alert_list_free(src->alerts, src->n);
     src->alerts = v;
     src->n = n;
+    src->last_success = now;
+    free(src->last_error);
+    src->last_error = NULL;
     store_rebuild(s, now);
     pthread_mutex_unlock(&s->mu);
     return STORE_SAME;
+}
+
+void store_note_failure(struct store *s, uint64_t token, const char *reason)
+{
+    pthread_mutex_lock(&s->mu);
+    char **err = NULL;
+    uint64_t *count = NULL;
+    struct store_feed *f = store_find_token(s, token);
+    if (f) {
+        err = &f->last_error;
+        count = &f->failures;
+    }
+    for (size_t i = 0; !f && token && i < s->n_asrcs; i++)
+        if (s->asrcs[i].token == token) {
+            err = &s->asrcs[i].last_error;
+            count = &s->asrcs[i].failures;
+        }
+    if (err) {
+        free(*err);
+        *err = kt_strdup(reason ? reason : "failed");
+        (*count)++;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+size_t store_sources(struct store *s, struct store_source_info **out)
+{
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->n_feeds + s->n_asrcs;
+    struct store_source_info *v = kt_calloc(n ? n : 1, sizeof *v);
+    const struct store_snapshot *snap = &s->cur->pub;
+    for (size_t i = 0; i < s->n_feeds; i++) {
+        const struct store_feed *f = &s->feeds[i];
+        size_t shown = 0;
+        for (size_t k = 0; k < snap->n; k++)
+            shown += !snap->items[k].announcement && strcmp(snap->items[k].feed, f->st.name) == 0;
+        v[i] = (struct store_source_info){
+            kt_strdup(f->st.name),    kt_strdup(f->st.url), false, f->st.last_success,
+            kt_strdup(f->last_error), f->failures,          shown};
+    }
+    for (size_t i = 0; i < s->n_asrcs; i++) {
+        const struct store_asrc *a = &s->asrcs[i];
+        size_t shown = 0;
+        for (size_t k = 0; k < snap->n_alerts; k++)
+            shown += strcmp(snap->alerts[k].source, a->name) == 0;
+        v[s->n_feeds + i] = (struct store_source_info){
+            kt_strdup(a->name),       kt_strdup(a->url), true, a->last_success,
+            kt_strdup(a->last_error), a->failures,       shown};
+    }
+    pthread_mutex_unlock(&s->mu);
+    *out = v;
+    return n;
+}
+
+void store_sources_free(struct store_source_info *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].name);
+        free(v[i].url);
+        free(v[i].last_error);
+    }
+    free(v);
 }
 
 bool store_refresh(struct store *s, int64_t now)

@@ -233,6 +233,24 @@ enum store_outcome store_apply_alerts(struct store *s, uint64_t token, const str
  * the snapshot's next_change); true when the snapshot changed. */
 bool store_refresh(struct store *s, int64_t now);
 
+/* ---- fetch status of feeds and alert sources (state document, metrics) ---- */
+
+/* A failed refresh of the feed or alert source of token: counted, and its
+ * reason kept until the next success. */
+void store_note_failure(struct store *s, uint64_t token, const char *reason);
+
+struct store_source_info {
+    char *name, *url;
+    bool alert; /* an [alert NAME] section */
+    int64_t last_success;
+    char *last_error; /* NULL when the last refresh succeeded (or none yet) */
+    uint64_t failures;
+    size_t shown; /* headlines (feed) or active alerts (source) in the snapshot */
+};
+/* Every configured feed, then every alert source, in config order. */
+size_t store_sources(struct store *s, struct store_source_info **out);
+void store_sources_free(struct store_source_info *v, size_t n);
+
 /* Deep copy of every configured feed's state (for the cache). */
 struct store_dump store_dump(struct store *s);
 /* Restores state for configured feeds whose name and URL match; others in
