@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "api_token.h"
 #include "cache.h"
 #include "capture.h"
 #include "config.h"
@@ -748,12 +749,26 @@ int app_api_start(struct app *app, char *err, size_t errlen)
         .last_frame_age_ms = app_api_frame_age,
         .metrics = app_api_metrics,
     };
+    /* A token file others may read (or none that can be read) is a
+     * security mistake: refuse to start, saying why. */
+    if (cfg->control.token_file) {
+        char *token = NULL;
+        int rc = api_token_read(cfg->control.token_file, &token, err, errlen);
+        free(token);
+        if (rc < 0)
+            return -1;
+    }
     struct api_backend be = proto;
     be.ctx = app;
     struct api_config ac = {.listen = cfg->control.listen, .token_file = cfg->control.token_file};
-    app->api = api_start(&ac, &be, err, errlen);
-    if (!app->api)
-        return -1;
+    char why[KT_ERR_MAX];
+    app->api = api_start(&ac, &be, why, sizeof why);
+    if (!app->api) {
+        /* The address is taken or gone: the screen matters more than the
+         * API, so it runs without one (the line says why). */
+        kt_log_error("control API not started, the ticker runs without it: %s", why);
+        return 0;
+    }
     kt_log_info("control API listening on %s (port %u)", cfg->control.listen,
                 (unsigned)api_port(app->api));
     return 0;

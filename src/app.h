@@ -124,8 +124,10 @@ struct frame_stats *app_frame_stats_mut(struct app *app);
 struct capture *app_capture(struct app *app);
 /* Starts the control API when [control] listen is set (main, before
  * app_start; stopped by app_stop / app_free, never on the render thread).
- * 0 (also when not configured), or -1 with one line in err (address in
- * use, token file readable by others, ...). */
+ * -1 with one line in err when token_file cannot be used (readable by
+ * group or others, missing, malformed): the caller refuses to start. An
+ * address that cannot be bound is logged and the ticker runs without the
+ * API (0), as it does when [control] listen is not set. */
 int app_api_start(struct app *app, char *err, size_t errlen);
 
 /* Quits (as SIGTERM). */
