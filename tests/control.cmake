@@ -17,3 +17,7 @@ if(TARGET ktdisplay)
            COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_control_ticker.py ${KT_TICKER})
   set_tests_properties(control_ticker PROPERTIES TIMEOUT 180 LABELS "slow;control")
 endif()
+
+# The state document over a real store, the PNG encoder, the frame
+# hand-over between the render thread and an asking thread.
+kt_unit_test(state SOURCES test_state.c LIBS ktnet)
