@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1145,8 +1146,118 @@ static void test_show_hours(void)
     tcfg_free(cfg);
 }
 
+/* tests/data/store/alerts.table: which alerts a snapshot shows when. */
+static void test_alert_table(void)
+{
+    const char *root = getenv("KT_TEST_DATA");
+    CHECK(root != NULL);
+    if (!root)
+        return;
+    char *path = kt_asprintf("%s/store/alerts.table", root);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    free(path);
+    if (!f)
+        return;
+    struct config *cfg = tcfg_new(ORDER_FEEDS, 0, 0);
+    struct store *s = NULL;
+    struct alert all[64];
+    size_t n_all = 0;
+    char line[512], err[KT_ERR_MAX];
+    int ats = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!*line || *line == '#')
+            continue;
+        char *sp = strchr(line, ' ');
+        char *rest = sp ? sp + 1 : line + strlen(line);
+        if (sp)
+            *sp = '\0';
+        char *fl[8];
+        size_t nf = tsplit(rest, fl, 8);
+        if (strcmp(line, "source") == 0) {
+            cfg->alerts = kt_realloc(cfg->alerts, (cfg->n_alerts + 1) * sizeof *cfg->alerts);
+            memset(&cfg->alerts[cfg->n_alerts], 0, sizeof *cfg->alerts);
+            cfg->alerts[cfg->n_alerts].name = kt_strdup(fl[0]);
+            cfg->alerts[cfg->n_alerts].url = kt_strdup(fl[0]);
+            cfg->n_alerts++;
+        } else if (strcmp(line, "alert") == 0 && nf == 6 && n_all < 64) {
+            enum alert_severity sev = ALERT_UNKNOWN;
+            CHECK_INT(alert_severity_parse(fl[2], &sev), 0);
+            all[n_all++] = (struct alert){.id = kt_strdup(fl[1]),
+                                          .source = kt_strdup(fl[0]),
+                                          .severity = sev,
+                                          .text = kt_strdup(fl[1]),
+                                          .label = kt_strdup("L"),
+                                          .sent = atoll(fl[3]),
+                                          .effective = atoll(fl[4]),
+                                          .expires = atoll(fl[5])};
+        } else if (strcmp(line, "message") == 0 && nf == 4) {
+            if (!s) {
+                s = store_new();
+                store_configure(s, cfg, 0);
+            }
+            enum alert_severity sev = ALERT_UNKNOWN;
+            bool has = strcmp(fl[1], "-") != 0;
+            if (has)
+                CHECK_INT(alert_severity_parse(fl[1], &sev), 0);
+            struct message m = tmsg(fl[0], fl[0], has ? (int)sev : -1, atoll(fl[2]), atoll(fl[3]));
+            CHECK_INT(store_message_put(s, "api", &m, 0, err, sizeof err), 0);
+        } else if (strcmp(line, "apply") == 0) {
+            if (!s) {
+                s = store_new();
+                store_configure(s, cfg, 0);
+            }
+            for (size_t i = 0; i < cfg->n_alerts; i++) {
+                struct alert mine[64];
+                size_t k = 0;
+                for (size_t j = 0; j < n_all; j++)
+                    if (strcmp(all[j].source, cfg->alerts[i].name) == 0)
+                        mine[k++] = all[j];
+                const char *name = cfg->alerts[i].name;
+                CHECK_INT(store_apply_alerts(s, store_alert_token(s, name, name), mine, k, 0),
+                          STORE_SAME);
+            }
+        } else if (strcmp(line, "at") == 0 && nf == 3 && s) {
+            ats++;
+            store_refresh(s, atoll(fl[0]));
+            const struct store_snapshot *snap = store_snapshot(s);
+            struct kt_buf got;
+            kt_buf_init(&got);
+            for (size_t i = 0; i < snap->n_alerts; i++)
+                kt_buf_printf(&got, "%s%s", i ? "," : "", snap->alerts[i].id);
+            const char *want = strcmp(fl[1], "-") == 0 ? "" : fl[1];
+            if (strcmp(got.data ? got.data : "", want) != 0 || snap->next_change != atoll(fl[2])) {
+                printf("# at %s: got %s next %lld, want %s next %s\n", fl[0],
+                       got.data ? got.data : "-", (long long)snap->next_change, fl[1], fl[2]);
+                CHECK(false);
+            }
+            kt_buf_free(&got);
+            store_snapshot_release(snap);
+        } else {
+            printf("# alerts.table: bad line \"%s\"\n", line);
+            CHECK(false);
+        }
+    }
+    fclose(f);
+    CHECK(ats >= 5);
+    store_free(s);
+    alert_list_free(NULL, 0);
+    for (size_t i = 0; i < n_all; i++)
+        alert_clear(&all[i]);
+    for (size_t i = 0; i < cfg->n_alerts; i++) {
+        free(cfg->alerts[i].name);
+        free(cfg->alerts[i].url);
+    }
+    free(cfg->alerts);
+    cfg->alerts = NULL;
+    cfg->n_alerts = 0;
+    tcfg_free(cfg);
+}
+
 int main(void)
 {
+    test_alert_table();
     test_messages();
     test_alert_sources();
     test_show_hours();
