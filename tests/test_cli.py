@@ -80,6 +80,7 @@ with tempfile.TemporaryDirectory() as tmp:
     cache = tmp / "state" / "cache.tsv"
     conf = (ROOT / "config" / "ticker.conf").read_text(encoding="utf-8")
     conf = conf.replace("#cache = /var/lib/kiosk-ticker/cache.tsv", f"cache = {cache}")
+    conf = conf.replace("listen = 127.0.0.1:8089", "listen = 127.0.0.1:0")
     cfg = tmp / "config" / "ticker.conf"
     cfg.write_text(conf, encoding="utf-8")
     want = (DATA / "demo-fetch-once.expected").read_text(encoding="utf-8")

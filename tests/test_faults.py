@@ -42,7 +42,8 @@ shutil.copytree(ROOT / "assets", tmp / "assets")
 (tmp / "config").mkdir()
 cache = tmp / "state" / "cache.tsv"
 BASE = (ROOT / "config" / "ticker.conf").read_text(encoding="utf-8").replace(
-    "#cache = /var/lib/kiosk-ticker/cache.tsv", f"cache = {cache}")
+    "#cache = /var/lib/kiosk-ticker/cache.tsv", f"cache = {cache}").replace(
+    "listen = 127.0.0.1:8089", "listen = 127.0.0.1:0")
 
 # Broken font files.
 dejavu = pathlib.Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")

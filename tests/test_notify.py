@@ -62,6 +62,8 @@ with tempfile.TemporaryDirectory() as tmp:
     conf = (ROOT / "config" / "ticker.conf").read_text(encoding="utf-8")
     conf = conf.replace("#cache = /var/lib/kiosk-ticker/cache.tsv",
                         f"cache = {tmp / 'cache.tsv'}")
+    # An API port of its own (the shipped 8089 may be taken by another test).
+    conf = conf.replace("listen = 127.0.0.1:8089", "listen = 127.0.0.1:0")
     cfg = tmp / "config" / "ticker.conf"
     cfg.write_text(conf, encoding="utf-8")
     log = open(tmp / "stderr.log", "w+")
