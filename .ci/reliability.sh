@@ -66,7 +66,8 @@ cmake --build build-asan -j"$jobs"
 # runtime's libraries are in no package's list) and callgrind cannot run an
 # ASan binary. Both run in the plain build (.ci/run).
 echo "(not in the sanitizer build: the packaging tests, bench and exports)"
-ctest --test-dir build-asan --output-on-failure -j2 |
+# ASan runs two to three times slower: time bounds stretch by 3.
+KT_TEST_TIME_SCALE=3 ctest --test-dir build-asan --output-on-failure -j2 |
     tee "$logs/ctest-asan.log"
 summary+=("asan+ubsan ctest: $(grep -E 'tests passed' "$logs/ctest-asan.log")")
 
