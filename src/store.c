@@ -21,6 +21,7 @@
 #include "config.h"
 #include "feed.h"
 #include "filter.h"
+#include "hashset.h"
 #include "headline.h"
 #include "hours.h"
 #include "schedule.h"
@@ -291,52 +292,6 @@ static bool store_title_eq(const char *a, const char *b)
     return true;
 }
 
-/* ---- a tiny open-addressing set of indices, so de-duplication and
- * first_seen lookups stay linear even for a cache with 100000 items ---- */
-
-struct store_set {
-    size_t *slot; /* index + 1; 0 = empty */
-    uint64_t *hash;
-    size_t mask;
-};
-
-static void store_set_init(struct store_set *set, size_t n)
-{
-    size_t cap = 16;
-    while (cap < 2 * n + 1)
-        cap *= 2;
-    set->slot = kt_calloc(cap, sizeof *set->slot);
-    set->hash = kt_calloc(cap, sizeof *set->hash);
-    set->mask = cap - 1;
-}
-
-static void store_set_free(struct store_set *set)
-{
-    free(set->slot);
-    free(set->hash);
-}
-
-/* Walks the probe sequence of h; *pos is where to insert if nothing
- * matches. Returns the matching index + 1, or 0. */
-static size_t store_set_find(const struct store_set *set, uint64_t h,
-                             bool (*eq)(const void *ctx, size_t idx), const void *ctx, size_t *pos)
-{
-    size_t i = (size_t)h & set->mask;
-    while (set->slot[i]) {
-        if (set->hash[i] == h && eq(ctx, set->slot[i] - 1))
-            return set->slot[i];
-        i = (i + 1) & set->mask;
-    }
-    *pos = i;
-    return 0;
-}
-
-static void store_set_put(struct store_set *set, size_t pos, uint64_t h, size_t idx)
-{
-    set->slot[pos] = idx + 1;
-    set->hash[pos] = h;
-}
-
 /* ---- snapshots ---- */
 
 static struct store_snap *store_snap_alloc(size_t n, size_t strbytes, uint64_t generation)
@@ -489,9 +444,9 @@ static bool store_eq_link(const void *ctx, size_t idx)
  * that survives is the one the order put first (e.g. the newest). */
 static size_t store_dedup(struct store_cand *c, size_t n, size_t limit)
 {
-    struct store_set titles, links;
-    store_set_init(&titles, n);
-    store_set_init(&links, n);
+    struct hashset titles, links;
+    hashset_init(&titles, n);
+    hashset_init(&links, n);
     /* view[0] is the probe, view[1 + i] is kept candidate i. */
     struct store_cand *view = kt_malloc((n + 1) * sizeof *view);
     size_t kept = 0;
@@ -499,24 +454,24 @@ static size_t store_dedup(struct store_cand *c, size_t n, size_t limit)
         view[0] = c[i];
         size_t tpos, lpos = 0;
         uint64_t th = store_title_hash(c[i].item->title);
-        if (store_set_find(&titles, th, store_eq_title, view, &tpos))
+        if (hashset_find(&titles, th, store_eq_title, view, &tpos) != HASHSET_NONE)
             continue;
         const char *link = c[i].item->link;
         uint64_t lh = 0;
         if (link) {
             lh = store_fnv1a(14695981039346656037ULL, link);
-            if (store_set_find(&links, lh, store_eq_link, view, &lpos))
+            if (hashset_find(&links, lh, store_eq_link, view, &lpos) != HASHSET_NONE)
                 continue;
         }
-        store_set_put(&titles, tpos, th, kept);
+        hashset_put_at(&titles, tpos, th, kept);
         if (link)
-            store_set_put(&links, lpos, lh, kept);
+            hashset_put_at(&links, lpos, lh, kept);
         view[1 + kept++] = c[i];
     }
     memcpy(c, view + 1, kept * sizeof *c);
     free(view);
-    store_set_free(&titles);
-    store_set_free(&links);
+    hashset_free(&titles);
+    hashset_free(&links);
     return kept;
 }
 
@@ -835,7 +790,7 @@ static char *store_field_dup(const char *s, size_t max)
 
 struct store_prev {
     const struct feed_state *st;
-    struct store_set entries, items;
+    struct hashset entries, items;
 };
 
 static uint64_t store_pair_hash(const char *title, const char *link)
@@ -864,28 +819,26 @@ static bool store_eq_prev_item(const void *ctx, size_t idx)
 static void store_prev_init(struct store_prev *p, const struct feed_state *st)
 {
     p->st = st;
-    store_set_init(&p->entries, st->has_entries ? st->n_entries : 0);
-    store_set_init(&p->items, st->n_items);
+    hashset_init(&p->entries, st->has_entries ? st->n_entries : 0);
+    hashset_init(&p->items, st->n_items);
     const void *view[2] = {NULL, st};
-    size_t pos = 0;
+    /* Duplicates: the first occurrence wins. */
     for (size_t i = 0; st->has_entries && i < st->n_entries; i++) {
-        uint64_t h = store_pair_hash(st->entries[i].title, st->entries[i].link);
         view[0] = &st->entries[i];
-        if (!store_set_find(&p->entries, h, store_eq_prev_entry, view, &pos))
-            store_set_put(&p->entries, pos, h, i);
+        hashset_insert(&p->entries, store_pair_hash(st->entries[i].title, st->entries[i].link), i,
+                       store_eq_prev_entry, view);
     }
     for (size_t i = 0; i < st->n_items; i++) {
-        uint64_t h = store_pair_hash(st->items[i].title, st->items[i].link);
         view[0] = &st->items[i];
-        if (!store_set_find(&p->items, h, store_eq_prev_item, view, &pos))
-            store_set_put(&p->items, pos, h, i);
+        hashset_insert(&p->items, store_pair_hash(st->items[i].title, st->items[i].link), i,
+                       store_eq_prev_item, view);
     }
 }
 
 static void store_prev_free(struct store_prev *p)
 {
-    store_set_free(&p->entries);
-    store_set_free(&p->items);
+    hashset_free(&p->entries);
+    hashset_free(&p->items);
 }
 
 /* When an entry (with its headline, when it has one) was first seen: the
@@ -896,16 +849,16 @@ static int64_t store_prev_first_seen(const struct store_prev *p, const struct st
 {
     const void *view[2] = {e, p->st};
     size_t pos = 0;
-    size_t hit = store_set_find(&p->entries, store_pair_hash(e->title, e->link),
-                                store_eq_prev_entry, view, &pos);
-    if (hit)
-        return p->st->entries[hit - 1].first_seen;
+    size_t hit = hashset_find(&p->entries, store_pair_hash(e->title, e->link), store_eq_prev_entry,
+                              view, &pos);
+    if (hit != HASHSET_NONE)
+        return p->st->entries[hit].first_seen;
     if (!item)
         return 0;
     view[0] = item;
-    hit = store_set_find(&p->items, store_pair_hash(item->title, item->link), store_eq_prev_item,
-                         view, &pos);
-    return hit ? p->st->items[hit - 1].first_seen : 0;
+    hit = hashset_find(&p->items, store_pair_hash(item->title, item->link), store_eq_prev_item,
+                       view, &pos);
+    return hit != HASHSET_NONE ? p->st->items[hit].first_seen : 0;
 }
 
 /* The entries of doc as kept (bounds, summaries only where they matter)
@@ -1299,16 +1252,14 @@ bool store_replace_items(struct store *s, const char *feed, const struct store_i
     if (f->max_items > 0 && keep > (size_t)f->max_items)
         keep = (size_t)f->max_items;
 
-    struct store_set old;
-    store_set_init(&old, f->st.n_items);
+    struct hashset old;
+    hashset_init(&old, f->st.n_items);
     const struct store_item *view[2] = {NULL, f->st.items};
     for (size_t i = 0; i < f->st.n_items; i++) {
-        size_t pos = 0;
         uint64_t h = store_item_hash(&f->st.items[i]);
         view[0] = &f->st.items[i];
         /* Duplicates within the old list: the first occurrence wins. */
-        if (!store_set_find(&old, h, store_eq_item_key, view, &pos))
-            store_set_put(&old, pos, h, i);
+        hashset_insert(&old, h, i, store_eq_item_key, view);
     }
 
     struct store_item *fresh = kt_calloc(keep ? keep : 1, sizeof *fresh);
@@ -1316,14 +1267,13 @@ bool store_replace_items(struct store *s, const char *feed, const struct store_i
         size_t pos = 0;
         store_item_copy(&fresh[i], &items[i]);
         view[0] = &items[i];
-        size_t hit =
-            store_set_find(&old, store_item_hash(&items[i]), store_eq_item_key, view, &pos);
-        if (hit)
-            fresh[i].first_seen = f->st.items[hit - 1].first_seen;
+        size_t hit = hashset_find(&old, store_item_hash(&items[i]), store_eq_item_key, view, &pos);
+        if (hit != HASHSET_NONE)
+            fresh[i].first_seen = f->st.items[hit].first_seen;
         else if (fresh[i].first_seen == 0)
             fresh[i].first_seen = now;
     }
-    store_set_free(&old);
+    hashset_free(&old);
 
     bool same = !f->st.has_entries && keep == f->st.n_items;
     for (size_t i = 0; same && i < keep; i++)
