@@ -33,6 +33,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alert.h"
 #include "config.h"
 #include "log.h"
 #include "render_probe.h"
@@ -61,6 +62,7 @@
 /* One-shot modes wait for the worker this long at most (a first
  * fontconfig cache build on a slow SD card takes seconds). */
 #define RENDER_SYNC_TIMEOUT_MS 60000
+#define RENDER_MAX_ALERTS 16
 
 struct render_slot {
     uint64_t key;
@@ -76,6 +78,38 @@ struct render_slot {
     struct textworker_result *pending; /* the line, until every tile is up */
     bool opaque;
     uint64_t used; /* last frame that needed it */
+};
+
+/* One active alert as the alert strip holds it: its whole line (white
+ * text with alpha, tinted per severity when drawn) in tiles. Alerts are
+ * few (RENDER_MAX_ALERTS), so all of them are kept while they are active. */
+struct render_alert_item {
+    uint64_t key;
+    enum alert_severity sev;
+    int32_t width; /* -1: not measured yet */
+    int w, h, tile_w, n_tiles, n_up;
+    SDL_Texture **tile;
+    struct textworker_result *pending;
+};
+
+/* The alert strip (banner or takeover): its own text worker and look, so
+ * the headlines' textures and place stay as they are while it shows. */
+struct render_alerts {
+    struct textworker *worker;
+    uint32_t look_posted, look_gen;
+    bool look_ready;
+    int font_px, line_h, sep_w;
+    SDL_Surface *sep_surf;
+    SDL_Texture *sep_tex;
+    const struct store_snapshot *snap; /* the list shown (a reference) */
+    uint32_t serial;
+    size_t n;
+    struct render_alert_item it[RENDER_MAX_ALERTS];
+    bool wanted;     /* the want list for this list and look is posted */
+    double t0;       /* when this list began to show */
+    double head_off; /* the headlines' offset when the alerts took over */
+    enum alert_mode mode;
+    SDL_Color colors[ALERT_SEVERITY_COUNT][2];
 };
 
 struct render {
@@ -160,6 +194,10 @@ struct render {
 
     render_copy_fn observe;
     void *observe_ctx;
+
+    struct render_alerts al;
+    bool present_whole; /* this frame drew the whole window (a takeover) */
+    bool clear_whole;   /* the next full update clears and sends the whole window */
 };
 
 static void render_make_separator(struct render *r);
@@ -737,7 +775,7 @@ void render_fill_strip(struct render *r)
     /* Into the window surface, the black around the strip stays drawn
      * (or is the X server's to paint); a strip as high as the output
      * leaves nothing around it to clear. */
-    bool whole = !r->win_surf || (r->full_update && !r->bg_by_window);
+    bool whole = !r->win_surf || (r->full_update && (!r->bg_by_window || r->clear_whole));
     /* (A GPU's back buffer holds an older frame: what a translucent strip
      * is blended over must be cleared even when nothing is around it.) */
     if (whole && (r->strip_h < r->h || r->bg.a != 255))
@@ -880,10 +918,407 @@ static bool render_text_covers(struct render *r, double lo, double hi)
     return x >= hi;
 }
 
+/* ---- alerts: the banner and the takeover ---- */
+
+/* What an alert shows: a new text, label or severity is a new line. */
+static uint64_t render_alert_key(const struct alert *a)
+{
+    uint64_t k = 0xcbf29ce484222325ULL ^ (uint64_t)a->severity;
+    const char *parts[] = {a->source, a->id, a->label, a->text};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        for (const unsigned char *p = (const unsigned char *)(parts[i] ? parts[i] : ""); *p; p++)
+            k = (k ^ *p) * 0x100000001b3ULL;
+        k = (k ^ 0xff) * 0x100000001b3ULL;
+    }
+    return k;
+}
+
+static void render_alert_item_free(struct render *r, struct render_alert_item *it)
+{
+    for (int i = 0; i < it->n_up; i++)
+        render_destroy_texture(r, &it->tile[i]);
+    free(it->tile);
+    textworker_result_free(it->pending);
+    memset(it, 0, sizeof *it);
+    it->width = -1;
+}
+
+static void render_alert_items_free(struct render *r)
+{
+    for (size_t i = 0; i < r->al.n; i++)
+        render_alert_item_free(r, &r->al.it[i]);
+}
+
+/* Lines to be made again (a new look, lost textures): the list stays. */
+static void render_alert_items_reset(struct render *r)
+{
+    for (size_t i = 0; i < r->al.n; i++) {
+        uint64_t key = r->al.it[i].key;
+        enum alert_severity sev = r->al.it[i].sev;
+        render_alert_item_free(r, &r->al.it[i]);
+        r->al.it[i].key = key;
+        r->al.it[i].sev = sev;
+    }
+    r->al.wanted = false;
+}
+
+/* The takeover's text: large, but within the window (a sixth of its
+ * height, at least the strip's size, at most four times it). */
+static int render_alert_px(const struct render *r)
+{
+    if (r->al.mode != ALERT_MODE_TAKEOVER)
+        return r->font_px;
+    int px = r->h / 6;
+    px = px > 4 * r->font_px ? 4 * r->font_px : px;
+    return px < r->font_px ? r->font_px : px;
+}
+
+/* Posts the alert look when its font or size changed: white text keeping
+ * its alpha, tinted with each severity's text colour when drawn. */
+static void render_alert_post_look(struct render *r, bool force)
+{
+    int px = render_alert_px(r);
+    if (!force && r->al.look_posted && px == r->al.font_px)
+        return;
+    r->al.font_px = px;
+    struct textworker_look look = {.font = r->font_name,
+                                   .font_px = px,
+                                   .fg = {255, 255, 255, 255},
+                                   .label = {255, 255, 255, 255},
+                                   .bg = {0, 0, 0, 0},
+                                   .format = SDL_PIXELFORMAT_ARGB8888,
+                                   .separator = r->separator,
+                                   .idle_text = "",
+                                   .fallback = true,
+                                   .alerts = true};
+    r->al.look_posted = textworker_set_look(r->al.worker, &look);
+    r->al.wanted = false;
+}
+
+static void render_alert_take(struct render *r)
+{
+    if (!textworker_has_results(r->al.worker))
+        return;
+    struct textworker_result *res = textworker_take(r->al.worker);
+    while (res) {
+        struct textworker_result *next = res->next;
+        res->next = NULL;
+        if (res->kind == TEXTWORKER_LOOK) {
+            if (res->look == r->al.look_posted && !res->no_font) {
+                render_alert_items_reset(r);
+                render_destroy_texture(r, &r->al.sep_tex);
+                SDL_FreeSurface(r->al.sep_surf);
+                r->al.sep_surf = res->surface;
+                res->surface = NULL;
+                r->al.sep_w = res->sep_w;
+                r->al.line_h = res->line_h;
+                r->al.look_gen = res->look;
+                r->al.look_ready = true;
+                r->al.wanted = false;
+                if (r->al.sep_surf)
+                    r->al.sep_tex = render_upload(
+                        r, r->al.sep_surf, 0,
+                        r->al.sep_surf->w < r->tile_w ? r->al.sep_surf->w : r->tile_w, false);
+            }
+        } else if (res->look == r->al.look_gen && res->list == r->al.serial &&
+                   res->index < r->al.n && r->al.it[res->index].key == res->key &&
+                   !r->al.it[res->index].pending && !r->al.it[res->index].n_tiles) {
+            struct render_alert_item *it = &r->al.it[res->index];
+            it->width = res->width;
+            if (res->surface) {
+                it->w = res->surface->w;
+                it->h = res->surface->h;
+                it->tile_w = r->up_tile_w > 0 ? r->up_tile_w : r->tile_w;
+                it->n_tiles = (it->w + it->tile_w - 1) / it->tile_w;
+                it->tile = kt_calloc((size_t)it->n_tiles, sizeof *it->tile);
+                it->pending = res;
+                res = next;
+                continue;
+            }
+        }
+        textworker_result_free(res);
+        res = next;
+    }
+}
+
+/* Uploads at most max tiles of the alert lines, first alert first. */
+static void render_alert_upload(struct render *r, size_t max)
+{
+    size_t done = 0;
+    for (size_t i = 0; i < r->al.n && done < max; i++) {
+        struct render_alert_item *it = &r->al.it[i];
+        while (it->pending && done < max) {
+            SDL_Surface *s = it->pending->surface;
+            int x = it->n_up * it->tile_w;
+            int w = s->w - x < it->tile_w ? s->w - x : it->tile_w;
+            it->tile[it->n_up] = render_upload(r, s, x, w, false);
+            if (it->tile[it->n_up])
+                it->n_up++;
+            else
+                it->n_tiles = it->n_up;
+            r->uploads++;
+            done++;
+            if (it->n_up == it->n_tiles) {
+                textworker_result_free(it->pending);
+                it->pending = NULL;
+            }
+        }
+    }
+}
+
+static bool render_alert_item_done(const struct render_alert_item *it)
+{
+    return it->width >= 0 && !it->pending;
+}
+
+static bool render_alerts_done(const struct render *r)
+{
+    if (!r->al.look_ready || r->al.look_gen != r->al.look_posted)
+        return false;
+    for (size_t i = 0; i < r->al.n; i++)
+        if (!render_alert_item_done(&r->al.it[i]))
+            return false;
+    return true;
+}
+
+static void render_alert_want(struct render *r)
+{
+    if (r->al.wanted || !r->al.look_ready || r->al.look_gen != r->al.look_posted)
+        return;
+    struct textworker_want v[RENDER_MAX_ALERTS];
+    for (size_t i = 0; i < r->al.n; i++)
+        v[i] = (struct textworker_want){r->al.serial, (uint32_t)i, r->al.it[i].key, false};
+    textworker_want(r->al.worker, r->al.look_gen, v, r->al.n);
+    r->al.wanted = true;
+}
+
+/* Sync mode: waits (bounded) for the alert lines. */
+static void render_alert_settle(struct render *r)
+{
+    Uint64 until = SDL_GetTicks64() + RENDER_SYNC_TIMEOUT_MS;
+    for (;;) {
+        render_alert_take(r);
+        render_alert_want(r);
+        render_alert_upload(r, SIZE_MAX);
+        if (render_alerts_done(r))
+            return;
+        Uint64 now = SDL_GetTicks64();
+        if (now >= until || textworker_wait(r->al.worker, (int)(until - now)) < 0)
+            return;
+    }
+}
+
+/* A new list of alerts (the snapshot's), at time t. The headlines stop
+ * where they are when the first alert comes and go on from there when
+ * the last one has gone; the same alerts in a new snapshot keep their
+ * lines and their place. */
+static void render_alerts_adopt(struct render *r, const struct store_snapshot *snap, double t)
+{
+    size_t n = snap->n_alerts < RENDER_MAX_ALERTS ? snap->n_alerts : RENDER_MAX_ALERTS;
+    bool same = n == r->al.n;
+    for (size_t i = 0; i < n && same; i++)
+        same = r->al.it[i].key == render_alert_key(&snap->alerts[i]) &&
+               r->al.it[i].sev == snap->alerts[i].severity;
+    if (same && n > 0) {
+        /* same lines: the worker keeps the old list's strings alive */
+        store_snapshot_release(r->al.snap);
+        r->al.snap = store_snapshot_retain(snap);
+        return;
+    }
+    bool was = r->al.n > 0;
+    render_alert_items_free(r);
+    if (r->al.snap)
+        store_snapshot_release(r->al.snap);
+    r->al.snap = n ? store_snapshot_retain(snap) : NULL;
+    r->al.n = n;
+    r->al.serial++;
+    for (size_t i = 0; i < n; i++) {
+        r->al.it[i].key = render_alert_key(&snap->alerts[i]);
+        r->al.it[i].sev = snap->alerts[i].severity;
+        r->al.it[i].width = -1;
+    }
+    r->al.wanted = false;
+    if (n) {
+        textworker_set_list(r->al.worker, r->al.serial, snap);
+        r->al.t0 = t;
+    }
+    if (!was && n) {
+        r->al.head_off = r->look_ready ? render_offset(r, t) : 0;
+        kt_log_info("display: %zu alert%s active: showing %s", n, n == 1 ? "" : "s",
+                    r->al.mode == ALERT_MODE_TAKEOVER ? "them over the whole window"
+                                                      : "them in the strip");
+    } else if (was && !n) {
+        /* Resume: the offset at t is the one the alerts interrupted. */
+        r->clock.t0 = t;
+        r->clock.base = r->al.head_off;
+        r->full_update = true;
+        r->clear_whole = r->al.mode == ALERT_MODE_TAKEOVER;
+        r->band_y0 = r->band_y1 = 0;
+        kt_log_info("display: no alert active: the headlines go on");
+    }
+}
+
+static void render_alert_fill(struct render *r, const SDL_Rect *rect, SDL_Color c)
+{
+    SDL_SetRenderDrawBlendMode(r->ren, SDL_BLENDMODE_NONE);
+    SDL_SetRenderDrawColor(r->ren, c.r, c.g, c.b, 255);
+    SDL_RenderFillRect(r->ren, rect);
+}
+
+/* Draws alert line i (and its separator) with its left end at screen x,
+ * its band [x, x + width + gap) in its colour. */
+static void render_alert_draw_line(struct render *r, size_t i, double x, int y, int band_y,
+                                   int band_h, bool separator)
+{
+    struct render_alert_item *it = &r->al.it[i];
+    SDL_Color bg = r->al.colors[it->sev][0], fg = r->al.colors[it->sev][1];
+    if (r->whole_px)
+        x = floor(x);
+    int gap = separator ? r->al.sep_w : 0;
+    double bx = r->direction == DIR_RIGHT ? x - gap : x;
+    SDL_Rect band = {(int)floor(bx), band_y, (int)ceil((double)(it->width + gap)) + 1, band_h};
+    render_alert_fill(r, &band, bg);
+    for (int k = 0; k < it->n_up; k++) {
+        int w = it->w - k * it->tile_w < it->tile_w ? it->w - k * it->tile_w : it->tile_w;
+        SDL_FRect dst = {(float)(x + (double)k * it->tile_w), (float)y, (float)w, (float)it->h};
+        if (dst.x >= (float)r->w || dst.x + dst.w <= 0)
+            continue;
+        SDL_SetTextureColorMod(it->tile[k], fg.r, fg.g, fg.b);
+        SDL_RenderCopyF(r->ren, it->tile[k], NULL, &dst);
+    }
+    if (r->al.sep_tex && gap > 0) {
+        double sx = r->direction == DIR_RIGHT ? x - gap : x + it->width;
+        SDL_FRect dst = {(float)sx, (float)y, (float)r->al.sep_w, (float)r->al.line_h};
+        SDL_SetTextureColorMod(r->al.sep_tex, fg.r, fg.g, fg.b);
+        SDL_RenderCopyF(r->ren, r->al.sep_tex, NULL, &dst);
+    }
+}
+
+/* Screen x of the left end of a line whose tape start is u (offset off),
+ * w px wide. */
+static double render_alert_x(const struct render *r, double u, double off, double w)
+{
+    return r->direction == DIR_RIGHT ? (double)r->w - (u - off) - w : u - off;
+}
+
+/* Banner: the alerts one after another in the strip, looping, each on
+ * its severity's colour; until their lines are ready, the band of the
+ * most severe. */
+static void render_alert_banner(struct render *r, double t)
+{
+    SDL_Rect strip = {0, r->strip_y, r->w, r->strip_h};
+    render_alert_fill(r, &strip, r->al.colors[r->al.it[0].sev][0]);
+    if (!render_alerts_done(r))
+        return;
+    SDL_RenderSetClipRect(r->ren, &strip);
+    int64_t loop = 0;
+    for (size_t i = 0; i < r->al.n; i++)
+        loop += r->al.it[i].width + r->al.sep_w;
+    if (loop <= 0)
+        loop = 1;
+    double off = fabs(r->clock.speed) * (t - r->al.t0);
+    if (r->snap_speed && r->refresh_hz > 0)
+        off = round(off);
+    double origin = r->al.line_h / 2;
+    int y = r->strip_y + (r->strip_h - r->al.line_h) / 2;
+    /* The loop that holds the screen's exit edge, then on until the entry edge. */
+    double u = origin + floor((off - origin) / (double)loop) * (double)loop;
+    if (u > off)
+        u = origin;
+    for (int guard = 0; u < off + r->w && guard < 1000; guard++) {
+        for (size_t i = 0; i < r->al.n && u < off + r->w; i++) {
+            double w = r->al.it[i].width;
+            if (u + w + r->al.sep_w > off)
+                render_alert_draw_line(r, i, render_alert_x(r, u, off, w), y, r->strip_y,
+                                       r->strip_h, true);
+            u += w + r->al.sep_w;
+        }
+    }
+    SDL_RenderSetClipRect(r->ren, NULL);
+}
+
+/* Takeover: the whole window, one row per alert (as many as fit), each
+ * on its colour; a line that fits stands still in the middle, a longer
+ * one scrolls. */
+static void render_alert_takeover(struct render *r, double t)
+{
+    SDL_Rect all = {0, 0, r->w, r->h};
+    render_alert_fill(r, &all, r->al.colors[r->al.it[0].sev][0]);
+    if (!render_alerts_done(r))
+        return;
+    int lh = r->al.line_h > 0 ? r->al.line_h : 1;
+    size_t rows = (size_t)(r->h / (lh + lh / 4));
+    rows = rows < 1 ? 1 : rows > r->al.n ? r->al.n : rows;
+    for (size_t i = 0; i < rows; i++) {
+        int y0 = (int)((size_t)r->h * i / rows), y1 = (int)((size_t)r->h * (i + 1) / rows);
+        SDL_Rect band = {0, y0, r->w, y1 - y0};
+        render_alert_fill(r, &band, r->al.colors[r->al.it[i].sev][0]);
+        SDL_RenderSetClipRect(r->ren, &band);
+        int y = y0 + (y1 - y0 - lh) / 2;
+        double w = r->al.it[i].width;
+        if (w <= r->w - lh) {
+            render_alert_draw_line(r, i, floor((r->w - w) / 2), y, y0, y1 - y0, false);
+        } else {
+            double loop = w + r->al.sep_w + lh;
+            double off = fmod(fabs(r->clock.speed) * (t - r->al.t0), loop);
+            if (r->snap_speed && r->refresh_hz > 0)
+                off = round(off);
+            for (double u = lh / 2.0 - loop; u < off + r->w; u += loop)
+                if (u + loop > off)
+                    render_alert_draw_line(r, i, render_alert_x(r, u, off, w), y, y0, y1 - y0,
+                                           true);
+        }
+        SDL_RenderSetClipRect(r->ren, NULL);
+    }
+}
+
+static void render_alert_frame(struct render *r, double t)
+{
+    if (r->sync)
+        render_alert_settle(r);
+    else
+        render_alert_take(r);
+    render_alert_want(r);
+    render_alert_upload(r, r->sync || r->warmup ? SIZE_MAX : 1);
+    /* Nothing of the headlines' is drawn: the window surface's band
+     * bookkeeping starts again when they come back. */
+    r->banded = false;
+    r->band_y0 = r->band_y1 = 0;
+    if (r->al.mode == ALERT_MODE_TAKEOVER) {
+        render_alert_takeover(r, t);
+        r->present_whole = true;
+    } else {
+        if (r->full_update && !(r->win_surf && r->bg_by_window)) {
+            SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
+            SDL_RenderClear(r->ren);
+        } else if (!r->win_surf && r->strip_h < r->h) {
+            SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
+            SDL_RenderClear(r->ren);
+        }
+        render_alert_banner(r, t);
+    }
+    /* A surface's pixels are read after the frame (a screenshot, a capture). */
+    SDL_RenderFlush(r->ren);
+    r->complete = render_alerts_done(r);
+    if (!r->complete)
+        r->not_ready_frames++;
+    /* The headlines' textures stay for their return. */
+    for (size_t i = 0; i < r->n_slots; i++)
+        r->slots[i].used = r->frame;
+}
+
 void render_frame(struct render *r, double t)
 {
     if (!r->ren)
         return;
+    r->present_whole = false;
+    if (r->al.n > 0) {
+        /* Headline results are taken (and kept) meanwhile. */
+        render_collect(r, t);
+        r->frame++;
+        render_alert_frame(r, t);
+        return;
+    }
     if (r->sync)
         render_settle(r, t);
     else
@@ -963,11 +1398,12 @@ void render_present(struct render *r)
     if (r->win_surf) {
         SDL_Rect strip = {0, r->strip_y, r->w, r->strip_h};
         SDL_Rect band = {0, r->band_y0, r->w, r->band_y1 - r->band_y0};
-        if (r->full_update && !r->bg_by_window)
+        if ((r->full_update && (!r->bg_by_window || r->clear_whole)) || r->present_whole)
             SDL_UpdateWindowSurface(r->win);
         else
             SDL_UpdateWindowSurfaceRects(r->win, r->banded ? &band : &strip, 1);
         r->full_update = false;
+        r->clear_whole = false;
         return;
     }
     SDL_RenderPresent(r->ren);
@@ -993,6 +1429,12 @@ bool render_ready(const struct render *r)
 static void render_textures_lost(struct render *r)
 {
     render_flush_slots(r);
+    render_alert_items_reset(r);
+    render_destroy_texture(r, &r->al.sep_tex);
+    if (r->al.sep_surf)
+        r->al.sep_tex =
+            render_upload(r, r->al.sep_surf, 0,
+                          r->al.sep_surf->w < r->tile_w ? r->al.sep_surf->w : r->tile_w, false);
     render_make_separator(r);
     r->n_posted = 0;
 }
@@ -1004,6 +1446,8 @@ static void render_rebind_surface(struct render *r)
 {
     render_flush_slots(r);
     render_destroy_texture(r, &r->sep_tex);
+    render_alert_items_reset(r);
+    render_destroy_texture(r, &r->al.sep_tex);
     SDL_DestroyRenderer(r->ren);
     r->win_surf = SDL_GetWindowSurface(r->win);
     r->ren = r->win_surf ? SDL_CreateSoftwareRenderer(r->win_surf) : NULL;
@@ -1026,7 +1470,6 @@ void render_observe_copies(struct render *r, render_copy_fn fn, void *ctx)
 
 void render_adopt(struct render *r, const struct store_snapshot *snap, double t)
 {
-    (void)t;
     if (r->snap)
         store_snapshot_release(r->snap);
     r->snap = snap;
@@ -1041,6 +1484,7 @@ void render_adopt(struct render *r, const struct store_snapshot *snap, double t)
     free(ids);
     textworker_set_list(r->worker, r->layout.serial, r->idle ? NULL : snap);
     r->n_posted = 0; /* indices are the new list's now */
+    render_alerts_adopt(r, snap, t);
     if (r->idle)
         kt_log_info("display: no headlines yet, showing the idle text");
     else
@@ -1213,6 +1657,12 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
         render_update_geometry(r);
     if (text_changed)
         render_post_look(r, first);
+    for (int sev = 0; sev < ALERT_SEVERITY_COUNT; sev++)
+        for (int k = 0; k < 2; k++)
+            r->al.colors[sev][k] = render_color(d->alert_colors[sev][k]);
+    bool mode_changed = first || d->alert_mode != r->al.mode;
+    r->al.mode = d->alert_mode;
+    render_alert_post_look(r, text_changed || mode_changed);
     r->speed = d->speed;
     r->snap_speed = d->snap_speed;
     if (first)
@@ -1252,6 +1702,7 @@ void render_handle_event(struct render *r, const SDL_Event *ev)
             if (!r->ren)
                 return;
             render_update_geometry(r);
+            render_alert_post_look(r, false);
             kt_log_info("display: output is now %dx%d", r->w, r->h);
         } else if (ev->window.event == SDL_WINDOWEVENT_DISPLAY_CHANGED) {
             render_update_refresh(r);
@@ -1269,6 +1720,11 @@ static struct render *render_alloc(char *err, size_t errlen)
     r->tile_w = RENDER_TILE_W;
     scroll_layout_init(&r->layout, 0, 0, NULL, NULL);
     r->worker = textworker_start(err, errlen);
+    r->al.worker = r->worker ? textworker_start(err, errlen) : NULL;
+    if (!r->al.worker && r->worker) {
+        textworker_stop(r->worker, true);
+        r->worker = NULL;
+    }
     if (!r->worker) {
         scroll_layout_free(&r->layout);
         free(r);
@@ -1501,6 +1957,12 @@ void render_close(struct render *r)
     /* One-shots wait for the item in hand (a few ms); the kiosk never
      * waits for another thread: the worker then finishes on its own. */
     textworker_stop(r->worker, r->sync);
+    textworker_stop(r->al.worker, r->sync);
+    render_alert_items_free(r);
+    render_destroy_texture(r, &r->al.sep_tex);
+    SDL_FreeSurface(r->al.sep_surf);
+    if (r->al.snap)
+        store_snapshot_release(r->al.snap);
     render_ready_clear(r);
     render_flush_slots(r);
     render_destroy_texture(r, &r->sep_tex);

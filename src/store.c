@@ -301,6 +301,10 @@ static struct store_snap *store_snap_alloc(size_t n, size_t strbytes, uint64_t g
     snap->pub.generation = generation;
     snap->pub.n = n;
     snap->pub.items = n ? (const struct headline *)((char *)snap + STORE_SNAP_HDR) : NULL;
+    /* screen branch: the alert fields of WAVE2 §1 (the urgent branch fills them) */
+    snap->pub.n_alerts = 0;
+    snap->pub.alerts = NULL;
+    snap->pub.next_change = 0;
     atomic_init(&snap->refs, 1);
     return snap;
 }

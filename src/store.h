@@ -93,13 +93,23 @@ struct headline {
     const char *title;
     const char *link; /* NULL when none */
     int64_t published;
-    uint64_t id; /* stable hash of feed, title and link */
+    uint64_t id;       /* stable hash of feed, title and link */
+    bool announcement; /* an operator message without severity: shown first
+                          in every loop, label = its label or "Notice",
+                          drawn with label_color like a feed label */
 };
+
+struct alert;
 
 struct store_snapshot {
     uint64_t generation;
-    size_t n;
+    size_t n; /* announcements first, then the headlines */
     const struct headline *items;
+    size_t n_alerts; /* active alerts (CAP + messages with a severity), */
+    const struct alert
+        *alerts;         /* in display order (alert_sort); strings live as long as the snapshot */
+    int64_t next_change; /* UTC s when the set of active alerts/messages changes next (0: none); */
+                         /* the supervisor rebuilds the snapshot then */
 };
 
 struct store;

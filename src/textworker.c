@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "font.h"
+#include "alert.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -206,8 +207,17 @@ static size_t textworker_spans(const struct textworker_look *look,
         sp[0] = (struct text_span){look->idle_text ? look->idle_text : "", look->fg};
         return 1;
     }
-    const struct headline *h = &snap->items[index];
     size_t n = 0;
+    if (look->alerts) {
+        const struct alert *a = &snap->alerts[index];
+        if (a->label && *a->label) {
+            sp[n++] = (struct text_span){a->label, look->label};
+            sp[n++] = (struct text_span){"  ", look->fg};
+        }
+        sp[n++] = (struct text_span){a->text ? a->text : "", look->fg};
+        return n;
+    }
+    const struct headline *h = &snap->items[index];
     if (h->label && *h->label) {
         sp[n++] = (struct text_span){h->label, look->label};
         sp[n++] = (struct text_span){"  ", look->fg};

@@ -46,6 +46,9 @@ struct textworker_look {
     /* A font that does not open is replaced by a default (the first look:
      * a screen must show something); otherwise the previous font stays. */
     bool fallback;
+    /* The items are the snapshot's alerts (label, text), not its
+     * headlines: the render's alert strip has a worker of its own. */
+    bool alerts;
 };
 
 /* One item wanted: item `index` of the list posted with serial `list`. */
