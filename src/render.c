@@ -197,10 +197,21 @@ struct render {
 
     struct render_alerts al;
     bool present_whole; /* this frame drew the whole window (a takeover) */
+    /* rotate: the frame (w x h) is drawn upright and copied turned onto
+     * the panel (panel_w x panel_h): in software from rot_surf, on a GPU
+     * from rot_tex. */
+    int rotate; /* degrees clockwise: 0, 90, 180, 270 */
+    int panel_w, panel_h;
+    SDL_Surface *rot_surf;
+    SDL_Texture *rot_tex;
+    int rot_tw, rot_th;
+    bool rot_all;     /* the next copy is the whole frame */
+    SDL_Rect rot_sent; /* the panel's rectangle the last copy wrote */
     bool clear_whole;   /* the next full update clears and sends the whole window */
 };
 
 static void render_make_separator(struct render *r);
+static void render_textures_lost(struct render *r);
 
 /* ---- textures ---- */
 
@@ -254,6 +265,8 @@ static void render_ready_clear(struct render *r)
  * caller's), or NULL for a GPU renderer. */
 static SDL_Surface *render_target(const struct render *r)
 {
+    if (r->rot_surf)
+        return r->rot_surf;
     return r->win_surf ? r->win_surf : r->target;
 }
 
@@ -1307,7 +1320,182 @@ static void render_alert_frame(struct render *r, double t)
         r->slots[i].used = r->frame;
 }
 
-void render_frame(struct render *r, double t)
+/* ---- rotation: one rotated copy of what was drawn ---- */
+
+/* The panel's own surface (software), or NULL (a GPU). */
+static SDL_Surface *render_panel_surface(const struct render *r)
+{
+    return r->win_surf ? r->win_surf : r->target;
+}
+
+static bool render_rot_swaps(const struct render *r)
+{
+    return r->rotate == 90 || r->rotate == 270;
+}
+
+/* A rectangle of the rotated frame, where it lands on the panel
+ * (clockwise: rotate = 90 puts the frame's top along the panel's right). */
+static SDL_Rect render_rot_rect(const struct render *r, SDL_Rect a)
+{
+    int pw = r->panel_w, ph = r->panel_h;
+    switch (r->rotate) {
+    case 90:
+        return (SDL_Rect){pw - a.y - a.h, a.x, a.h, a.w};
+    case 180:
+        return (SDL_Rect){pw - a.x - a.w, ph - a.y - a.h, a.w, a.h};
+    case 270:
+        return (SDL_Rect){a.y, ph - a.x - a.w, a.h, a.w};
+    default:
+        return a;
+    }
+}
+
+/* Software: rows [y0, y1) of the frame into the panel, turned. Rows of a
+ * 90/270 frame become columns: the strip's rows only, once per frame. */
+static void render_rot_copy_rows(struct render *r, int y0, int y1)
+{
+    SDL_Surface *src = r->rot_surf, *dst = render_panel_surface(r);
+    y0 = y0 < 0 ? 0 : y0;
+    y1 = y1 > src->h ? src->h : y1;
+    if (y1 <= y0 || src->format->BytesPerPixel != 4 || dst->format->BytesPerPixel != 4)
+        return;
+    if (SDL_MUSTLOCK(dst))
+        SDL_LockSurface(dst);
+    int w = src->w < (render_rot_swaps(r) ? dst->h : dst->w) ? src->w
+            : render_rot_swaps(r)                            ? dst->h
+                                                             : dst->w;
+    size_t dpitch = (size_t)dst->pitch / 4;
+    Uint32 *d0 = dst->pixels;
+    for (int y = y0; y < y1; y++) {
+        const Uint32 *s = (const Uint32 *)((const Uint8 *)src->pixels + (size_t)y * src->pitch);
+        if (r->rotate == 90) {
+            Uint32 *d = d0 + (size_t)(dst->w - 1 - y);
+            for (int x = 0; x < w; x++)
+                d[(size_t)x * dpitch] = s[x];
+        } else if (r->rotate == 180) {
+            Uint32 *d = d0 + (size_t)(dst->h - 1 - y) * dpitch + (size_t)(dst->w - 1);
+            for (int x = 0; x < w; x++)
+                d[-(ptrdiff_t)x] = s[x];
+        } else {
+            Uint32 *d = d0 + (size_t)(dst->h - 1) * dpitch + (size_t)y;
+            for (int x = 0; x < w; x++)
+                d[-(ptrdiff_t)((size_t)x * dpitch)] = s[x];
+        }
+    }
+    if (SDL_MUSTLOCK(dst))
+        SDL_UnlockSurface(dst);
+}
+
+/* GPU: the frame is drawn into a target texture of its size. */
+static void render_rot_begin(struct render *r)
+{
+    if (!r->rotate || render_panel_surface(r))
+        return;
+    if (r->rot_tex && (r->rot_tw != r->w || r->rot_th != r->h)) {
+        SDL_DestroyTexture(r->rot_tex);
+        r->rot_tex = NULL;
+    }
+    if (!r->rot_tex) {
+        r->rot_tex = SDL_CreateTexture(r->ren, SDL_PIXELFORMAT_ARGB8888,
+                                       SDL_TEXTUREACCESS_TARGET, r->w, r->h);
+        if (!r->rot_tex) {
+            kt_log_error("display: cannot rotate (no %dx%d render target): %s", r->w, r->h,
+                         SDL_GetError());
+            r->rotate = 0;
+            r->w = r->panel_w;
+            r->h = r->panel_h;
+            return;
+        }
+        r->rot_tw = r->w;
+        r->rot_th = r->h;
+    }
+    SDL_SetRenderTarget(r->ren, r->rot_tex);
+}
+
+/* The frame drawn onto the panel: the rows that changed (software), or
+ * the texture copied turned (GPU). */
+static void render_rot_end(struct render *r)
+{
+    if (!r->rotate)
+        return;
+    if (!render_panel_surface(r)) {
+        if (!r->rot_tex)
+            return;
+        SDL_SetRenderTarget(r->ren, NULL);
+        SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
+        SDL_RenderClear(r->ren);
+        SDL_FRect dst = {(float)(r->panel_w - r->w) / 2, (float)(r->panel_h - r->h) / 2,
+                         (float)r->w, (float)r->h};
+        SDL_RenderCopyExF(r->ren, r->rot_tex, NULL, &dst, r->rotate, NULL, SDL_FLIP_NONE);
+        return;
+    }
+    SDL_RenderFlush(r->ren);
+    SDL_Rect a;
+    if (r->rot_all || r->present_whole || r->full_update)
+        a = (SDL_Rect){0, 0, r->w, r->h};
+    else if (r->banded)
+        a = (SDL_Rect){0, r->band_y0, r->w, r->band_y1 - r->band_y0};
+    else
+        a = (SDL_Rect){0, r->strip_y, r->w, r->strip_h};
+    render_rot_copy_rows(r, a.y, a.y + a.h);
+    r->rot_sent = render_rot_rect(r, a);
+    r->rot_all = false;
+}
+
+/* Makes the software renderer for the panel surface: into it, or, when
+ * rotated, into a frame of the rotated size copied turned. */
+static int render_sw_bind(struct render *r)
+{
+    SDL_Surface *panel = render_panel_surface(r);
+    if (r->ren)
+        SDL_DestroyRenderer(r->ren);
+    r->ren = NULL;
+    SDL_FreeSurface(r->rot_surf);
+    r->rot_surf = NULL;
+    r->panel_w = panel->w;
+    r->panel_h = panel->h;
+    SDL_Surface *into = panel;
+    if (r->rotate) {
+        int w = render_rot_swaps(r) ? panel->h : panel->w;
+        int h = render_rot_swaps(r) ? panel->w : panel->h;
+        r->rot_surf = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, panel->format->format);
+        if (!r->rot_surf)
+            return -1;
+        into = r->rot_surf;
+        r->rot_all = true;
+    }
+    r->ren = SDL_CreateSoftwareRenderer(into);
+    return r->ren ? 0 : -1;
+}
+
+/* A new angle: the frame's size changes, and in software the renderer
+ * (textures belong to it: the text is uploaded again). */
+static void render_set_rotation(struct render *r, int deg)
+{
+    if (deg == r->rotate)
+        return;
+    r->rotate = deg;
+    if (render_panel_surface(r)) {
+        render_flush_slots(r);
+        render_destroy_texture(r, &r->sep_tex);
+        render_alert_items_reset(r);
+        render_destroy_texture(r, &r->al.sep_tex);
+        if (render_sw_bind(r) < 0) {
+            kt_log_error("display: cannot rotate by %d degrees: %s", deg, SDL_GetError());
+            r->failed = true;
+            return;
+        }
+        render_textures_lost(r);
+    } else if (r->rot_tex) {
+        SDL_DestroyTexture(r->rot_tex);
+        r->rot_tex = NULL;
+    }
+    r->full_update = true;
+    r->rot_all = true;
+    kt_log_info("display: drawing rotated by %d degrees", deg);
+}
+
+static void render_frame_upright(struct render *r, double t)
 {
     if (!r->ren)
         return;
@@ -1391,10 +1579,28 @@ void render_frame(struct render *r, double t)
     r->drawn = true;
 }
 
+void render_frame(struct render *r, double t)
+{
+    if (!r->ren)
+        return;
+    render_rot_begin(r);
+    render_frame_upright(r, t);
+    render_rot_end(r);
+}
+
 void render_present(struct render *r)
 {
     if (!r->ren)
         return;
+    if (r->win_surf && r->rotate) {
+        if (r->rot_sent.w >= r->panel_w && r->rot_sent.h >= r->panel_h)
+            SDL_UpdateWindowSurface(r->win);
+        else if (r->rot_sent.w > 0 && r->rot_sent.h > 0)
+            SDL_UpdateWindowSurfaceRects(r->win, &r->rot_sent, 1);
+        r->full_update = false;
+        r->clear_whole = false;
+        return;
+    }
     if (r->win_surf) {
         SDL_Rect strip = {0, r->strip_y, r->w, r->strip_h};
         SDL_Rect band = {0, r->band_y0, r->w, r->band_y1 - r->band_y0};
@@ -1429,6 +1635,10 @@ bool render_ready(const struct render *r)
 static void render_textures_lost(struct render *r)
 {
     render_flush_slots(r);
+    if (r->rot_tex) {
+        SDL_DestroyTexture(r->rot_tex);
+        r->rot_tex = NULL;
+    }
     render_alert_items_reset(r);
     render_destroy_texture(r, &r->al.sep_tex);
     if (r->al.sep_surf)
@@ -1448,10 +1658,10 @@ static void render_rebind_surface(struct render *r)
     render_destroy_texture(r, &r->sep_tex);
     render_alert_items_reset(r);
     render_destroy_texture(r, &r->al.sep_tex);
-    SDL_DestroyRenderer(r->ren);
     r->win_surf = SDL_GetWindowSurface(r->win);
-    r->ren = r->win_surf ? SDL_CreateSoftwareRenderer(r->win_surf) : NULL;
-    if (!r->ren) {
+    if (!r->win_surf || render_sw_bind(r) < 0) {
+        SDL_DestroyRenderer(r->ren);
+        r->ren = NULL;
         kt_log_error("display: lost the window surface: %s", SDL_GetError());
         r->failed = true;
         return;
@@ -1509,10 +1719,18 @@ static bool render_color_eq(SDL_Color a, SDL_Color b)
     return a.r == b.r && a.g == b.g && a.b == b.b && a.a == b.a;
 }
 
+/* The frame's size: the panel's, turned when rotated by 90 or 270. */
 static void render_update_size(struct render *r)
 {
-    if (r->win)
-        SDL_GetRendererOutputSize(r->ren, &r->w, &r->h);
+    SDL_Surface *panel = render_panel_surface(r);
+    if (panel) {
+        r->panel_w = panel->w;
+        r->panel_h = panel->h;
+    } else if (r->win) {
+        SDL_GetRendererOutputSize(r->ren, &r->panel_w, &r->panel_h);
+    }
+    r->w = render_rot_swaps(r) ? r->panel_h : r->panel_w;
+    r->h = render_rot_swaps(r) ? r->panel_w : r->panel_h;
 }
 
 static void render_update_geometry(struct render *r)
@@ -1649,6 +1867,8 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
     r->height_cfg = d->height;
 
     render_apply_window(r, d);
+    render_set_rotation(r, (int)d->rotate * 90);
+    render_update_size(r);
     if (r->win && !r->win_surf && !first && d->vsync != r->vsync) {
         SDL_RenderSetVSync(r->ren, d->vsync);
         r->vsync = d->vsync;
@@ -1762,8 +1982,7 @@ struct render *render_open_surface(SDL_Surface *target, char *err, size_t errlen
     snprintf(r->driver, sizeof r->driver, "none");
     render_read_info(r);
     r->target = target;
-    r->w = target->w;
-    r->h = target->h;
+    render_update_size(r);
     return r;
 }
 
@@ -1974,6 +2193,9 @@ void render_close(struct render *r)
     free(r->font_name);
     free(r->separator);
     free(r->idle_text);
+    if (r->rot_tex)
+        SDL_DestroyTexture(r->rot_tex);
+    SDL_FreeSurface(r->rot_surf);
     if (r->win)
         render_destroy_window(r);
     else if (r->ren)

@@ -11,6 +11,7 @@
  */
 #include <math.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +336,82 @@ static void test_announcement(void)
     config_free(cfg);
 }
 
+/* ---- rotation ---- */
+
+/* Where pixel (x, y) of a w x h upright frame lands on the panel turned
+ * clockwise by deg. */
+static void turn(int deg, int w, int h, int x, int y, int *px_, int *py_)
+{
+    switch (deg) {
+    case 90:
+        *px_ = h - 1 - y;
+        *py_ = x;
+        break;
+    case 180:
+        *px_ = w - 1 - x;
+        *py_ = h - 1 - y;
+        break;
+    case 270:
+        *px_ = y;
+        *py_ = w - 1 - x;
+        break;
+    default:
+        *px_ = x;
+        *py_ = y;
+    }
+}
+
+/* A rotated frame is the upright frame of the rotated size, turned: for
+ * the headlines and for an alert banner, at every angle. */
+static void check_rotation(int deg, bool alert)
+{
+    char extra[256];
+    snprintf(extra, sizeof extra, "position = bottom\nheight = 60\nrotate = %d\n", deg);
+    struct config *cfg = make_cfg(extra), *up = make_cfg("position = bottom\nheight = 60\n");
+    bool swap = deg == 90 || deg == 270;
+    SDL_Surface *ref = make_surface(W, H), *panel = make_surface(swap ? H : W, swap ? W : H);
+    struct render *a = open_render(ref, up), *b = open_render(panel, cfg);
+    struct alert al = alert_of(ALERT_SEVERE, "Storm warning until 18:00");
+    render_adopt(a, make_snap(titles, 3, alert ? &al : NULL, alert ? 1 : 0), 0);
+    render_adopt(b, make_snap(titles, 3, alert ? &al : NULL, alert ? 1 : 0), 0);
+    struct render_geometry g;
+    render_get_geometry(b, &g);
+    CHECK(g.w == W && g.h == H);
+    long bad = 0, text = 0;
+    for (double t = 0.7; t < 3; t += 1.1) {
+        render_frame(a, t);
+        render_frame(b, t);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                int qx, qy;
+                turn(deg, W, H, x, y, &qx, &qy);
+                bad += px(ref, x, y) != px(panel, qx, qy);
+                text += px(ref, x, y) == 0xFFFFFF;
+            }
+    }
+    printf("# rotate %d%s: %ld of %d pixels differ (%ld text px)\n", deg, alert ? " alert" : "",
+           bad, 2 * W * H, text);
+    CHECK(bad == 0);
+    CHECK(text > 1000);
+    char name[64];
+    snprintf(name, sizeof name, "rotate%d%s", deg, alert ? "_alert" : "");
+    dump(panel, name);
+    render_close(a);
+    render_close(b);
+    SDL_FreeSurface(ref);
+    SDL_FreeSurface(panel);
+    config_free(cfg);
+    config_free(up);
+}
+
+static void test_rotation(void)
+{
+    for (int deg = 0; deg < 360; deg += 90) {
+        check_rotation(deg, false);
+        check_rotation(deg, true);
+    }
+}
+
 int main(void)
 {
     static const struct {
@@ -347,6 +424,7 @@ int main(void)
         {"headlines resume", test_resume},
         {"no blank switch", test_no_blank},
         {"announcement label", test_announcement},
+        {"rotation", test_rotation},
     };
     for (size_t i = 0; i < sizeof tests / sizeof *tests; i++) {
         printf("# %s\n", tests[i].name);
