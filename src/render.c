@@ -1431,7 +1431,7 @@ static void render_rot_end(struct render *r)
     }
     SDL_RenderFlush(r->ren);
     SDL_Rect a;
-    if (r->rot_all || r->present_whole || r->full_update)
+    if (r->rot_all || r->present_whole || (r->full_update && r->win_surf))
         a = (SDL_Rect){0, 0, r->w, r->h};
     else if (r->banded)
         a = (SDL_Rect){0, r->band_y0, r->w, r->band_y1 - r->band_y0};
@@ -1746,6 +1746,7 @@ static void render_update_geometry(struct render *r)
     r->text_y = r->strip_y + (h - r->line_h) / 2;
     /* The strip may have moved: draw and send everything once. */
     r->full_update = true;
+    r->rot_all = true;
 }
 
 static void render_update_refresh(struct render *r)
