@@ -205,9 +205,9 @@ struct render {
     SDL_Surface *rot_surf;
     SDL_Texture *rot_tex;
     int rot_tw, rot_th;
-    bool rot_all;     /* the next copy is the whole frame */
+    bool rot_all;      /* the next copy is the whole frame */
     SDL_Rect rot_sent; /* the panel's rectangle the last copy wrote */
-    bool clear_whole;   /* the next full update clears and sends the whole window */
+    bool clear_whole;  /* the next full update clears and sends the whole window */
 };
 
 static void render_make_separator(struct render *r);
@@ -1396,8 +1396,8 @@ static void render_rot_begin(struct render *r)
         r->rot_tex = NULL;
     }
     if (!r->rot_tex) {
-        r->rot_tex = SDL_CreateTexture(r->ren, SDL_PIXELFORMAT_ARGB8888,
-                                       SDL_TEXTUREACCESS_TARGET, r->w, r->h);
+        r->rot_tex = SDL_CreateTexture(r->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET,
+                                       r->w, r->h);
         if (!r->rot_tex) {
             kt_log_error("display: cannot rotate (no %dx%d render target): %s", r->w, r->h,
                          SDL_GetError());
@@ -1613,6 +1613,29 @@ void render_present(struct render *r)
         return;
     }
     SDL_RenderPresent(r->ren);
+}
+
+void render_black(struct render *r)
+{
+    if (!r->ren)
+        return;
+    render_rot_begin(r);
+    SDL_SetRenderDrawBlendMode(r->ren, SDL_BLENDMODE_NONE);
+    SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
+    SDL_RenderClear(r->ren);
+    SDL_RenderFlush(r->ren);
+    /* all of it drawn and sent; the next frame draws everything again */
+    r->present_whole = true;
+    r->rot_all = true;
+    render_rot_end(r);
+    r->full_update = true;
+    r->clear_whole = true;
+    r->band_y0 = r->band_y1 = 0;
+}
+
+int render_alert_severity(const struct render *r)
+{
+    return r->snap && r->snap->n_alerts > 0 ? (int)r->snap->alerts[0].severity : -1;
 }
 
 bool render_paced(const struct render *r)

@@ -65,6 +65,11 @@ uint64_t render_generation(const struct render *r);
 /* Lays out and draws the frame at time t (not presented). */
 void render_frame(struct render *r, double t);
 void render_present(struct render *r);
+/* A black frame (office hours: the screen is off), to present once. */
+void render_black(struct render *r);
+/* The severity of the most severe alert in the snapshot shown (they are
+ * sorted), or -1 when none is active. */
+int render_alert_severity(const struct render *r);
 
 /* True when presenting waits for the display (vsync): otherwise the
  * caller paces frames itself. */

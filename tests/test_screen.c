@@ -16,11 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <SDL.h>
 
 #include "alert.h"
 #include "config.h"
+#include "display.h"
+#include "hours.h"
 #include "render.h"
 #include "store.h"
 #include "tap.h"
@@ -412,8 +416,142 @@ static void test_rotation(void)
     }
 }
 
+/* ---- office hours ---- */
+
+static int64_t at(const char *when)
+{
+    time_t t;
+    char err[256];
+    if (hours_parse_now(when, &t, err, sizeof err) < 0) {
+        fprintf(stderr, "--now %s: %s\n", when, err);
+        exit(1);
+    }
+    return (int64_t)t;
+}
+
+static long nonblack(const SDL_Surface *s)
+{
+    return (long)s->w * s->h - count(s, 0, 0, s->w, s->h, 0);
+}
+
+/* --screenshot --now: black outside the hours, the strip inside them. */
+static void test_hours_screenshot(void)
+{
+    struct config *cfg =
+        make_cfg("position = bottom\nheight = 60\non = Mon-Fri 07:00-19:30, Sat 09:00-14:00\n");
+    struct store *st = store_new();
+    store_configure(st, cfg, 1000);
+    struct store_item it = {.title = "Canteen opens at noon"};
+    store_replace_items(st, "news", &it, 1, 1000);
+    static const struct {
+        const char *now;
+        bool on;
+    } cases[] = {{"2026-12-07T08:30", true},  {"2026-12-07T06:59", false},
+                 {"2026-12-07T19:30", false}, {"2026-12-05T13:59", true},
+                 {"2026-12-05T14:00", false}, {"2026-12-06T12:00", false}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/kt-screen-hours-%d.bmp",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+        struct display_opts o = {.screenshot = path, .at = 1, .now = at(cases[i].now)};
+        CHECK(display_screenshot(cfg, st, &o) == 0);
+        SDL_Surface *shot = SDL_LoadBMP(path);
+        CHECK(shot != NULL);
+        if (shot) {
+            SDL_Surface *c = SDL_ConvertSurfaceFormat(shot, SDL_PIXELFORMAT_ARGB8888, 0);
+            long lit = nonblack(c);
+            printf("# --now %s: %ld lit pixels (want %s)\n", cases[i].now, lit,
+                   cases[i].on ? "on" : "black");
+            CHECK(cases[i].on ? lit > W * 50 : lit == 0);
+            SDL_FreeSurface(c);
+            SDL_FreeSurface(shot);
+        }
+        unlink(path);
+    }
+    store_free(st);
+    config_free(cfg);
+}
+
+/* An alert at wake_severity or above turns the screen on out of hours;
+ * a less severe one does not. */
+static void test_hours_wake(void)
+{
+    struct config *cfg = make_cfg("position = bottom\nheight = 60\non = Mon-Fri 07:00-19:30\n"
+                                  "wake_severity = severe\n");
+    int64_t sunday = at("2026-12-06T12:00");
+    SDL_Surface *surf = make_surface(W, H);
+    struct render *r = open_render(surf, cfg);
+    render_adopt(r, make_snap(titles, 3, NULL, 0), 0);
+    CHECK(!display_is_on(&cfg->display, render_alert_severity(r), sunday));
+    render_black(r);
+    CHECK(nonblack(surf) == 0);
+    struct alert minor = alert_of(ALERT_MODERATE, "Lift out of order");
+    render_adopt(r, make_snap(titles, 3, &minor, 1), 0);
+    CHECK(!display_is_on(&cfg->display, render_alert_severity(r), sunday));
+    struct alert severe = alert_of(ALERT_SEVERE, "Gas leak: leave the building");
+    render_adopt(r, make_snap(titles, 3, &severe, 1), 0);
+    CHECK(display_is_on(&cfg->display, render_alert_severity(r), sunday));
+    render_frame(r, 1);
+    CHECK(count(surf, 0, H - 60, W, H, 0xE65100) > W * 30);
+    render_close(r);
+    SDL_FreeSurface(surf);
+    config_free(cfg);
+}
+
+/* The kiosk loop asleep: no frames, last_present_ns fresh, "asleep". */
+struct sleep_host {
+    struct frame_stats *stats;
+    int polls, asleep_polls, fresh_polls;
+    double until;
+};
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static enum display_event sleep_poll(void *ctx, const struct config **cfg)
+{
+    (void)cfg;
+    struct sleep_host *h = ctx;
+    h->polls++;
+    if (atomic_load(&h->stats->asleep)) {
+        h->asleep_polls++;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        uint64_t last = atomic_load(&h->stats->last_present_ns);
+        h->fresh_polls += last && now - last < 1500000000ull;
+    }
+    return mono() > h->until ? DISPLAY_QUIT : DISPLAY_CONTINUE;
+}
+
+static void test_hours_loop(void)
+{
+    struct config *cfg = make_cfg("on = never\n");
+    struct store *st = store_new();
+    store_configure(st, cfg, 1000);
+    struct frame_stats stats;
+    frame_stats_init(&stats);
+    struct sleep_host h = {.stats = &stats, .until = mono() + 2.0};
+    struct display_host host = {&h, sleep_poll};
+    struct display_opts o = {.stats = &stats};
+    CHECK(display_run(cfg, st, &host, &o) == 0);
+    printf("# asleep 2 s: %d polls (%d asleep, %d with last_present_ns < 1.5 s old), %llu frames\n",
+           h.polls, h.asleep_polls, h.fresh_polls, (unsigned long long)atomic_load(&stats.frames));
+    CHECK(atomic_load(&stats.frames) == 0);
+    CHECK(h.asleep_polls >= 5 && h.asleep_polls <= 15); /* ~5 a second, not 60 */
+    CHECK(h.fresh_polls >= h.asleep_polls - 1);
+    store_free(st);
+    config_free(cfg);
+}
+
 int main(void)
 {
+    setenv("TZ", "Europe/Berlin", 1);
+    tzset();
     static const struct {
         const char *name;
         void (*fn)(void);
@@ -425,6 +563,9 @@ int main(void)
         {"no blank switch", test_no_blank},
         {"announcement label", test_announcement},
         {"rotation", test_rotation},
+        {"office hours: --now screenshots", test_hours_screenshot},
+        {"office hours: an alert wakes the screen", test_hours_wake},
+        {"office hours: the loop sleeps", test_hours_loop},
     };
     for (size_t i = 0; i < sizeof tests / sizeof *tests; i++) {
         printf("# %s\n", tests[i].name);
