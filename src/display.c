@@ -17,11 +17,15 @@
 #include "display.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <SDL.h>
 
+#ifdef KT_HAVE_CAPTURE
+#include "capture.h"
+#endif
 #include "config.h"
 #include "hours.h"
 #include "log.h"
@@ -251,10 +255,17 @@ static bool display_sleep(struct render *r, const struct config **cfgp, struct s
     return !quit;
 }
 
-static enum display_end display_frames(struct render *r, const struct config **cfgp,
-                                       struct store *store, const struct display_host *host,
-                                       struct display_count *count)
+static enum display_end display_frames_run(struct render *r, const struct config **cfgp,
+                                           struct store *store, const struct display_host *host,
+                                           struct display_count *count, struct capture *capture,
+                                           uint8_t **cap_buf, size_t *cap_size, int *cap_w,
+                                           int *cap_h)
 {
+    (void)capture;
+    (void)cap_buf;
+    (void)cap_size;
+    (void)cap_w;
+    (void)cap_h;
     char err[KT_ERR_MAX];
     if (render_apply(r, &(*cfgp)->display, 0, err, sizeof err) < 0)
         kt_log_error("display: %s", err);
@@ -305,6 +316,11 @@ static enum display_end display_frames(struct render *r, const struct config **c
             continue;
         }
         render_frame(r, t);
+#ifdef KT_HAVE_CAPTURE /* WAVE2 §4: remove this line and its #endif once capture.c is in */
+        if (capture && capture_pending(capture) &&
+            render_read_rgba(r, cap_buf, cap_size, cap_w, cap_h) == 0)
+            capture_deliver(capture, *cap_buf, *cap_w, *cap_h, *cap_w * 4);
+#endif
         render_present(r);
         now = display_ns();
         display_count_present(count, now, render_refresh_hz(r));
@@ -326,6 +342,20 @@ static enum display_end display_frames(struct render *r, const struct config **c
         notify_watchdog();
         display_pace(r, &deadline, !started);
     }
+}
+
+static enum display_end display_frames(struct render *r, const struct config **cfgp,
+                                       struct store *store, const struct display_host *host,
+                                       struct display_count *count, struct capture *capture)
+{
+    /* the control API's screenshots: a buffer kept while the window is */
+    uint8_t *cap_buf = NULL;
+    size_t cap_size = 0;
+    int cap_w = 0, cap_h = 0;
+    enum display_end end = display_frames_run(r, cfgp, store, host, count, capture, &cap_buf,
+                                              &cap_size, &cap_w, &cap_h);
+    free(cap_buf);
+    return end;
 }
 
 /* No screen: waits seconds while polling the host (signals, reloads),
@@ -374,7 +404,8 @@ static int display_loop(const struct config *cfg, struct store *store,
             kt_log_info("display: a screen is there now");
         last[0] = '\0';
         retry = DISPLAY_RETRY_MIN_S;
-        enum display_end end = display_frames(r, &cfg, store, host, &count);
+        enum display_end end =
+            display_frames(r, &cfg, store, host, &count, opts ? opts->capture : NULL);
         render_close(r);
         if (end == DISPLAY_END_QUIT) {
             kt_log_info("display: closed (%llu frames, %llu late, worst %.1f ms)",

@@ -1633,6 +1633,41 @@ void render_black(struct render *r)
     r->band_y0 = r->band_y1 = 0;
 }
 
+int render_read_rgba(struct render *r, uint8_t **buf, size_t *cap, int *w, int *h)
+{
+    SDL_Surface *panel = render_panel_surface(r);
+    int pw = r->panel_w, ph = r->panel_h;
+    if (!r->ren || pw <= 0 || ph <= 0)
+        return -1;
+    size_t need = (size_t)pw * (size_t)ph * 4;
+    if (*cap < need) {
+        free(*buf);
+        *buf = kt_malloc(need);
+        *cap = need;
+    }
+    int rc;
+    if (panel) {
+        /* software: the panel's own pixels (rotated frames included) */
+        if (SDL_MUSTLOCK(panel))
+            SDL_LockSurface(panel);
+        rc = SDL_ConvertPixels(pw, ph, panel->format->format, panel->pixels, panel->pitch,
+                               SDL_PIXELFORMAT_ABGR8888, *buf, pw * 4);
+        if (SDL_MUSTLOCK(panel))
+            SDL_UnlockSurface(panel);
+    } else {
+        rc = SDL_RenderReadPixels(r->ren, NULL, SDL_PIXELFORMAT_ABGR8888, *buf, pw * 4);
+    }
+    if (rc < 0)
+        return -1;
+    /* The screen is opaque, whatever alpha a surface kept where nothing
+     * was blended. */
+    for (size_t i = 3; i < need; i += 4)
+        (*buf)[i] = 255;
+    *w = pw;
+    *h = ph;
+    return 0;
+}
+
 int render_alert_severity(const struct render *r)
 {
     return r->snap && r->snap->n_alerts > 0 ? (int)r->snap->alerts[0].severity : -1;

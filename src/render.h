@@ -65,6 +65,10 @@ uint64_t render_generation(const struct render *r);
 /* Lays out and draws the frame at time t (not presented). */
 void render_frame(struct render *r, double t);
 void render_present(struct render *r);
+/* The panel's frame as drawn (after render_frame, before present), R,G,B,A
+ * bytes, pitch w * 4, into *buf (grown to *cap when needed: the caller keeps
+ * it). For the control API's screenshot (WAVE2 §4). 0, or -1. */
+int render_read_rgba(struct render *r, uint8_t **buf, size_t *cap, int *w, int *h);
 /* A black frame (office hours: the screen is off), to present once. */
 void render_black(struct render *r);
 /* The severity of the most severe alert in the snapshot shown (they are

@@ -416,6 +416,34 @@ static void test_rotation(void)
     }
 }
 
+/* The capture hook's read-back (WAVE2 §4): the panel's pixels as R,G,B,A
+ * bytes, rotated frames as the panel shows them. */
+static void test_read_rgba(void)
+{
+    struct config *cfg = make_cfg("position = bottom\nheight = 60\nrotate = 90\n");
+    SDL_Surface *panel = make_surface(H, W);
+    struct render *r = open_render(panel, cfg);
+    render_adopt(r, make_snap(titles, 3, NULL, 0), 0);
+    render_frame(r, 1);
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    int w = 0, h = 0;
+    CHECK(render_read_rgba(r, &buf, &cap, &w, &h) == 0);
+    CHECK(w == H && h == W);
+    long bad = 0;
+    for (int y = 0; y < h && buf; y++)
+        for (int x = 0; x < w; x++) {
+            const uint8_t *p = buf + ((size_t)y * (size_t)w + (size_t)x) * 4;
+            bad += ((uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2]) != px(panel, x, y) ||
+                   p[3] != 255;
+        }
+    CHECK(bad == 0);
+    free(buf);
+    render_close(r);
+    SDL_FreeSurface(panel);
+    config_free(cfg);
+}
+
 /* ---- office hours ---- */
 
 static int64_t at(const char *when)
@@ -563,6 +591,7 @@ int main(void)
         {"no blank switch", test_no_blank},
         {"announcement label", test_announcement},
         {"rotation", test_rotation},
+        {"capture read-back", test_read_rgba},
         {"office hours: --now screenshots", test_hours_screenshot},
         {"office hours: an alert wakes the screen", test_hours_wake},
         {"office hours: the loop sleeps", test_hours_loop},
