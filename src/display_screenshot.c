@@ -70,6 +70,7 @@ int display_screenshot(const struct config *cfg, struct store *store,
     /* --now: office hours at that time (a waking alert counts). */
     int64_t now = opts->now ? opts->now : (int64_t)time(NULL);
     bool on = display_is_on(&cfg->display, render_alert_severity(r), now);
+    render_set_now(r, now, opts->at);
     if (on)
         render_frame(r, opts->at);
     else

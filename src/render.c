@@ -32,8 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "alert.h"
+#include "clock_format.h"
 #include "config.h"
 #include "log.h"
 #include "render_probe.h"
@@ -207,11 +209,30 @@ struct render {
     int rot_tw, rot_th;
     bool rot_all;      /* the next copy is the whole frame */
     SDL_Rect rot_sent; /* the panel's rectangle the last copy wrote */
-    bool clear_whole;  /* the next full update clears and sends the whole window */
+
+    /* clock: a fixed box at one end of the strip; the tape runs in
+     * [tx, tx + tw) beside it. Its text is made by the worker when it
+     * changes (asked at most once a wall-clock second). */
+    enum display_clock clock_pos;
+    char *clock_fmt;
+    char clock_text[CLOCK_FORMAT_MAX_TEXT + 1];
+    int64_t clock_sec;              /* the wall second last formatted */
+    uint64_t clock_key, clock_have; /* text asked for, text in hand */
+    SDL_Surface *clock_surf;        /* drawn straight (software, opaque), or */
+    SDL_Texture *clock_tex;
+    int clock_tw, clock_th, clock_box;
+    int64_t now_fixed; /* render_set_now: wall clock now_fixed at scroll time now_t */
+    double now_t;
+    int tx, tw;
+    int clip_x0, clip_x1; /* columns copies may write (the tape's, or all) */
+    bool clear_whole;     /* the next full update clears and sends the whole window */
 };
 
 static void render_make_separator(struct render *r);
 static void render_textures_lost(struct render *r);
+static void render_copy(struct render *r, SDL_Texture *t, SDL_Surface *surf, float x, float y,
+                        float w, float h);
+static void render_update_tape(struct render *r);
 
 /* ---- textures ---- */
 
@@ -451,6 +472,97 @@ static void render_upload_next(struct render *r, size_t max)
     }
 }
 
+/* ---- the clock box ---- */
+
+static void render_clock_drop(struct render *r)
+{
+    render_destroy_texture(r, &r->clock_tex);
+    SDL_FreeSurface(r->clock_surf);
+    r->clock_surf = NULL;
+    r->clock_have = 0;
+}
+
+/* The tape's columns: all of the strip but the clock's box. */
+static void render_update_tape(struct render *r)
+{
+    int box = r->clock_pos != CLOCK_OFF ? r->clock_box : 0;
+    box = box < r->w ? box : 0;
+    r->tx = r->clock_pos == CLOCK_LEFT ? box : 0;
+    r->tw = r->w - box;
+    r->clip_x0 = 0;
+    r->clip_x1 = r->w;
+}
+
+/* Asks the worker for the clock's text when it changed: formatted at
+ * most once a wall-clock second (time() is read from the vDSO). */
+static void render_clock_tick(struct render *r, double t)
+{
+    if (r->clock_pos == CLOCK_OFF || !r->clock_fmt)
+        return;
+    int64_t sec = r->now_fixed ? r->now_fixed + (int64_t)floor(t - r->now_t) : (int64_t)time(NULL);
+    if (sec == r->clock_sec)
+        return;
+    r->clock_sec = sec;
+    char text[CLOCK_FORMAT_MAX_TEXT + 1];
+    clock_format_apply(r->clock_fmt, (time_t)sec, text, sizeof text);
+    if (r->clock_key && strcmp(text, r->clock_text) == 0)
+        return;
+    snprintf(r->clock_text, sizeof r->clock_text, "%s", text);
+    textworker_set_text(r->worker, ++r->clock_key, text);
+}
+
+/* The worker's clock text: kept as the box's content. The box only
+ * grows (digits of most fonts are one width; a longer month name widens
+ * it once), so the tape beside it does not move every minute. */
+static void render_take_clock(struct render *r, struct textworker_result *res)
+{
+    if (res->look != r->look_gen || res->key != r->clock_key) {
+        textworker_result_free(res);
+        return;
+    }
+    render_clock_drop(r);
+    r->clock_have = res->key;
+    r->clock_tw = res->width;
+    r->clock_th = res->surface ? res->surface->h : 0;
+    if (res->surface && render_can_direct(r, res->surface, res->opaque)) {
+        r->clock_surf = res->surface;
+        res->surface = NULL;
+    } else if (res->surface) {
+        int w = res->surface->w < r->tile_w ? res->surface->w : r->tile_w;
+        r->clock_tex = render_upload(r, res->surface, 0, w, res->opaque);
+        r->clock_tw = w;
+    }
+    r->uploads++;
+    int box = r->clock_tw + r->line_h;
+    if (box > r->clock_box) {
+        r->clock_box = box;
+        render_update_tape(r);
+    }
+    /* the box is drawn whole: a shorter text leaves no trace */
+    r->full_update = true;
+    r->rot_all = true;
+    textworker_result_free(res);
+}
+
+/* Draws the box's text (the strip's fill is its background). */
+static void render_clock_draw(struct render *r)
+{
+    if (r->clock_pos == CLOCK_OFF || !r->clock_have || r->clock_box >= r->w)
+        return;
+    int x0 = r->clock_pos == CLOCK_LEFT ? 0 : r->w - r->clock_box;
+    float x = (float)(x0 + (r->clock_box - r->clock_tw) / 2);
+    if (r->clock_surf || r->clock_tex)
+        render_copy(r, r->clock_tex, r->clock_surf, x, (float)r->text_y, (float)r->clock_tw,
+                    (float)r->clock_th);
+}
+
+void render_set_now(struct render *r, int64_t now, double t)
+{
+    r->now_fixed = now;
+    r->now_t = t;
+    r->clock_sec = INT64_MIN;
+}
+
 /* ---- the worker's answers ---- */
 
 double render_offset(const struct render *r, double t)
@@ -505,6 +617,12 @@ static void render_adopt_look(struct render *r, struct textworker_result *res, d
     r->look_gen = res->look;
     r->look_ready = true;
     r->n_posted = 0;
+    /* the clock's text again, in the new look */
+    render_clock_drop(r);
+    r->clock_box = 0;
+    r->clock_sec = INT64_MIN;
+    r->clock_key++;
+    r->clock_text[0] = '\0';
     render_make_separator(r);
     render_update_geometry(r);
     if (first) {
@@ -561,6 +679,8 @@ static void render_collect(struct render *r, double t)
         res->next = NULL;
         if (res->kind == TEXTWORKER_LOOK)
             render_adopt_look(r, res, t);
+        else if (res->kind == TEXTWORKER_TEXT)
+            render_take_clock(r, res);
         else
             render_take_item(r, res);
         res = next;
@@ -611,10 +731,10 @@ static void render_request(struct render *r, double hi)
         render_want_add(r, &n, list, index, e->id, false);
     }
     if (l->n_list > 0) {
-        double lo = hi - r->w, horizon = hi + fabs(r->clock.speed) * RENDER_AHEAD_S;
+        double lo = hi - r->tw, horizon = hi + fabs(r->clock.speed) * RENDER_AHEAD_S;
         /* A width not known yet counts as half a screen: fewer asked at
          * once, never a memory spike from counting unknowns as nothing. */
-        int32_t guess = r->w / 2 > 256 ? r->w / 2 : 256;
+        int32_t guess = r->tw / 2 > 256 ? r->tw / 2 : 256;
         int64_t x = l->tail;
         size_t idx = l->next;
         for (size_t k = 0; k < l->n_list && (double)x < horizon && n < RENDER_MAX_WANT; k++) {
@@ -662,13 +782,14 @@ static void render_copy_rows(struct render *r, const void *pixels, int pitch, in
     SDL_Surface *target = render_target(r);
     int x = (int)floorf(dst->x), y = (int)floorf(dst->y), sx = 0, sy = 0, w = tw, h = th;
     int y_end = r->strip_y + r->strip_h < target->h ? r->strip_y + r->strip_h : target->h;
-    if (x < 0) {
-        sx = -x;
-        w += x;
-        x = 0;
+    int x_end = r->clip_x1 < target->w ? r->clip_x1 : target->w;
+    if (x < r->clip_x0) {
+        sx = r->clip_x0 - x;
+        w -= sx;
+        x = r->clip_x0;
     }
-    if (x + w > target->w)
-        w = target->w - x;
+    if (x + w > x_end)
+        w = x_end - x;
     if (y < r->strip_y) {
         sy = r->strip_y - y;
         h -= sy;
@@ -818,8 +939,12 @@ void render_fill_strip(struct render *r)
         SDL_SetRenderDrawColor(r->ren, r->bg.r, r->bg.g, r->bg.b, r->bg.a);
         SDL_RenderFillRect(r->ren, &strip);
     }
-    /* Text never spills out of the strip, even in a strip lower than it. */
-    SDL_RenderSetClipRect(r->ren, &strip);
+    /* Text never spills out of the strip, even in a strip lower than it,
+     * nor into the clock's box. */
+    SDL_Rect tape = {r->tx, r->strip_y, r->tw, r->strip_h};
+    SDL_RenderSetClipRect(r->ren, &tape);
+    r->clip_x0 = r->tx;
+    r->clip_x1 = r->tx + r->tw;
     /* Now: render_blit writes into the surface directly, after the fill. */
     if (render_target(r))
         SDL_RenderFlush(r->ren);
@@ -827,6 +952,11 @@ void render_fill_strip(struct render *r)
 
 void render_end_strip(struct render *r)
 {
+    r->clip_x0 = 0;
+    r->clip_x1 = r->w;
+    SDL_Rect strip = {0, r->strip_y, r->w, r->strip_h};
+    SDL_RenderSetClipRect(r->ren, &strip);
+    render_clock_draw(r);
     SDL_RenderSetClipRect(r->ren, NULL);
 }
 
@@ -845,8 +975,8 @@ static void render_blank(struct render *r)
 static double render_screen_x(const struct render *r, double u, double off, double w)
 {
     if (r->direction == DIR_RIGHT)
-        return (double)r->w - (u - off) - w;
-    return u - off;
+        return (double)(r->tx + r->tw) - (u - off) - w;
+    return (double)r->tx + u - off;
 }
 
 static double render_upload_ahead(const struct render *r)
@@ -857,7 +987,7 @@ static double render_upload_ahead(const struct render *r)
 
 static void render_place(struct render *r, double t, size_t uploads)
 {
-    double lo = render_offset(r, t), hi = lo + r->w;
+    double lo = render_offset(r, t), hi = lo + r->tw;
     scroll_layout_advance(&r->layout, lo, hi, hi + render_upload_ahead(r));
     render_upload_next(r, uploads);
 }
@@ -867,6 +997,8 @@ static void render_place(struct render *r, double t, size_t uploads)
 static bool render_placed_done(struct render *r)
 {
     if (r->layout.blocked)
+        return false;
+    if (r->clock_pos != CLOCK_OFF && r->clock_have != r->clock_key)
         return false;
     for (size_t i = 0; i < r->layout.n; i++)
         if (!render_slot_find(r, &r->layout.e[i]))
@@ -886,7 +1018,7 @@ static void render_settle(struct render *r, double t)
         bool look_done = r->look_gen == r->look_posted;
         if (r->look_ready && look_done) {
             render_place(r, t, SIZE_MAX);
-            render_request(r, render_offset(r, t) + r->w);
+            render_request(r, render_offset(r, t) + r->tw);
             if (render_placed_done(r))
                 return;
         }
@@ -1480,6 +1612,7 @@ static void render_set_rotation(struct render *r, int deg)
         render_destroy_texture(r, &r->sep_tex);
         render_alert_items_reset(r);
         render_destroy_texture(r, &r->al.sep_tex);
+        render_clock_drop(r);
         if (render_sw_bind(r) < 0) {
             kt_log_error("display: cannot rotate by %d degrees: %s", deg, SDL_GetError());
             r->failed = true;
@@ -1507,6 +1640,8 @@ static void render_frame_upright(struct render *r, double t)
         render_alert_frame(r, t);
         return;
     }
+    if (r->look_ready)
+        render_clock_tick(r, t);
     if (r->sync)
         render_settle(r, t);
     else
@@ -1518,7 +1653,7 @@ static void render_frame_upright(struct render *r, double t)
         return;
     }
     double lo = render_offset(r, t);
-    double hi = lo + r->w;
+    double hi = lo + r->tw;
     render_place(r, t, r->sync || r->warmup ? SIZE_MAX : 1);
     r->text_covers = render_text_covers(r, lo, hi);
 
@@ -1550,8 +1685,8 @@ static void render_frame_upright(struct render *r, double t)
                 render_copy(r, slot->tile[k], NULL, (float)(x + (double)k * tw), y, (float)w,
                             (float)slot->h);
             }
-            if (slot->n_up < slot->n_tiles && x + (double)slot->n_up * tw < (double)r->w &&
-                x + slot->w > 0)
+            if (slot->n_up < slot->n_tiles &&
+                x + (double)slot->n_up * tw < (double)(r->tx + r->tw) && x + slot->w > 0)
                 missing = true; /* tiles still on their way, on screen */
         } else if ((double)e->start < hi && (double)(e->start + e->width) > lo) {
             missing = true; /* its place stays blank until it is ready */
@@ -1693,6 +1828,9 @@ bool render_ready(const struct render *r)
 static void render_textures_lost(struct render *r)
 {
     render_flush_slots(r);
+    render_clock_drop(r);
+    r->clock_sec = INT64_MIN;
+    r->clock_text[0] = '\0';
     if (r->rot_tex) {
         SDL_DestroyTexture(r->rot_tex);
         r->rot_tex = NULL;
@@ -1716,6 +1854,7 @@ static void render_rebind_surface(struct render *r)
     render_destroy_texture(r, &r->sep_tex);
     render_alert_items_reset(r);
     render_destroy_texture(r, &r->al.sep_tex);
+    render_clock_drop(r);
     r->win_surf = SDL_GetWindowSurface(r->win);
     if (!r->win_surf || render_sw_bind(r) < 0) {
         SDL_DestroyRenderer(r->ren);
@@ -1789,6 +1928,7 @@ static void render_update_size(struct render *r)
     }
     r->w = render_rot_swaps(r) ? r->panel_h : r->panel_w;
     r->h = render_rot_swaps(r) ? r->panel_w : r->panel_h;
+    render_update_tape(r);
 }
 
 static void render_update_geometry(struct render *r)
@@ -1802,6 +1942,7 @@ static void render_update_geometry(struct render *r)
     r->strip_h = h;
     r->strip_y = r->position == POS_BOTTOM ? r->h - h : 0;
     r->text_y = r->strip_y + (h - r->line_h) / 2;
+    render_update_tape(r);
     /* The strip may have moved: draw and send everything once. */
     r->full_update = true;
     r->rot_all = true;
@@ -1927,6 +2068,18 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
 
     render_apply_window(r, d);
     render_set_rotation(r, (int)d->rotate * 90);
+    if (d->clock != r->clock_pos || !kt_str_eq(d->clock_format, r->clock_fmt)) {
+        free(r->clock_fmt);
+        r->clock_fmt = kt_strdup(d->clock_format);
+        r->clock_pos = d->clock;
+        r->clock_sec = INT64_MIN;
+        r->clock_text[0] = '\0';
+        r->clock_key++;
+        r->clock_box = 0;
+        render_clock_drop(r);
+        render_update_tape(r);
+        r->full_update = true;
+    }
     render_update_size(r);
     if (r->win && !r->win_surf && !first && d->vsync != r->vsync) {
         SDL_RenderSetVSync(r->ren, d->vsync);
@@ -2252,6 +2405,8 @@ void render_close(struct render *r)
     free(r->font_name);
     free(r->separator);
     free(r->idle_text);
+    render_clock_drop(r);
+    free(r->clock_fmt);
     if (r->rot_tex)
         SDL_DestroyTexture(r->rot_tex);
     SDL_FreeSurface(r->rot_surf);
@@ -2337,7 +2492,9 @@ void render_get_geometry(const struct render *r, struct render_geometry *g)
                                   .line_h = r->line_h,
                                   .gap = r->sep_w,
                                   .origin = r->origin,
-                                  .tile_w = r->tile_w};
+                                  .tile_w = r->tile_w,
+                                  .tape_x = r->tx,
+                                  .tape_w = r->tw};
 }
 
 const struct scroll_layout *render_layout(const struct render *r)

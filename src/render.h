@@ -69,6 +69,9 @@ void render_present(struct render *r);
  * bytes, pitch w * 4, into *buf (grown to *cap when needed: the caller keeps
  * it). For the control API's screenshot (WAVE2 §4). 0, or -1. */
 int render_read_rgba(struct render *r, uint8_t **buf, size_t *cap, int *w, int *h);
+/* The clock's wall time: now (UTC s) at scroll time t, running with t
+ * (--screenshot --now, tests); 0 = the system clock. */
+void render_set_now(struct render *r, int64_t now, double t);
 /* A black frame (office hours: the screen is off), to present once. */
 void render_black(struct render *r);
 /* The severity of the most severe alert in the snapshot shown (they are
@@ -115,6 +118,7 @@ struct render_geometry {
     int gap;              /* separator width */
     int origin;           /* tape coordinate of the first headline */
     int tile_w;           /* widest texture a headline is cut into */
+    int tape_x, tape_w;   /* the columns the headlines scroll in (beside the clock) */
 };
 void render_get_geometry(const struct render *r, struct render_geometry *g);
 const struct scroll_layout *render_layout(const struct render *r);

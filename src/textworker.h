@@ -59,7 +59,7 @@ struct textworker_want {
     bool measure_only; /* its width only (a jump far ahead passes it by) */
 };
 
-enum textworker_kind { TEXTWORKER_LOOK, TEXTWORKER_ITEM };
+enum textworker_kind { TEXTWORKER_LOOK, TEXTWORKER_ITEM, TEXTWORKER_TEXT };
 
 struct textworker_result {
     struct textworker_result *next;
@@ -99,6 +99,11 @@ void textworker_set_list(struct textworker *w, uint32_t serial, const struct sto
  * again. */
 void textworker_want(struct textworker *w, uint32_t look, const struct textworker_want *v,
                      size_t n);
+
+/* A standalone text (the clock's) in fg on the background, made before
+ * any wanted item; replaces one posted and not made yet. Its result is a
+ * TEXTWORKER_TEXT with this key (item fields: width, surface, opaque). */
+void textworker_set_text(struct textworker *w, uint64_t key, const char *text);
 
 /* Are results waiting? An atomic load: free to call every frame. */
 bool textworker_has_results(struct textworker *w);

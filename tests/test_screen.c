@@ -340,6 +340,8 @@ static void test_announcement(void)
     config_free(cfg);
 }
 
+static int64_t at(const char *when);
+
 /* ---- rotation ---- */
 
 /* Where pixel (x, y) of a w x h upright frame lands on the panel turned
@@ -442,6 +444,66 @@ static void test_read_rgba(void)
     render_close(r);
     SDL_FreeSurface(panel);
     config_free(cfg);
+}
+
+/* ---- the clock ---- */
+
+/* The box stands still and shows the time; the headlines beside it move
+ * by the speed; the text changes at the minute. */
+static void check_clock(const char *where)
+{
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "position = bottom\nheight = 60\nspeed = 100\nclock = %s\nclock_format = %%H:%%M\n",
+             where);
+    struct config *cfg = make_cfg(extra);
+    SDL_Surface *surf = make_surface(W, H);
+    struct render *r = open_render(surf, cfg);
+    render_set_now(r, at("2026-12-07T08:30:10"), 0);
+    render_adopt(r, make_snap(titles, 3, NULL, 0), 0);
+    render_frame(r, 1.0);
+    SDL_Surface *a = SDL_ConvertSurfaceFormat(surf, SDL_PIXELFORMAT_ARGB8888, 0);
+    render_frame(r, 2.0);
+    struct render_geometry g;
+    render_get_geometry(r, &g);
+    int bx = strcmp(where, "left") == 0 ? 0 : g.tape_w, bw = W - g.tape_w;
+    printf("# clock %s: box x %d, %d px; tape x %d, %d px\n", where, bx, bw, g.tape_x, g.tape_w);
+    CHECK(bw > 40 && bw < W / 2);
+    CHECK(g.tape_x == (strcmp(where, "left") == 0 ? bw : 0));
+    long box_diff = 0, box_text = 0, moved_bad = 0;
+    for (int y = H - 60; y < H; y++) {
+        for (int x = bx; x < bx + bw; x++) {
+            box_diff += px(a, x, y) != px(surf, x, y);
+            box_text += px(surf, x, y) == 0xFFFFFF;
+        }
+        /* the rest, 100 px further on */
+        for (int x = g.tape_x; x + 100 < g.tape_x + g.tape_w; x++)
+            moved_bad += px(surf, x, y) != px(a, x + 100, y);
+    }
+    printf("# clock %s: box %ld px differ (%ld text px), tape %ld px not moved by the speed\n",
+           where, box_diff, box_text, moved_bad);
+    CHECK(box_diff == 0);
+    CHECK(box_text > 100);
+    CHECK(moved_bad == 0);
+    /* the tape moved at all, and never into the box */
+    CHECK(!rows_equal(a, surf, H - 60, H));
+    dump(surf, strcmp(where, "left") == 0 ? "clock_left" : "clock_right");
+    render_frame(r, 50.5); /* 08:31:00 */
+    long changed = 0;
+    for (int y = H - 60; y < H; y++)
+        for (int x = bx; x < bx + bw; x++)
+            changed += px(a, x, y) != px(surf, x, y);
+    CHECK(changed > 20);
+    SDL_FreeSurface(a);
+    render_close(r);
+    SDL_FreeSurface(surf);
+    config_free(cfg);
+}
+
+static void test_clock(void)
+{
+    check_clock("left");
+    check_clock("right");
 }
 
 /* ---- office hours ---- */
@@ -592,6 +654,7 @@ int main(void)
         {"announcement label", test_announcement},
         {"rotation", test_rotation},
         {"capture read-back", test_read_rgba},
+        {"clock box", test_clock},
         {"office hours: --now screenshots", test_hours_screenshot},
         {"office hours: an alert wakes the screen", test_hours_wake},
         {"office hours: the loop sleeps", test_hours_loop},
