@@ -25,6 +25,14 @@
  * that changes a label draws it again. A slot is split into tiles no
  * wider than the renderer's maximum texture width (2048 on a Raspberry Pi
  * 3's VC4): long headlines at big sizes exceed it.
+ *
+ * Alerts (struct render_alerts): a few lines, all kept while active, made
+ * by their own worker as white text with alpha and tinted per severity
+ * with a colour mod when copied; until a line is up, its colour band is
+ * drawn. Rotation: one rotated copy per frame (rot_surf's changed rows in
+ * software, rot_tex on a GPU; docs/screen.md has the figures against
+ * pre-rotated tiles). The clock box's text is a TEXTWORKER_TEXT result,
+ * asked for when the formatted text changes.
  */
 #include "render.h"
 

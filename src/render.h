@@ -17,6 +17,14 @@
  * not drawn (and the tape waits at the edge, scroll.h). A surface render
  * is synchronous by default: each frame waits for the text it shows, so a
  * screenshot or a test sees the finished picture (render_set_sync).
+ *
+ * The whole screen (issues 11, 13): while the snapshot holds active alerts
+ * they replace the headlines (banner or takeover, alert_mode), made by a
+ * second text worker; the headlines stand still meanwhile and resume
+ * where they were. rotate draws the frame upright at the rotated size and
+ * copies it turned onto the panel (w, h and the geometry are the frame's;
+ * the target surface and --size are the panel's). clock puts a fixed box
+ * at one end, the tape scrolling beside it.
  */
 #ifndef KT_RENDER_H
 #define KT_RENDER_H
