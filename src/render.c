@@ -117,6 +117,7 @@ struct render_alerts {
     size_t n;
     struct render_alert_item it[RENDER_MAX_ALERTS];
     bool wanted;     /* the want list for this list and look is posted */
+    bool look_stale; /* the look to post when alerts come */
     double t0;       /* when this list began to show */
     double head_off; /* the headlines' offset when the alerts took over */
     enum alert_mode mode;
@@ -1132,9 +1133,14 @@ static int render_alert_px(const struct render *r)
 static void render_alert_post_look(struct render *r, bool force)
 {
     int px = render_alert_px(r);
-    if (!force && r->al.look_posted && px == r->al.font_px)
-        return;
+    if (force || px != r->al.font_px || !r->al.look_posted)
+        r->al.look_stale = true;
     r->al.font_px = px;
+    /* Opened when the first alert comes, not before: a kiosk that never
+     * shows one holds no second font (its colour band shows meanwhile). */
+    if (!r->al.look_stale || r->al.n == 0 || !r->font_name)
+        return;
+    r->al.look_stale = false;
     struct textworker_look look = {.font = r->font_name,
                                    .font_px = px,
                                    .fg = {255, 255, 255, 255},
@@ -1295,6 +1301,7 @@ static void render_alerts_adopt(struct render *r, const struct store_snapshot *s
     if (n) {
         textworker_set_list(r->al.worker, r->al.serial, snap);
         r->al.t0 = t;
+        render_alert_post_look(r, false);
     }
     if (!was && n) {
         r->al.head_off = r->look_ready ? render_offset(r, t) : 0;
