@@ -414,11 +414,13 @@ static void check_rotation(int deg, bool alert)
  * and sent, the band bookkeeping, an alert and back) shows what the
  * upright surface render shows, turned, frame after frame, even with
  * garbage painted into the panel's strip between frames. */
-static void check_window_rotation(int deg)
+static void check_window_rotation(int deg, const char *mode)
 {
-    char extra[256];
-    snprintf(extra, sizeof extra, "position = bottom\nheight = 60\nrotate = %d\n", deg);
-    struct config *cfg = make_cfg(extra), *up = make_cfg("position = bottom\nheight = 60\n");
+    char extra[256], upright[256];
+    snprintf(extra, sizeof extra, "position = bottom\nheight = 60\nrotate = %d\nalert_mode = %s\n",
+             deg, mode);
+    snprintf(upright, sizeof upright, "position = bottom\nheight = 60\nalert_mode = %s\n", mode);
+    struct config *cfg = make_cfg(extra), *up = make_cfg(upright);
     bool swap = deg == 90 || deg == 270;
     char err[512];
     struct render *r =
@@ -471,9 +473,9 @@ static void check_window_rotation(int deg)
         compared++;
         bad_frames += differ != 0;
         if (differ)
-            printf("# rotate %d window, frame %d: %ld px differ\n", deg, k, differ);
+            printf("# rotate %d window (%s), frame %d: %ld px differ\n", deg, mode, k, differ);
     }
-    printf("# rotate %d window: %ld of %ld frames differ\n", deg, bad_frames, compared);
+    printf("# rotate %d window (%s): %ld of %ld frames differ\n", deg, mode, bad_frames, compared);
     CHECK(compared == 30);
     CHECK(bad_frames == 0);
     render_close(a);
@@ -485,8 +487,10 @@ static void check_window_rotation(int deg)
 
 static void test_rotation(void)
 {
-    for (int deg = 0; deg < 360; deg += 90)
-        check_window_rotation(deg);
+    for (int deg = 0; deg < 360; deg += 90) {
+        check_window_rotation(deg, "banner");
+        check_window_rotation(deg, "takeover");
+    }
     for (int deg = 0; deg < 360; deg += 90) {
         check_rotation(deg, false);
         check_rotation(deg, true);
