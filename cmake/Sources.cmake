@@ -3,7 +3,7 @@
 # checks that every file in src/ is in exactly one list.
 
 # Pure logic: no SDL, curl, MQTT or HTTP server headers, no threads beyond
-# the store's lock. Unit-tested and fuzzed on its own.
+# the store's lock and the screenshot hand-over's (capture.c). Unit-tested and fuzzed on its own.
 set(KT_CORE_SRC
     src/alert.c
     src/api_addr.c
@@ -12,6 +12,7 @@ set(KT_CORE_SRC
     src/clock_format.c
     src/cap.c
     src/cap_select.c
+    src/capture.c # a frame handed from the render thread to an asking one (pthreads only)
     src/config.c
     src/config_ref.c
     src/config_doc.c
@@ -52,7 +53,6 @@ set(KT_NET_SRC
     src/source.c
     src/poller.c
     src/app.c
-    src/capture.c
     src/fleet.c
     src/api.c
     src/ctl.c)

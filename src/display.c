@@ -17,12 +17,15 @@
 #include "display.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <SDL.h>
 
+#include "capture.h"
 #include "config.h"
+#include "hours.h"
 #include "log.h"
 #include "notify.h"
 #include "render.h"
@@ -33,6 +36,10 @@
  * anyway (a very slow first fontconfig run). */
 #define DISPLAY_START_WAIT_NS 2000000000ull
 #define DISPLAY_SUMMARY_NS (3600ull * 1000000000ull)
+/* Asleep (office hours), the loop looks at the host, the store and the
+ * clock this often: a message or alert that wakes the screen shows within
+ * a fifth of a second, at five wake-ups a second and no frames. */
+#define DISPLAY_SLEEP_POLL_MS 200
 #define DISPLAY_RETRY_MIN_S 1
 #define DISPLAY_RETRY_MAX_S 30
 
@@ -49,6 +56,7 @@ void frame_stats_init(struct frame_stats *s)
     atomic_init(&s->late, 0);
     atomic_init(&s->worst_us, 0);
     atomic_init(&s->last_present_ns, 0);
+    atomic_init(&s->asleep, false);
 }
 
 /* ---- counting presents ---- */
@@ -128,6 +136,36 @@ static void display_pace(struct render *r, uint64_t *deadline_ns, bool warmup)
 
 enum display_end { DISPLAY_END_QUIT, DISPLAY_END_FAILED };
 
+/* ---- office hours ---- */
+
+bool display_is_on(const struct cfg_display *d, int alert_severity, int64_t now)
+{
+    if (alert_severity >= 0 && alert_severity >= (int)d->wake_severity)
+        return true;
+    return hours_is_on(&d->on, (time_t)now);
+}
+
+/* The schedule's state, evaluated again only when its next change is due
+ * (a steady frame compares two numbers). */
+struct display_hours {
+    bool valid, on;
+    int64_t next; /* UTC s of the next change; INT64_MAX: none */
+};
+
+static bool display_hours_on(struct display_hours *h, const struct cfg_display *d, int sev,
+                             int64_t now)
+{
+    if (sev >= 0 && sev >= (int)d->wake_severity)
+        return true;
+    if (!h->valid || now >= h->next) {
+        time_t next;
+        h->on = hours_is_on(&d->on, (time_t)now);
+        h->next = hours_next_change(&d->on, (time_t)now, &next) ? (int64_t)next : INT64_MAX;
+        h->valid = true;
+    }
+    return h->on;
+}
+
 /* Polls the host: false when it says quit. A reload replaces *cfg. */
 static bool display_poll(const struct display_host *host, const struct config **cfg, bool *reloaded)
 {
@@ -145,10 +183,87 @@ static bool display_poll(const struct display_host *host, const struct config **
     return true;
 }
 
-static enum display_end display_frames(struct render *r, const struct config **cfgp,
-                                       struct store *store, const struct display_host *host,
-                                       struct display_count *count)
+/* Outside office hours: one black frame, then no frames at all until the
+ * hours say on or an alert at wake_severity arrives; the host, the store
+ * and the window's events are looked at every DISPLAY_SLEEP_POLL_MS, and
+ * last_present_ns is kept fresh (the screen is alive: /healthz).
+ * t is the scroll time it fell asleep at (the headlines go on from
+ * there). False when the host says quit. */
+static bool display_sleep(struct render *r, const struct config **cfgp, struct store *store,
+                          const struct display_host *host, struct display_count *count,
+                          struct display_hours *hours, uint64_t *seen, double t)
 {
+    char err[KT_ERR_MAX], when[64] = "the hours change";
+    if (hours->next != INT64_MAX) {
+        time_t next = (time_t)hours->next;
+        struct tm tm;
+        if (localtime_r(&next, &tm))
+            strftime(when, sizeof when, "%a %Y-%m-%d %H:%M", &tm);
+    }
+    kt_log_info("display: outside office hours: the screen is black until %s", when);
+    render_black(r);
+    render_present(r);
+    if (count->pub)
+        atomic_store_explicit(&count->pub->asleep, true, memory_order_relaxed);
+    bool quit = false;
+    for (;;) {
+        SDL_Event ev;
+        bool redraw = false;
+        while (SDL_PollEvent(&ev)) {
+            if (ev.type == SDL_QUIT)
+                quit = true;
+            render_handle_event(r, &ev);
+            redraw = redraw || ev.type == SDL_WINDOWEVENT || ev.type == SDL_RENDER_DEVICE_RESET;
+        }
+        bool reloaded;
+        if (quit || !display_poll(host, cfgp, &reloaded)) {
+            quit = true;
+            break;
+        }
+        if (reloaded) {
+            if (render_apply(r, &(*cfgp)->display, t, err, sizeof err) < 0)
+                kt_log_error("display: %s", err);
+            hours->valid = false;
+            redraw = true;
+        }
+        if (store_generation(store) != *seen) {
+            render_adopt(r, store_snapshot(store), t);
+            *seen = render_generation(r);
+        }
+        if (display_hours_on(hours, &(*cfgp)->display, render_alert_severity(r), time(NULL)))
+            break;
+        if (redraw) {
+            render_black(r);
+            render_present(r);
+        }
+        uint64_t now = display_ns();
+        if (count->pub)
+            atomic_store_explicit(&count->pub->last_present_ns, now, memory_order_relaxed);
+        count->last_ns = 0; /* the first frame after waking is not late */
+        notify_watchdog();
+        SDL_Delay(DISPLAY_SLEEP_POLL_MS);
+    }
+    if (count->pub)
+        atomic_store_explicit(&count->pub->asleep, false, memory_order_relaxed);
+    if (!quit)
+        kt_log_info("display: the screen is on%s",
+                    render_alert_severity(r) >= (int)(*cfgp)->display.wake_severity
+                        ? " (an alert woke it)"
+                        : "");
+    return !quit;
+}
+
+static enum display_end display_frames_run(struct render *r, const struct config **cfgp,
+                                           struct store *store, const struct display_host *host,
+                                           struct display_count *count, struct capture *capture,
+                                           uint8_t **cap_buf, size_t *cap_size, int *cap_w,
+                                           int *cap_h)
+{
+    (void)capture;
+    (void)cap_buf;
+    (void)cap_size;
+    (void)cap_w;
+    (void)cap_h;
     char err[KT_ERR_MAX];
     render_set_logos(r, (*cfgp)->feeds, (*cfgp)->n_feeds); /* images branch */
     if (render_apply(r, &(*cfgp)->display, 0, err, sizeof err) < 0)
@@ -159,6 +274,7 @@ static enum display_end display_frames(struct render *r, const struct config **c
     uint64_t seen = render_generation(r);
 
     uint64_t opened = display_ns(), start = 0, deadline = opened;
+    struct display_hours hours = {0};
     bool presented = false, started = false;
     render_set_warmup(r, true);
     for (;;) {
@@ -184,7 +300,25 @@ static enum display_end display_frames(struct render *r, const struct config **c
             render_adopt(r, store_snapshot(store), t);
             seen = render_generation(r);
         }
+        if (reloaded)
+            hours.valid = false;
+        if (!display_hours_on(&hours, &(*cfgp)->display, render_alert_severity(r), time(NULL))) {
+            uint64_t slept = display_ns();
+            if (!display_sleep(r, cfgp, store, host, count, &hours, &seen, t))
+                return DISPLAY_END_QUIT;
+            /* The scroll clock stood still while the screen was off. */
+            slept = display_ns() - slept;
+            if (started)
+                start += slept;
+            else
+                opened += slept;
+            deadline = display_ns();
+            continue;
+        }
         render_frame(r, t);
+        if (capture && capture_pending(capture) &&
+            render_read_rgba(r, cap_buf, cap_size, cap_w, cap_h) == 0)
+            capture_deliver(capture, *cap_buf, *cap_w, *cap_h, *cap_w * 4);
         render_present(r);
         now = display_ns();
         display_count_present(count, now, render_refresh_hz(r));
@@ -206,6 +340,20 @@ static enum display_end display_frames(struct render *r, const struct config **c
         notify_watchdog();
         display_pace(r, &deadline, !started);
     }
+}
+
+static enum display_end display_frames(struct render *r, const struct config **cfgp,
+                                       struct store *store, const struct display_host *host,
+                                       struct display_count *count, struct capture *capture)
+{
+    /* the control API's screenshots: a buffer kept while the window is */
+    uint8_t *cap_buf = NULL;
+    size_t cap_size = 0;
+    int cap_w = 0, cap_h = 0;
+    enum display_end end = display_frames_run(r, cfgp, store, host, count, capture, &cap_buf,
+                                              &cap_size, &cap_w, &cap_h);
+    free(cap_buf);
+    return end;
 }
 
 /* No screen: waits seconds while polling the host (signals, reloads),
@@ -254,7 +402,8 @@ static int display_loop(const struct config *cfg, struct store *store,
             kt_log_info("display: a screen is there now");
         last[0] = '\0';
         retry = DISPLAY_RETRY_MIN_S;
-        enum display_end end = display_frames(r, &cfg, store, host, &count);
+        enum display_end end =
+            display_frames(r, &cfg, store, host, &count, opts ? opts->capture : NULL);
         render_close(r);
         if (end == DISPLAY_END_QUIT) {
             kt_log_info("display: closed (%llu frames, %llu late, worst %.1f ms)",

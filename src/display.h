@@ -36,7 +36,10 @@ struct frame_stats {
                                               refresh missed) */
     atomic_uint_least64_t worst_us;        /* longest time between two presents, µs */
     atomic_uint_least64_t last_present_ns; /* CLOCK_MONOTONIC of the last present, ns;
-                                              0: none yet (no screen) */
+                                              0: none yet (no screen); refreshed at least
+                                              once a second while asleep */
+    atomic_bool asleep;                    /* outside office hours ([display] on): black,
+                                              no frames (the state document's "screen") */
 };
 /* Zeroes the counters (before display_run). */
 void frame_stats_init(struct frame_stats *s);
@@ -56,6 +59,11 @@ struct display_opts {
  * doubling to 30 s). Returns a process exit code. */
 int display_run(const struct config *cfg, struct store *store, const struct display_host *host,
                 const struct display_opts *opts);
+
+/* Office hours: is the screen on at now (UTC s)? Always with an alert at
+ * least d->wake_severity (alert_severity: the most severe active, -1 none). */
+struct cfg_display;
+bool display_is_on(const struct cfg_display *d, int alert_severity, int64_t now);
 
 /* --screenshot (display_screenshot.c): one frame drawn by the software
  * renderer into a surface, no display needed, saved as BMP or PNG. */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <SDL.h>
 
@@ -77,7 +78,14 @@ int display_screenshot(const struct config *cfg, struct store *store,
         return 1;
     }
     render_adopt(r, store_snapshot(store), 0);
-    render_frame(r, opts->at);
+    /* --now: office hours at that time (a waking alert counts). */
+    int64_t now = opts->now ? opts->now : (int64_t)time(NULL);
+    bool on = display_is_on(&cfg->display, render_alert_severity(r), now);
+    render_set_now(r, now, opts->at);
+    if (on)
+        render_frame(r, opts->at);
+    else
+        render_black(r);
     int rc;
     if (display_is_png(opts->screenshot)) {
         rc = display_save_png(surf, opts->screenshot);
@@ -87,7 +95,8 @@ int display_screenshot(const struct config *cfg, struct store *store,
     if (rc < 0)
         kt_log_error("display: cannot write %s: %s", opts->screenshot, SDL_GetError());
     else
-        kt_log_info("display: wrote %s (%dx%d at t=%.3f s)", opts->screenshot, w, h, opts->at);
+        kt_log_info("display: wrote %s (%dx%d at t=%.3f s%s)", opts->screenshot, w, h, opts->at,
+                    on ? "" : ", outside office hours: black");
     render_close(r);
     SDL_FreeSurface(surf);
     return rc < 0 ? 1 : 0;

@@ -25,6 +25,14 @@
  * that changes a label draws it again. A slot is split into tiles no
  * wider than the renderer's maximum texture width (2048 on a Raspberry Pi
  * 3's VC4): long headlines at big sizes exceed it.
+ *
+ * Alerts (struct render_alerts): a few lines, all kept while active, made
+ * by their own worker as white text with alpha and tinted per severity
+ * with a colour mod when copied; until a line is up, its colour band is
+ * drawn. Rotation: one rotated copy per frame (rot_surf's changed rows in
+ * software, rot_tex on a GPU; docs/screen.md has the figures against
+ * pre-rotated tiles). The clock box's text is a TEXTWORKER_TEXT result,
+ * asked for when the formatted text changes.
  */
 #include "render.h"
 
@@ -32,8 +40,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "background.h"
+#include "alert.h"
+#include "clock_format.h"
 #include "config.h"
 #include "log.h"
 #include "overlay.h"
@@ -63,6 +74,8 @@
 /* One-shot modes wait for the worker this long at most (a first
  * fontconfig cache build on a slow SD card takes seconds). */
 #define RENDER_SYNC_TIMEOUT_MS 60000
+#define RENDER_MAX_ALERTS 16
+#define RENDER_ROT_BLOCK 16
 
 struct render_slot {
     uint64_t key;
@@ -78,6 +91,39 @@ struct render_slot {
     struct textworker_result *pending; /* the line, until every tile is up */
     bool opaque;
     uint64_t used; /* last frame that needed it */
+};
+
+/* One active alert as the alert strip holds it: its whole line (white
+ * text with alpha, tinted per severity when drawn) in tiles. Alerts are
+ * few (RENDER_MAX_ALERTS), so all of them are kept while they are active. */
+struct render_alert_item {
+    uint64_t key;
+    enum alert_severity sev;
+    int32_t width; /* -1: not measured yet */
+    int w, h, tile_w, n_tiles, n_up;
+    SDL_Texture **tile;
+    struct textworker_result *pending;
+};
+
+/* The alert strip (banner or takeover): its own text worker and look, so
+ * the headlines' textures and place stay as they are while it shows. */
+struct render_alerts {
+    struct textworker *worker;
+    uint32_t look_posted, look_gen;
+    bool look_ready;
+    int font_px, line_h, sep_w;
+    SDL_Surface *sep_surf;
+    SDL_Texture *sep_tex;
+    const struct store_snapshot *snap; /* the list shown (a reference) */
+    uint32_t serial;
+    size_t n;
+    struct render_alert_item it[RENDER_MAX_ALERTS];
+    bool wanted;     /* the want list for this list and look is posted */
+    bool look_stale; /* the look to post when alerts come */
+    double t0;       /* when this list began to show */
+    double head_off; /* the headlines' offset when the alerts took over */
+    enum alert_mode mode;
+    SDL_Color colors[ALERT_SEVERITY_COUNT][2];
 };
 
 struct render {
@@ -179,9 +225,42 @@ struct render {
     struct logo_spec *logos;
     size_t n_logos;
     bool logos_changed;
+    struct render_alerts al;
+    bool present_whole; /* this frame drew the whole window (a takeover) */
+    /* rotate: the frame (w x h) is drawn upright and copied turned onto
+     * the panel (panel_w x panel_h): in software from rot_surf, on a GPU
+     * from rot_tex. */
+    int rotate; /* degrees clockwise: 0, 90, 180, 270 */
+    int panel_w, panel_h;
+    SDL_Surface *rot_surf;
+    SDL_Texture *rot_tex;
+    int rot_tw, rot_th;
+    bool rot_all;      /* the next copy is the whole frame */
+    SDL_Rect rot_sent; /* the panel's rectangle the last copy wrote */
+
+    /* clock: a fixed box at one end of the strip; the tape runs in
+     * [tx, tx + tw) beside it. Its text is made by the worker when it
+     * changes (asked at most once a wall-clock second). */
+    enum display_clock clock_pos;
+    char *clock_fmt;
+    char clock_text[CLOCK_FORMAT_MAX_TEXT + 1];
+    int64_t clock_sec;              /* the wall second last formatted */
+    uint64_t clock_key, clock_have; /* text asked for, text in hand */
+    SDL_Surface *clock_surf;        /* drawn straight (software, opaque), or */
+    SDL_Texture *clock_tex;
+    int clock_tw, clock_th, clock_box;
+    int64_t now_fixed; /* render_set_now: wall clock now_fixed at scroll time now_t */
+    double now_t;
+    int tx, tw;
+    int clip_x0, clip_x1; /* columns copies may write (the tape's, or all) */
+    bool clear_whole;     /* the next full update clears and sends the whole window */
 };
 
 static void render_make_separator(struct render *r);
+static void render_textures_lost(struct render *r);
+static void render_copy(struct render *r, SDL_Texture *t, SDL_Surface *surf, float x, float y,
+                        float w, float h);
+static void render_update_tape(struct render *r);
 
 /* ---- textures ---- */
 
@@ -235,6 +314,8 @@ static void render_ready_clear(struct render *r)
  * caller's), or NULL for a GPU renderer. */
 static SDL_Surface *render_target(const struct render *r)
 {
+    if (r->rot_surf)
+        return r->rot_surf;
     return r->win_surf ? r->win_surf : r->target;
 }
 
@@ -419,6 +500,97 @@ static void render_upload_next(struct render *r, size_t max)
     }
 }
 
+/* ---- the clock box ---- */
+
+static void render_clock_drop(struct render *r)
+{
+    render_destroy_texture(r, &r->clock_tex);
+    SDL_FreeSurface(r->clock_surf);
+    r->clock_surf = NULL;
+    r->clock_have = 0;
+}
+
+/* The tape's columns: all of the strip but the clock's box. */
+static void render_update_tape(struct render *r)
+{
+    int box = r->clock_pos != CLOCK_OFF ? r->clock_box : 0;
+    box = box < r->w ? box : 0;
+    r->tx = r->clock_pos == CLOCK_LEFT ? box : 0;
+    r->tw = r->w - box;
+    r->clip_x0 = 0;
+    r->clip_x1 = r->w;
+}
+
+/* Asks the worker for the clock's text when it changed: formatted at
+ * most once a wall-clock second (time() is read from the vDSO). */
+static void render_clock_tick(struct render *r, double t)
+{
+    if (r->clock_pos == CLOCK_OFF || !r->clock_fmt)
+        return;
+    int64_t sec = r->now_fixed ? r->now_fixed + (int64_t)floor(t - r->now_t) : (int64_t)time(NULL);
+    if (sec == r->clock_sec)
+        return;
+    r->clock_sec = sec;
+    char text[CLOCK_FORMAT_MAX_TEXT + 1];
+    clock_format_apply(r->clock_fmt, (time_t)sec, text, sizeof text);
+    if (r->clock_key && strcmp(text, r->clock_text) == 0)
+        return;
+    snprintf(r->clock_text, sizeof r->clock_text, "%s", text);
+    textworker_set_text(r->worker, ++r->clock_key, text);
+}
+
+/* The worker's clock text: kept as the box's content. The box only
+ * grows (digits of most fonts are one width; a longer month name widens
+ * it once), so the tape beside it does not move every minute. */
+static void render_take_clock(struct render *r, struct textworker_result *res)
+{
+    if (res->look != r->look_gen || res->key != r->clock_key) {
+        textworker_result_free(res);
+        return;
+    }
+    render_clock_drop(r);
+    r->clock_have = res->key;
+    r->clock_tw = res->width;
+    r->clock_th = res->surface ? res->surface->h : 0;
+    if (res->surface && render_can_direct(r, res->surface, res->opaque)) {
+        r->clock_surf = res->surface;
+        res->surface = NULL;
+    } else if (res->surface) {
+        int w = res->surface->w < r->tile_w ? res->surface->w : r->tile_w;
+        r->clock_tex = render_upload(r, res->surface, 0, w, res->opaque);
+        r->clock_tw = w;
+    }
+    r->uploads++;
+    int box = r->clock_tw + r->line_h;
+    if (box > r->clock_box) {
+        r->clock_box = box;
+        render_update_tape(r);
+    }
+    /* the box is drawn whole: a shorter text leaves no trace */
+    r->full_update = true;
+    r->rot_all = true;
+    textworker_result_free(res);
+}
+
+/* Draws the box's text (the strip's fill is its background). */
+static void render_clock_draw(struct render *r)
+{
+    if (r->clock_pos == CLOCK_OFF || !r->clock_have || r->clock_box >= r->w)
+        return;
+    int x0 = r->clock_pos == CLOCK_LEFT ? 0 : r->w - r->clock_box;
+    float x = (float)(x0 + (r->clock_box - r->clock_tw) / 2);
+    if (r->clock_surf || r->clock_tex)
+        render_copy(r, r->clock_tex, r->clock_surf, x, (float)r->text_y, (float)r->clock_tw,
+                    (float)r->clock_th);
+}
+
+void render_set_now(struct render *r, int64_t now, double t)
+{
+    r->now_fixed = now;
+    r->now_t = t;
+    r->clock_sec = INT64_MIN;
+}
+
 /* ---- the worker's answers ---- */
 
 double render_offset(const struct render *r, double t)
@@ -504,6 +676,12 @@ static void render_adopt_look(struct render *r, struct textworker_result *res, d
     r->look_gen = res->look;
     r->look_ready = true;
     r->n_posted = 0;
+    /* the clock's text again, in the new look */
+    render_clock_drop(r);
+    r->clock_box = 0;
+    r->clock_sec = INT64_MIN;
+    r->clock_key++;
+    r->clock_text[0] = '\0';
     render_make_separator(r);
     render_update_geometry(r);
     render_overlay_fit(r); /* images branch */
@@ -561,6 +739,8 @@ static void render_collect(struct render *r, double t)
         res->next = NULL;
         if (res->kind == TEXTWORKER_LOOK)
             render_adopt_look(r, res, t);
+        else if (res->kind == TEXTWORKER_TEXT)
+            render_take_clock(r, res);
         else
             render_take_item(r, res);
         res = next;
@@ -611,10 +791,10 @@ static void render_request(struct render *r, double hi)
         render_want_add(r, &n, list, index, e->id, false);
     }
     if (l->n_list > 0) {
-        double lo = hi - r->w, horizon = hi + fabs(r->clock.speed) * RENDER_AHEAD_S;
+        double lo = hi - r->tw, horizon = hi + fabs(r->clock.speed) * RENDER_AHEAD_S;
         /* A width not known yet counts as half a screen: fewer asked at
          * once, never a memory spike from counting unknowns as nothing. */
-        int32_t guess = r->w / 2 > 256 ? r->w / 2 : 256;
+        int32_t guess = r->tw / 2 > 256 ? r->tw / 2 : 256;
         int64_t x = l->tail;
         size_t idx = l->next;
         for (size_t k = 0; k < l->n_list && (double)x < horizon && n < RENDER_MAX_WANT; k++) {
@@ -862,13 +1042,14 @@ static void render_copy_rows(struct render *r, const void *pixels, int pitch, in
     SDL_Surface *target = render_target(r);
     int x = (int)floorf(dst->x), y = (int)floorf(dst->y), sx = 0, sy = 0, w = tw, h = th;
     int y_end = r->strip_y + r->strip_h < target->h ? r->strip_y + r->strip_h : target->h;
-    if (x < 0) {
-        sx = -x;
-        w += x;
-        x = 0;
+    int x_end = r->clip_x1 < target->w ? r->clip_x1 : target->w;
+    if (x < r->clip_x0) {
+        sx = r->clip_x0 - x;
+        w -= sx;
+        x = r->clip_x0;
     }
-    if (x + w > target->w)
-        w = target->w - x;
+    if (x + w > x_end)
+        w = x_end - x;
     if (y < r->strip_y) {
         sy = r->strip_y - y;
         h -= sy;
@@ -988,7 +1169,7 @@ void render_fill_strip(struct render *r)
     /* Into the window surface, the black around the strip stays drawn
      * (or is the X server's to paint); a strip as high as the output
      * leaves nothing around it to clear. */
-    bool whole = !r->win_surf || (r->full_update && !r->bg_by_window);
+    bool whole = !r->win_surf || (r->full_update && (!r->bg_by_window || r->clear_whole));
     /* (A GPU's back buffer holds an older frame: what a translucent strip
      * is blended over must be cleared even when nothing is around it.) */
     if (whole && (r->strip_h < r->h || r->bg.a != 255))
@@ -1018,8 +1199,12 @@ void render_fill_strip(struct render *r)
         SDL_SetRenderDrawColor(r->ren, r->bg.r, r->bg.g, r->bg.b, r->bg.a);
         SDL_RenderFillRect(r->ren, &strip);
     }
-    /* Text never spills out of the strip, even in a strip lower than it. */
-    SDL_RenderSetClipRect(r->ren, &strip);
+    /* Text never spills out of the strip, even in a strip lower than it,
+     * nor into the clock's box. */
+    SDL_Rect tape = {r->tx, r->strip_y, r->tw, r->strip_h};
+    SDL_RenderSetClipRect(r->ren, &tape);
+    r->clip_x0 = r->tx;
+    r->clip_x1 = r->tx + r->tw;
     /* Now: render_blit writes into the surface directly, after the fill. */
     if (render_target(r))
         SDL_RenderFlush(r->ren);
@@ -1027,6 +1212,11 @@ void render_fill_strip(struct render *r)
 
 void render_end_strip(struct render *r)
 {
+    r->clip_x0 = 0;
+    r->clip_x1 = r->w;
+    SDL_Rect strip = {0, r->strip_y, r->w, r->strip_h};
+    SDL_RenderSetClipRect(r->ren, &strip);
+    render_clock_draw(r);
     SDL_RenderSetClipRect(r->ren, NULL);
 }
 
@@ -1045,8 +1235,8 @@ static void render_blank(struct render *r)
 static double render_screen_x(const struct render *r, double u, double off, double w)
 {
     if (r->direction == DIR_RIGHT)
-        return (double)r->w - (u - off) - w;
-    return u - off;
+        return (double)(r->tx + r->tw) - (u - off) - w;
+    return (double)r->tx + u - off;
 }
 
 static double render_upload_ahead(const struct render *r)
@@ -1057,7 +1247,7 @@ static double render_upload_ahead(const struct render *r)
 
 static void render_place(struct render *r, double t, size_t uploads)
 {
-    double lo = render_offset(r, t), hi = lo + r->w;
+    double lo = render_offset(r, t), hi = lo + r->tw;
     scroll_layout_advance(&r->layout, lo, hi, hi + render_upload_ahead(r));
     render_upload_next(r, uploads);
 }
@@ -1067,6 +1257,8 @@ static void render_place(struct render *r, double t, size_t uploads)
 static bool render_placed_done(struct render *r)
 {
     if (r->layout.blocked)
+        return false;
+    if (r->clock_pos != CLOCK_OFF && r->clock_have != r->clock_key)
         return false;
     for (size_t i = 0; i < r->layout.n; i++)
         if (!render_slot_find(r, &r->layout.e[i]))
@@ -1086,7 +1278,7 @@ static void render_settle(struct render *r, double t)
         bool look_done = r->look_gen == r->look_posted;
         if (r->look_ready && look_done) {
             render_place(r, t, SIZE_MAX);
-            render_request(r, render_offset(r, t) + r->w);
+            render_request(r, render_offset(r, t) + r->tw);
             if (render_placed_done(r))
                 return;
         }
@@ -1131,10 +1323,606 @@ static bool render_text_covers(struct render *r, double lo, double hi)
     return x >= hi;
 }
 
-void render_frame(struct render *r, double t)
+/* ---- alerts: the banner and the takeover ---- */
+
+/* What an alert shows: a new text, label or severity is a new line. */
+static uint64_t render_alert_key(const struct alert *a)
+{
+    uint64_t k = 0xcbf29ce484222325ULL ^ (uint64_t)a->severity;
+    const char *parts[] = {a->source, a->id, a->label, a->text};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        for (const unsigned char *p = (const unsigned char *)(parts[i] ? parts[i] : ""); *p; p++)
+            k = (k ^ *p) * 0x100000001b3ULL;
+        k = (k ^ 0xff) * 0x100000001b3ULL;
+    }
+    return k;
+}
+
+static void render_alert_item_free(struct render *r, struct render_alert_item *it)
+{
+    for (int i = 0; i < it->n_up; i++)
+        render_destroy_texture(r, &it->tile[i]);
+    free(it->tile);
+    textworker_result_free(it->pending);
+    memset(it, 0, sizeof *it);
+    it->width = -1;
+}
+
+static void render_alert_items_free(struct render *r)
+{
+    for (size_t i = 0; i < r->al.n; i++)
+        render_alert_item_free(r, &r->al.it[i]);
+}
+
+/* Lines to be made again (a new look, lost textures): the list stays. */
+static void render_alert_items_reset(struct render *r)
+{
+    for (size_t i = 0; i < r->al.n; i++) {
+        uint64_t key = r->al.it[i].key;
+        enum alert_severity sev = r->al.it[i].sev;
+        render_alert_item_free(r, &r->al.it[i]);
+        r->al.it[i].key = key;
+        r->al.it[i].sev = sev;
+    }
+    r->al.wanted = false;
+}
+
+/* The takeover's text: large, but within the window (a sixth of its
+ * height, at least the strip's size, at most four times it). */
+static int render_alert_px(const struct render *r)
+{
+    if (r->al.mode != ALERT_MODE_TAKEOVER)
+        return r->font_px;
+    int px = r->h / 6;
+    px = px > 4 * r->font_px ? 4 * r->font_px : px;
+    return px < r->font_px ? r->font_px : px;
+}
+
+/* Posts the alert look when its font or size changed: white text keeping
+ * its alpha, tinted with each severity's text colour when drawn. */
+static void render_alert_post_look(struct render *r, bool force)
+{
+    int px = render_alert_px(r);
+    if (force || px != r->al.font_px || !r->al.look_posted)
+        r->al.look_stale = true;
+    r->al.font_px = px;
+    /* Opened when the first alert comes, not before: a kiosk that never
+     * shows one holds no second font (its colour band shows meanwhile). */
+    if (!r->al.look_stale || r->al.n == 0 || !r->font_name)
+        return;
+    r->al.look_stale = false;
+    struct textworker_look look = {.font = r->font_name,
+                                   .font_px = px,
+                                   .fg = {255, 255, 255, 255},
+                                   .label = {255, 255, 255, 255},
+                                   .bg = {0, 0, 0, 0},
+                                   .format = SDL_PIXELFORMAT_ARGB8888,
+                                   .separator = r->separator,
+                                   .idle_text = "",
+                                   .fallback = true,
+                                   .alerts = true};
+    r->al.look_posted = textworker_set_look(r->al.worker, &look);
+    r->al.wanted = false;
+}
+
+static void render_alert_take(struct render *r)
+{
+    if (!textworker_has_results(r->al.worker))
+        return;
+    struct textworker_result *res = textworker_take(r->al.worker);
+    while (res) {
+        struct textworker_result *next = res->next;
+        res->next = NULL;
+        if (res->kind == TEXTWORKER_LOOK) {
+            if (res->look == r->al.look_posted && !res->no_font) {
+                render_alert_items_reset(r);
+                render_destroy_texture(r, &r->al.sep_tex);
+                SDL_FreeSurface(r->al.sep_surf);
+                r->al.sep_surf = res->surface;
+                res->surface = NULL;
+                r->al.sep_w = res->sep_w;
+                r->al.line_h = res->line_h;
+                r->al.look_gen = res->look;
+                r->al.look_ready = true;
+                r->al.wanted = false;
+                if (r->al.sep_surf)
+                    r->al.sep_tex = render_upload(
+                        r, r->al.sep_surf, 0,
+                        r->al.sep_surf->w < r->tile_w ? r->al.sep_surf->w : r->tile_w, false);
+            }
+        } else if (res->look == r->al.look_gen && res->list == r->al.serial &&
+                   res->index < r->al.n && r->al.it[res->index].key == res->key &&
+                   !r->al.it[res->index].pending && !r->al.it[res->index].n_tiles) {
+            struct render_alert_item *it = &r->al.it[res->index];
+            it->width = res->width;
+            if (res->surface) {
+                it->w = res->surface->w;
+                it->h = res->surface->h;
+                it->tile_w = r->up_tile_w > 0 ? r->up_tile_w : r->tile_w;
+                it->n_tiles = (it->w + it->tile_w - 1) / it->tile_w;
+                it->tile = kt_calloc((size_t)it->n_tiles, sizeof *it->tile);
+                it->pending = res;
+                res = next;
+                continue;
+            }
+        }
+        textworker_result_free(res);
+        res = next;
+    }
+}
+
+/* Uploads at most max tiles of the alert lines, first alert first. */
+static void render_alert_upload(struct render *r, size_t max)
+{
+    size_t done = 0;
+    for (size_t i = 0; i < r->al.n && done < max; i++) {
+        struct render_alert_item *it = &r->al.it[i];
+        while (it->pending && done < max) {
+            SDL_Surface *s = it->pending->surface;
+            int x = it->n_up * it->tile_w;
+            int w = s->w - x < it->tile_w ? s->w - x : it->tile_w;
+            it->tile[it->n_up] = render_upload(r, s, x, w, false);
+            if (it->tile[it->n_up])
+                it->n_up++;
+            else
+                it->n_tiles = it->n_up;
+            r->uploads++;
+            done++;
+            if (it->n_up == it->n_tiles) {
+                textworker_result_free(it->pending);
+                it->pending = NULL;
+            }
+        }
+    }
+}
+
+static bool render_alert_item_done(const struct render_alert_item *it)
+{
+    return it->width >= 0 && !it->pending;
+}
+
+static bool render_alerts_done(const struct render *r)
+{
+    if (!r->al.look_ready || r->al.look_gen != r->al.look_posted)
+        return false;
+    for (size_t i = 0; i < r->al.n; i++)
+        if (!render_alert_item_done(&r->al.it[i]))
+            return false;
+    return true;
+}
+
+static void render_alert_want(struct render *r)
+{
+    if (r->al.wanted || !r->al.look_ready || r->al.look_gen != r->al.look_posted)
+        return;
+    struct textworker_want v[RENDER_MAX_ALERTS];
+    for (size_t i = 0; i < r->al.n; i++)
+        v[i] = (struct textworker_want){r->al.serial, (uint32_t)i, r->al.it[i].key, false};
+    textworker_want(r->al.worker, r->al.look_gen, v, r->al.n);
+    r->al.wanted = true;
+}
+
+/* Sync mode: waits (bounded) for the alert lines. */
+static void render_alert_settle(struct render *r)
+{
+    Uint64 until = SDL_GetTicks64() + RENDER_SYNC_TIMEOUT_MS;
+    for (;;) {
+        render_alert_take(r);
+        render_alert_want(r);
+        render_alert_upload(r, SIZE_MAX);
+        if (render_alerts_done(r))
+            return;
+        Uint64 now = SDL_GetTicks64();
+        if (now >= until || textworker_wait(r->al.worker, (int)(until - now)) < 0)
+            return;
+    }
+}
+
+/* A new list of alerts (the snapshot's), at time t. The headlines stop
+ * where they are when the first alert comes and go on from there when
+ * the last one has gone; the same alerts in a new snapshot keep their
+ * lines and their place. */
+static void render_alerts_adopt(struct render *r, const struct store_snapshot *snap, double t)
+{
+    size_t n = snap->n_alerts < RENDER_MAX_ALERTS ? snap->n_alerts : RENDER_MAX_ALERTS;
+    bool same = n == r->al.n;
+    for (size_t i = 0; i < n && same; i++)
+        same = r->al.it[i].key == render_alert_key(&snap->alerts[i]) &&
+               r->al.it[i].sev == snap->alerts[i].severity;
+    if (same && n > 0) {
+        /* same lines: the worker keeps the old list's strings alive */
+        store_snapshot_release(r->al.snap);
+        r->al.snap = store_snapshot_retain(snap);
+        return;
+    }
+    bool was = r->al.n > 0;
+    render_alert_items_free(r);
+    if (r->al.snap)
+        store_snapshot_release(r->al.snap);
+    r->al.snap = n ? store_snapshot_retain(snap) : NULL;
+    r->al.n = n;
+    r->al.serial++;
+    for (size_t i = 0; i < n; i++) {
+        r->al.it[i].key = render_alert_key(&snap->alerts[i]);
+        r->al.it[i].sev = snap->alerts[i].severity;
+        r->al.it[i].width = -1;
+    }
+    r->al.wanted = false;
+    if (n) {
+        textworker_set_list(r->al.worker, r->al.serial, snap);
+        r->al.t0 = t;
+        render_alert_post_look(r, false);
+    }
+    if (!was && n) {
+        r->al.head_off = r->look_ready ? render_offset(r, t) : 0;
+        kt_log_info("display: %zu alert%s active: showing %s", n, n == 1 ? "" : "s",
+                    r->al.mode == ALERT_MODE_TAKEOVER ? "them over the whole window"
+                                                      : "them in the strip");
+    } else if (was && !n) {
+        /* Resume: the offset at t is the one the alerts interrupted. */
+        r->clock.t0 = t;
+        r->clock.base = r->al.head_off;
+        r->full_update = true;
+        r->clear_whole = r->al.mode == ALERT_MODE_TAKEOVER;
+        r->band_y0 = r->band_y1 = 0;
+        kt_log_info("display: no alert active: the headlines go on");
+    }
+}
+
+static void render_alert_fill(struct render *r, const SDL_Rect *rect, SDL_Color c)
+{
+    SDL_SetRenderDrawBlendMode(r->ren, SDL_BLENDMODE_NONE);
+    SDL_SetRenderDrawColor(r->ren, c.r, c.g, c.b, 255);
+    SDL_RenderFillRect(r->ren, rect);
+}
+
+/* Draws alert line i (and its separator) with its left end at screen x,
+ * its band [x, x + width + gap) in its colour. */
+static void render_alert_draw_line(struct render *r, size_t i, double x, int y, int band_y,
+                                   int band_h, bool separator)
+{
+    struct render_alert_item *it = &r->al.it[i];
+    SDL_Color bg = r->al.colors[it->sev][0], fg = r->al.colors[it->sev][1];
+    if (r->whole_px)
+        x = floor(x);
+    int gap = separator ? r->al.sep_w : 0;
+    double bx = r->direction == DIR_RIGHT ? x - gap : x;
+    SDL_Rect band = {(int)floor(bx), band_y, (int)ceil((double)(it->width + gap)) + 1, band_h};
+    render_alert_fill(r, &band, bg);
+    for (int k = 0; k < it->n_up; k++) {
+        int w = it->w - k * it->tile_w < it->tile_w ? it->w - k * it->tile_w : it->tile_w;
+        SDL_FRect dst = {(float)(x + (double)k * it->tile_w), (float)y, (float)w, (float)it->h};
+        if (dst.x >= (float)r->w || dst.x + dst.w <= 0)
+            continue;
+        SDL_SetTextureColorMod(it->tile[k], fg.r, fg.g, fg.b);
+        SDL_RenderCopyF(r->ren, it->tile[k], NULL, &dst);
+    }
+    if (r->al.sep_tex && gap > 0) {
+        double sx = r->direction == DIR_RIGHT ? x - gap : x + it->width;
+        SDL_FRect dst = {(float)sx, (float)y, (float)r->al.sep_w, (float)r->al.line_h};
+        SDL_SetTextureColorMod(r->al.sep_tex, fg.r, fg.g, fg.b);
+        SDL_RenderCopyF(r->ren, r->al.sep_tex, NULL, &dst);
+    }
+}
+
+/* Screen x of the left end of a line whose tape start is u (offset off),
+ * w px wide. */
+static double render_alert_x(const struct render *r, double u, double off, double w)
+{
+    return r->direction == DIR_RIGHT ? (double)r->w - (u - off) - w : u - off;
+}
+
+/* Banner: the alerts one after another in the strip, looping, each on
+ * its severity's colour; until their lines are ready, the band of the
+ * most severe. */
+static void render_alert_banner(struct render *r, double t)
+{
+    SDL_Rect strip = {0, r->strip_y, r->w, r->strip_h};
+    render_alert_fill(r, &strip, r->al.colors[r->al.it[0].sev][0]);
+    if (!render_alerts_done(r))
+        return;
+    SDL_RenderSetClipRect(r->ren, &strip);
+    int64_t loop = 0;
+    for (size_t i = 0; i < r->al.n; i++)
+        loop += r->al.it[i].width + r->al.sep_w;
+    if (loop <= 0)
+        loop = 1;
+    double off = fabs(r->clock.speed) * (t - r->al.t0);
+    if (r->snap_speed && r->refresh_hz > 0)
+        off = round(off);
+    double origin = r->al.line_h / 2;
+    int y = r->strip_y + (r->strip_h - r->al.line_h) / 2;
+    /* The loop that holds the screen's exit edge, then on until the entry edge. */
+    double u = origin + floor((off - origin) / (double)loop) * (double)loop;
+    if (u > off)
+        u = origin;
+    for (int guard = 0; u < off + r->w && guard < 1000; guard++) {
+        for (size_t i = 0; i < r->al.n && u < off + r->w; i++) {
+            double w = r->al.it[i].width;
+            if (u + w + r->al.sep_w > off)
+                render_alert_draw_line(r, i, render_alert_x(r, u, off, w), y, r->strip_y,
+                                       r->strip_h, true);
+            u += w + r->al.sep_w;
+        }
+    }
+    SDL_RenderSetClipRect(r->ren, NULL);
+}
+
+/* Takeover: the whole window, one row per alert (as many as fit), each
+ * on its colour; a line that fits stands still in the middle, a longer
+ * one scrolls. */
+static void render_alert_takeover(struct render *r, double t)
+{
+    SDL_Rect all = {0, 0, r->w, r->h};
+    render_alert_fill(r, &all, r->al.colors[r->al.it[0].sev][0]);
+    if (!render_alerts_done(r))
+        return;
+    int lh = r->al.line_h > 0 ? r->al.line_h : 1;
+    size_t rows = (size_t)(r->h / (lh + lh / 4));
+    rows = rows < 1 ? 1 : rows > r->al.n ? r->al.n : rows;
+    for (size_t i = 0; i < rows; i++) {
+        int y0 = (int)((size_t)r->h * i / rows), y1 = (int)((size_t)r->h * (i + 1) / rows);
+        SDL_Rect band = {0, y0, r->w, y1 - y0};
+        render_alert_fill(r, &band, r->al.colors[r->al.it[i].sev][0]);
+        SDL_RenderSetClipRect(r->ren, &band);
+        int y = y0 + (y1 - y0 - lh) / 2;
+        double w = r->al.it[i].width;
+        if (w <= r->w - lh) {
+            render_alert_draw_line(r, i, floor((r->w - w) / 2), y, y0, y1 - y0, false);
+        } else {
+            double loop = w + r->al.sep_w + lh;
+            double off = fmod(fabs(r->clock.speed) * (t - r->al.t0), loop);
+            if (r->snap_speed && r->refresh_hz > 0)
+                off = round(off);
+            for (double u = lh / 2.0 - loop; u < off + r->w; u += loop)
+                if (u + loop > off)
+                    render_alert_draw_line(r, i, render_alert_x(r, u, off, w), y, y0, y1 - y0,
+                                           true);
+        }
+        SDL_RenderSetClipRect(r->ren, NULL);
+    }
+}
+
+static void render_alert_frame(struct render *r, double t)
+{
+    if (r->sync)
+        render_alert_settle(r);
+    else
+        render_alert_take(r);
+    render_alert_want(r);
+    render_alert_upload(r, r->sync || r->warmup ? SIZE_MAX : 1);
+    /* Nothing of the headlines' is drawn: the window surface's band
+     * bookkeeping starts again when they come back. */
+    r->banded = false;
+    r->band_y0 = r->band_y1 = 0;
+    if (r->al.mode == ALERT_MODE_TAKEOVER) {
+        render_alert_takeover(r, t);
+        r->present_whole = true;
+    } else {
+        if (r->full_update && !(r->win_surf && r->bg_by_window)) {
+            SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
+            SDL_RenderClear(r->ren);
+        } else if (!r->win_surf && r->strip_h < r->h) {
+            SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
+            SDL_RenderClear(r->ren);
+        }
+        render_alert_banner(r, t);
+    }
+    /* A surface's pixels are read after the frame (a screenshot, a capture). */
+    SDL_RenderFlush(r->ren);
+    r->complete = render_alerts_done(r);
+    if (!r->complete)
+        r->not_ready_frames++;
+    /* The headlines' textures stay for their return. */
+    for (size_t i = 0; i < r->n_slots; i++)
+        r->slots[i].used = r->frame;
+}
+
+/* ---- rotation: one rotated copy of what was drawn ---- */
+
+/* The panel's own surface (software), or NULL (a GPU). */
+static SDL_Surface *render_panel_surface(const struct render *r)
+{
+    return r->win_surf ? r->win_surf : r->target;
+}
+
+static bool render_rot_swaps(const struct render *r)
+{
+    return r->rotate == 90 || r->rotate == 270;
+}
+
+/* A rectangle of the rotated frame, where it lands on the panel
+ * (clockwise: rotate = 90 puts the frame's top along the panel's right). */
+static SDL_Rect render_rot_rect(const struct render *r, SDL_Rect a)
+{
+    int pw = r->panel_w, ph = r->panel_h;
+    switch (r->rotate) {
+    case 90:
+        return (SDL_Rect){pw - a.y - a.h, a.x, a.h, a.w};
+    case 180:
+        return (SDL_Rect){pw - a.x - a.w, ph - a.y - a.h, a.w, a.h};
+    case 270:
+        return (SDL_Rect){a.y, ph - a.x - a.w, a.h, a.w};
+    default:
+        return a;
+    }
+}
+
+/* Software: rows [y0, y1) of the frame into the panel, turned. Rows of a
+ * 90/270 frame become columns: the strip's rows only, once per frame. */
+static void render_rot_copy_rows(struct render *r, int y0, int y1)
+{
+    SDL_Surface *src = r->rot_surf, *dst = render_panel_surface(r);
+    y0 = y0 < 0 ? 0 : y0;
+    y1 = y1 > src->h ? src->h : y1;
+    if (y1 <= y0 || src->format->BytesPerPixel != 4 || dst->format->BytesPerPixel != 4)
+        return;
+    if (SDL_MUSTLOCK(dst))
+        SDL_LockSurface(dst);
+    int w = src->w < (render_rot_swaps(r) ? dst->h : dst->w) ? src->w
+            : render_rot_swaps(r)                            ? dst->h
+                                                             : dst->w;
+    size_t dpitch = (size_t)dst->pitch / 4;
+    Uint32 *d0 = dst->pixels;
+    if (r->rotate == 180) {
+        for (int y = y0; y < y1; y++) {
+            const Uint32 *s = (const Uint32 *)((const Uint8 *)src->pixels + (size_t)y * src->pitch);
+            Uint32 *d = d0 + (size_t)(dst->h - 1 - y) * dpitch + (size_t)(dst->w - 1);
+            for (int x = 0; x < w; x++)
+                d[-(ptrdiff_t)x] = s[x];
+        }
+    } else {
+        /* Blocks of RENDER_ROT_BLOCK rows: each source column then becomes
+         * a run of that many pixels in one panel row (a cache line),
+         * instead of one pixel per panel row. */
+        for (int yb = y0; yb < y1; yb += RENDER_ROT_BLOCK) {
+            int n = y1 - yb < RENDER_ROT_BLOCK ? y1 - yb : RENDER_ROT_BLOCK;
+            const Uint32 *s[RENDER_ROT_BLOCK];
+            for (int k = 0; k < n; k++)
+                s[k] = (const Uint32 *)((const Uint8 *)src->pixels + (size_t)(yb + k) * src->pitch);
+            for (int x = 0; x < w; x++) {
+                if (r->rotate == 90) {
+                    /* (x, y) -> (pw - 1 - y, x) */
+                    Uint32 *d = d0 + (size_t)x * dpitch + (size_t)(dst->w - yb - n);
+                    for (int k = 0; k < n; k++)
+                        d[n - 1 - k] = s[k][x];
+                } else {
+                    /* (x, y) -> (y, ph - 1 - x) */
+                    Uint32 *d = d0 + (size_t)(dst->h - 1 - x) * dpitch + (size_t)yb;
+                    for (int k = 0; k < n; k++)
+                        d[k] = s[k][x];
+                }
+            }
+        }
+    }
+    if (SDL_MUSTLOCK(dst))
+        SDL_UnlockSurface(dst);
+}
+
+/* GPU: the frame is drawn into a target texture of its size. */
+static void render_rot_begin(struct render *r)
+{
+    if (!r->rotate || render_panel_surface(r))
+        return;
+    if (r->rot_tex && (r->rot_tw != r->w || r->rot_th != r->h)) {
+        SDL_DestroyTexture(r->rot_tex);
+        r->rot_tex = NULL;
+    }
+    if (!r->rot_tex) {
+        r->rot_tex = SDL_CreateTexture(r->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET,
+                                       r->w, r->h);
+        if (!r->rot_tex) {
+            kt_log_error("display: cannot rotate (no %dx%d render target): %s", r->w, r->h,
+                         SDL_GetError());
+            r->rotate = 0;
+            r->w = r->panel_w;
+            r->h = r->panel_h;
+            return;
+        }
+        r->rot_tw = r->w;
+        r->rot_th = r->h;
+    }
+    SDL_SetRenderTarget(r->ren, r->rot_tex);
+}
+
+/* The frame drawn onto the panel: the rows that changed (software), or
+ * the texture copied turned (GPU). */
+static void render_rot_end(struct render *r)
+{
+    if (!r->rotate)
+        return;
+    if (!render_panel_surface(r)) {
+        if (!r->rot_tex)
+            return;
+        SDL_SetRenderTarget(r->ren, NULL);
+        SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
+        SDL_RenderClear(r->ren);
+        SDL_FRect dst = {(float)(r->panel_w - r->w) / 2, (float)(r->panel_h - r->h) / 2,
+                         (float)r->w, (float)r->h};
+        SDL_RenderCopyExF(r->ren, r->rot_tex, NULL, &dst, r->rotate, NULL, SDL_FLIP_NONE);
+        return;
+    }
+    SDL_RenderFlush(r->ren);
+    SDL_Rect a;
+    if (r->rot_all || r->present_whole || (r->full_update && r->win_surf))
+        a = (SDL_Rect){0, 0, r->w, r->h};
+    else if (r->banded)
+        a = (SDL_Rect){0, r->band_y0, r->w, r->band_y1 - r->band_y0};
+    else
+        a = (SDL_Rect){0, r->strip_y, r->w, r->strip_h};
+    render_rot_copy_rows(r, a.y, a.y + a.h);
+    r->rot_sent = render_rot_rect(r, a);
+    r->rot_all = false;
+}
+
+/* Makes the software renderer for the panel surface: into it, or, when
+ * rotated, into a frame of the rotated size copied turned. */
+static int render_sw_bind(struct render *r)
+{
+    SDL_Surface *panel = render_panel_surface(r);
+    if (r->ren)
+        SDL_DestroyRenderer(r->ren);
+    r->ren = NULL;
+    SDL_FreeSurface(r->rot_surf);
+    r->rot_surf = NULL;
+    r->panel_w = panel->w;
+    r->panel_h = panel->h;
+    SDL_Surface *into = panel;
+    if (r->rotate) {
+        int w = render_rot_swaps(r) ? panel->h : panel->w;
+        int h = render_rot_swaps(r) ? panel->w : panel->h;
+        r->rot_surf = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, panel->format->format);
+        if (!r->rot_surf)
+            return -1;
+        into = r->rot_surf;
+        r->rot_all = true;
+    }
+    r->ren = SDL_CreateSoftwareRenderer(into);
+    return r->ren ? 0 : -1;
+}
+
+/* A new angle: the frame's size changes, and in software the renderer
+ * (textures belong to it: the text is uploaded again). */
+static void render_set_rotation(struct render *r, int deg)
+{
+    if (deg == r->rotate)
+        return;
+    r->rotate = deg;
+    if (render_panel_surface(r)) {
+        render_flush_slots(r);
+        render_destroy_texture(r, &r->sep_tex);
+        render_alert_items_reset(r);
+        render_destroy_texture(r, &r->al.sep_tex);
+        render_clock_drop(r);
+        if (render_sw_bind(r) < 0) {
+            kt_log_error("display: cannot rotate by %d degrees: %s", deg, SDL_GetError());
+            r->failed = true;
+            return;
+        }
+        render_textures_lost(r);
+    } else if (r->rot_tex) {
+        SDL_DestroyTexture(r->rot_tex);
+        r->rot_tex = NULL;
+    }
+    r->full_update = true;
+    r->rot_all = true;
+    kt_log_info("display: drawing rotated by %d degrees", deg);
+}
+
+static void render_frame_upright(struct render *r, double t)
 {
     if (!r->ren)
         return;
+    r->present_whole = false;
+    if (r->al.n > 0) {
+        /* Headline results are taken (and kept) meanwhile. */
+        render_collect(r, t);
+        r->frame++;
+        render_alert_frame(r, t);
+        return;
+    }
+    if (r->look_ready)
+        render_clock_tick(r, t);
     if (r->sync)
         render_settle(r, t);
     else
@@ -1146,7 +1934,7 @@ void render_frame(struct render *r, double t)
         return;
     }
     double lo = render_offset(r, t);
-    double hi = lo + r->w;
+    double hi = lo + r->tw;
     render_place(r, t, r->sync || r->warmup ? SIZE_MAX : 1);
     r->text_covers = render_text_covers(r, lo, hi);
 
@@ -1179,8 +1967,8 @@ void render_frame(struct render *r, double t)
                 render_copy(r, slot->tile[k], NULL, (float)(x + (double)k * tw), y, (float)w,
                             (float)slot->h);
             }
-            if (slot->n_up < slot->n_tiles && x + (double)slot->n_up * tw < (double)r->w &&
-                x + slot->w > 0)
+            if (slot->n_up < slot->n_tiles &&
+                x + (double)slot->n_up * tw < (double)(r->tx + r->tw) && x + slot->w > 0)
                 missing = true; /* tiles still on their way, on screen */
         } else if ((double)e->start < hi && (double)(e->start + e->width) > lo) {
             missing = true; /* its place stays blank until it is ready */
@@ -1209,21 +1997,98 @@ void render_frame(struct render *r, double t)
     r->drawn = true;
 }
 
+void render_frame(struct render *r, double t)
+{
+    if (!r->ren)
+        return;
+    render_rot_begin(r);
+    render_frame_upright(r, t);
+    render_rot_end(r);
+}
+
 void render_present(struct render *r)
 {
     if (!r->ren)
         return;
+    if (r->win_surf && r->rotate) {
+        if (r->rot_sent.w >= r->panel_w && r->rot_sent.h >= r->panel_h)
+            SDL_UpdateWindowSurface(r->win);
+        else if (r->rot_sent.w > 0 && r->rot_sent.h > 0)
+            SDL_UpdateWindowSurfaceRects(r->win, &r->rot_sent, 1);
+        r->full_update = false;
+        r->clear_whole = false;
+        return;
+    }
     if (r->win_surf) {
         SDL_Rect strip = {0, r->strip_y, r->w, r->strip_h};
         SDL_Rect band = {0, r->band_y0, r->w, r->band_y1 - r->band_y0};
-        if (r->full_update && !r->bg_by_window)
+        if ((r->full_update && (!r->bg_by_window || r->clear_whole)) || r->present_whole)
             SDL_UpdateWindowSurface(r->win);
         else
             SDL_UpdateWindowSurfaceRects(r->win, r->banded ? &band : &strip, 1);
         r->full_update = false;
+        r->clear_whole = false;
         return;
     }
     SDL_RenderPresent(r->ren);
+}
+
+void render_black(struct render *r)
+{
+    if (!r->ren)
+        return;
+    render_rot_begin(r);
+    SDL_SetRenderDrawBlendMode(r->ren, SDL_BLENDMODE_NONE);
+    SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
+    SDL_RenderClear(r->ren);
+    SDL_RenderFlush(r->ren);
+    /* all of it drawn and sent; the next frame draws everything again */
+    r->present_whole = true;
+    r->rot_all = true;
+    render_rot_end(r);
+    r->full_update = true;
+    r->clear_whole = true;
+    r->band_y0 = r->band_y1 = 0;
+}
+
+int render_read_rgba(struct render *r, uint8_t **buf, size_t *cap, int *w, int *h)
+{
+    SDL_Surface *panel = render_panel_surface(r);
+    int pw = r->panel_w, ph = r->panel_h;
+    if (!r->ren || pw <= 0 || ph <= 0)
+        return -1;
+    size_t need = (size_t)pw * (size_t)ph * 4;
+    if (*cap < need) {
+        free(*buf);
+        *buf = kt_malloc(need);
+        *cap = need;
+    }
+    int rc;
+    if (panel) {
+        /* software: the panel's own pixels (rotated frames included) */
+        if (SDL_MUSTLOCK(panel))
+            SDL_LockSurface(panel);
+        rc = SDL_ConvertPixels(pw, ph, panel->format->format, panel->pixels, panel->pitch,
+                               SDL_PIXELFORMAT_ABGR8888, *buf, pw * 4);
+        if (SDL_MUSTLOCK(panel))
+            SDL_UnlockSurface(panel);
+    } else {
+        rc = SDL_RenderReadPixels(r->ren, NULL, SDL_PIXELFORMAT_ABGR8888, *buf, pw * 4);
+    }
+    if (rc < 0)
+        return -1;
+    /* The screen is opaque, whatever alpha a surface kept where nothing
+     * was blended. */
+    for (size_t i = 3; i < need; i += 4)
+        (*buf)[i] = 255;
+    *w = pw;
+    *h = ph;
+    return 0;
+}
+
+int render_alert_severity(const struct render *r)
+{
+    return r->snap && r->snap->n_alerts > 0 ? (int)r->snap->alerts[0].severity : -1;
 }
 
 bool render_paced(const struct render *r)
@@ -1247,6 +2112,19 @@ static void render_textures_lost(struct render *r)
 {
     render_background_lost(r); /* images branch */
     render_flush_slots(r);
+    render_clock_drop(r);
+    r->clock_sec = INT64_MIN;
+    r->clock_text[0] = '\0';
+    if (r->rot_tex) {
+        SDL_DestroyTexture(r->rot_tex);
+        r->rot_tex = NULL;
+    }
+    render_alert_items_reset(r);
+    render_destroy_texture(r, &r->al.sep_tex);
+    if (r->al.sep_surf)
+        r->al.sep_tex =
+            render_upload(r, r->al.sep_surf, 0,
+                          r->al.sep_surf->w < r->tile_w ? r->al.sep_surf->w : r->tile_w, false);
     render_make_separator(r);
     r->n_posted = 0;
 }
@@ -1258,10 +2136,13 @@ static void render_rebind_surface(struct render *r)
 {
     render_flush_slots(r);
     render_destroy_texture(r, &r->sep_tex);
-    SDL_DestroyRenderer(r->ren);
+    render_alert_items_reset(r);
+    render_destroy_texture(r, &r->al.sep_tex);
+    render_clock_drop(r);
     r->win_surf = SDL_GetWindowSurface(r->win);
-    r->ren = r->win_surf ? SDL_CreateSoftwareRenderer(r->win_surf) : NULL;
-    if (!r->ren) {
+    if (!r->win_surf || render_sw_bind(r) < 0) {
+        SDL_DestroyRenderer(r->ren);
+        r->ren = NULL;
         kt_log_error("display: lost the window surface: %s", SDL_GetError());
         r->failed = true;
         return;
@@ -1280,7 +2161,6 @@ void render_observe_copies(struct render *r, render_copy_fn fn, void *ctx)
 
 void render_adopt(struct render *r, const struct store_snapshot *snap, double t)
 {
-    (void)t;
     if (r->snap)
         store_snapshot_release(r->snap);
     r->snap = snap;
@@ -1295,6 +2175,7 @@ void render_adopt(struct render *r, const struct store_snapshot *snap, double t)
     free(ids);
     textworker_set_list(r->worker, r->layout.serial, r->idle ? NULL : snap);
     r->n_posted = 0; /* indices are the new list's now */
+    render_alerts_adopt(r, snap, t);
     if (r->idle)
         kt_log_info("display: no headlines yet, showing the idle text");
     else
@@ -1319,10 +2200,19 @@ static bool render_color_eq(SDL_Color a, SDL_Color b)
     return a.r == b.r && a.g == b.g && a.b == b.b && a.a == b.a;
 }
 
+/* The frame's size: the panel's, turned when rotated by 90 or 270. */
 static void render_update_size(struct render *r)
 {
-    if (r->win)
-        SDL_GetRendererOutputSize(r->ren, &r->w, &r->h);
+    SDL_Surface *panel = render_panel_surface(r);
+    if (panel) {
+        r->panel_w = panel->w;
+        r->panel_h = panel->h;
+    } else if (r->win) {
+        SDL_GetRendererOutputSize(r->ren, &r->panel_w, &r->panel_h);
+    }
+    r->w = render_rot_swaps(r) ? r->panel_h : r->panel_w;
+    r->h = render_rot_swaps(r) ? r->panel_w : r->panel_h;
+    render_update_tape(r);
 }
 
 static void render_update_geometry(struct render *r)
@@ -1336,8 +2226,10 @@ static void render_update_geometry(struct render *r)
     r->strip_h = h;
     r->strip_y = r->position == POS_BOTTOM ? r->h - h : 0;
     r->text_y = r->strip_y + (h - r->line_h) / 2;
+    render_update_tape(r);
     /* The strip may have moved: draw and send everything once. */
     r->full_update = true;
+    r->rot_all = true;
 }
 
 static void render_update_refresh(struct render *r)
@@ -1464,6 +2356,20 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
     r->height_cfg = d->height;
 
     render_apply_window(r, d);
+    render_set_rotation(r, (int)d->rotate * 90);
+    if (d->clock != r->clock_pos || !kt_str_eq(d->clock_format, r->clock_fmt)) {
+        free(r->clock_fmt);
+        r->clock_fmt = kt_strdup(d->clock_format);
+        r->clock_pos = d->clock;
+        r->clock_sec = INT64_MIN;
+        r->clock_text[0] = '\0';
+        r->clock_key++;
+        r->clock_box = 0;
+        render_clock_drop(r);
+        render_update_tape(r);
+        r->full_update = true;
+    }
+    render_update_size(r);
     render_background_apply(r, d);
     if (r->win && !r->win_surf && !first && d->vsync != r->vsync) {
         SDL_RenderSetVSync(r->ren, d->vsync);
@@ -1473,6 +2379,12 @@ int render_apply(struct render *r, const struct cfg_display *d, double t, char *
         render_update_geometry(r);
     if (text_changed)
         render_post_look(r, first);
+    for (int sev = 0; sev < ALERT_SEVERITY_COUNT; sev++)
+        for (int k = 0; k < 2; k++)
+            r->al.colors[sev][k] = render_color(d->alert_colors[sev][k]);
+    bool mode_changed = first || d->alert_mode != r->al.mode;
+    r->al.mode = d->alert_mode;
+    render_alert_post_look(r, text_changed || mode_changed);
     r->speed = d->speed;
     r->snap_speed = d->snap_speed;
     if (first)
@@ -1512,6 +2424,7 @@ void render_handle_event(struct render *r, const SDL_Event *ev)
             if (!r->ren)
                 return;
             render_update_geometry(r);
+            render_alert_post_look(r, false);
             kt_log_info("display: output is now %dx%d", r->w, r->h);
         } else if (ev->window.event == SDL_WINDOWEVENT_DISPLAY_CHANGED) {
             render_update_refresh(r);
@@ -1529,6 +2442,11 @@ static struct render *render_alloc(char *err, size_t errlen)
     r->tile_w = RENDER_TILE_W;
     scroll_layout_init(&r->layout, 0, 0, NULL, NULL);
     r->worker = textworker_start(err, errlen);
+    r->al.worker = r->worker ? textworker_start(err, errlen) : NULL;
+    if (!r->al.worker && r->worker) {
+        textworker_stop(r->worker, true);
+        r->worker = NULL;
+    }
     if (!r->worker) {
         scroll_layout_free(&r->layout);
         free(r);
@@ -1566,8 +2484,7 @@ struct render *render_open_surface(SDL_Surface *target, char *err, size_t errlen
     snprintf(r->driver, sizeof r->driver, "none");
     render_read_info(r);
     r->target = target;
-    r->w = target->w;
-    r->h = target->h;
+    render_update_size(r);
     return r;
 }
 
@@ -1764,6 +2681,12 @@ void render_close(struct render *r)
      * waits for another thread: the worker then finishes on its own. */
     textworker_stop(r->worker, r->sync);
     render_background_close(r);
+    textworker_stop(r->al.worker, r->sync);
+    render_alert_items_free(r);
+    render_destroy_texture(r, &r->al.sep_tex);
+    SDL_FreeSurface(r->al.sep_surf);
+    if (r->al.snap)
+        store_snapshot_release(r->al.snap);
     render_ready_clear(r);
     render_flush_slots(r);
     render_destroy_texture(r, &r->sep_tex);
@@ -1775,6 +2698,11 @@ void render_close(struct render *r)
     free(r->font_name);
     free(r->separator);
     free(r->idle_text);
+    render_clock_drop(r);
+    free(r->clock_fmt);
+    if (r->rot_tex)
+        SDL_DestroyTexture(r->rot_tex);
+    SDL_FreeSurface(r->rot_surf);
     if (r->win)
         render_destroy_window(r);
     else if (r->ren)
@@ -1857,7 +2785,9 @@ void render_get_geometry(const struct render *r, struct render_geometry *g)
                                   .line_h = r->line_h,
                                   .gap = r->sep_w,
                                   .origin = r->origin,
-                                  .tile_w = r->tile_w};
+                                  .tile_w = r->tile_w,
+                                  .tape_x = r->tx,
+                                  .tape_w = r->tw};
 }
 
 const struct scroll_layout *render_layout(const struct render *r)

@@ -17,6 +17,14 @@
  * not drawn (and the tape waits at the edge, scroll.h). A surface render
  * is synchronous by default: each frame waits for the text it shows, so a
  * screenshot or a test sees the finished picture (render_set_sync).
+ *
+ * The whole screen (issues 11, 13): while the snapshot holds active alerts
+ * they replace the headlines (banner or takeover, alert_mode), made by a
+ * second text worker; the headlines stand still meanwhile and resume
+ * where they were. rotate draws the frame upright at the rotated size and
+ * copies it turned onto the panel (w, h and the geometry are the frame's;
+ * the target surface and --size are the panel's). clock puts a fixed box
+ * at one end, the tape scrolling beside it.
  */
 #ifndef KT_RENDER_H
 #define KT_RENDER_H
@@ -71,6 +79,18 @@ uint64_t render_generation(const struct render *r);
 /* Lays out and draws the frame at time t (not presented). */
 void render_frame(struct render *r, double t);
 void render_present(struct render *r);
+/* The panel's frame as drawn (after render_frame, before present), R,G,B,A
+ * bytes, pitch w * 4, into *buf (grown to *cap when needed: the caller keeps
+ * it). For the control API's screenshot (WAVE2 §4). 0, or -1. */
+int render_read_rgba(struct render *r, uint8_t **buf, size_t *cap, int *w, int *h);
+/* The clock's wall time: now (UTC s) at scroll time t, running with t
+ * (--screenshot --now, tests); 0 = the system clock. */
+void render_set_now(struct render *r, int64_t now, double t);
+/* A black frame (office hours: the screen is off), to present once. */
+void render_black(struct render *r);
+/* The severity of the most severe alert in the snapshot shown (they are
+ * sorted), or -1 when none is active. */
+int render_alert_severity(const struct render *r);
 
 /* True when presenting waits for the display (vsync): otherwise the
  * caller paces frames itself. */
@@ -112,6 +132,7 @@ struct render_geometry {
     int gap;              /* separator width */
     int origin;           /* tape coordinate of the first headline */
     int tile_w;           /* widest texture a headline is cut into */
+    int tape_x, tape_w;   /* the columns the headlines scroll in (beside the clock) */
 };
 void render_get_geometry(const struct render *r, struct render_geometry *g);
 const struct scroll_layout *render_layout(const struct render *r);

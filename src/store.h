@@ -120,6 +120,8 @@ struct headline {
     bool announcement;
 };
 
+struct alert;
+
 struct store_snapshot {
     uint64_t generation;
     size_t n; /* announcements first, then the headlines */
@@ -199,6 +201,11 @@ uint64_t store_content_generation(struct store *s);
  * writer's work: the lock it takes only guards a pointer. */
 const struct store_snapshot *store_snapshot(struct store *s);
 void store_snapshot_release(const struct store_snapshot *snap);
+/* A snapshot of the given headlines and alerts (deep copies), for tests and
+ * benchmarks that draw a list of their own. */
+const struct store_snapshot *store_snapshot_new(const struct headline *items, size_t n,
+                                                const struct alert *alerts, size_t n_alerts,
+                                                uint64_t generation);
 /* One more reference to a snapshot the caller holds (for another thread). */
 const struct store_snapshot *store_snapshot_retain(const struct store_snapshot *snap);
 /* Cheap check for readers: has the list changed since they looked? */

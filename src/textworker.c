@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "font.h"
+#include "alert.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -65,6 +66,8 @@ struct textworker {
     uint32_t want_look;
     uint64_t want_serial; /* bumped by each textworker_want */
     struct textworker_result *res_head, *res_tail;
+    char *text_posted; /* a standalone text to make next (the clock), or NULL */
+    uint64_t text_key;
 
     /* the worker thread's own */
     struct textworker_lookcopy *look;
@@ -110,6 +113,7 @@ static void textworker_unref(struct textworker *w)
         if (w->lists[i].used && w->lists[i].snap)
             store_snapshot_release(w->lists[i].snap);
     textworker_lookcopy_free(w->posted_look);
+    free(w->text_posted);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->wake);
     pthread_cond_destroy(&w->news);
@@ -215,8 +219,17 @@ static size_t textworker_spans(const struct textworker_look *look,
         sp[0] = (struct text_span){look->idle_text ? look->idle_text : "", look->fg};
         return 1;
     }
-    const struct headline *h = &snap->items[index];
     size_t n = 0;
+    if (look->alerts) {
+        const struct alert *a = &snap->alerts[index];
+        if (a->label && *a->label) {
+            sp[n++] = (struct text_span){a->label, look->label};
+            sp[n++] = (struct text_span){"  ", look->fg};
+        }
+        sp[n++] = (struct text_span){a->text ? a->text : "", look->fg};
+        return n;
+    }
+    const struct headline *h = &snap->items[index];
     if (h->label && *h->label) {
         sp[n++] = (struct text_span){h->label, look->label};
         sp[n++] = (struct text_span){"  ", look->fg};
@@ -298,6 +311,28 @@ static struct textworker_result *textworker_make_item(struct textworker *w,
     return res;
 }
 
+/* A standalone text in fg on the look's background (the clock). */
+static struct textworker_result *textworker_make_text(struct textworker *w, uint64_t key,
+                                                      const char *text)
+{
+    const struct textworker_look *look = &w->look->look;
+    struct textworker_result *res = textworker_result_new(TEXTWORKER_TEXT, w->look_current);
+    res->key = key;
+    res->opaque = look->bg.a == 255;
+    if (!w->fs || !text[0])
+        return res;
+    struct text_span sp = {text, look->fg};
+    char err[KT_ERR_MAX];
+    SDL_Surface *s = font_render_line(w->fs, &sp, 1, err, sizeof err);
+    if (!s) {
+        res->width = font_measure_line(w->fs, &sp, 1);
+        return res;
+    }
+    res->width = s->w;
+    res->surface = textworker_flatten(look, s);
+    return res;
+}
+
 /* ---- the thread ---- */
 
 /* Made already and waiting to be taken (a width does for a width). */
@@ -323,7 +358,7 @@ static long textworker_pick(const struct textworker *w)
 
 static bool textworker_idle(const struct textworker *w)
 {
-    return !w->busy && !w->posted_look && textworker_pick(w) < 0;
+    return !w->busy && !w->posted_look && !(w->text_posted && !w->paused) && textworker_pick(w) < 0;
 }
 
 static void textworker_push(struct textworker *w, struct textworker_result *res)
@@ -368,6 +403,24 @@ static void *textworker_main(void *arg)
                 textworker_result_free(res); /* already replaced */
             continue;
         }
+        if (w->text_posted && !w->paused && w->look) {
+            char *text = w->text_posted;
+            uint64_t key = w->text_key;
+            w->text_posted = NULL;
+            w->busy = true;
+            pthread_mutex_unlock(&w->mu);
+            struct textworker_result *res = textworker_make_text(w, key, text);
+            free(text);
+            textworker_account(w);
+            pthread_mutex_lock(&w->mu);
+            w->busy = false;
+            w->trim = true;
+            if (!w->posted_look && res->look == w->look_current)
+                textworker_push(w, res);
+            else
+                textworker_result_free(res);
+            continue;
+        }
         long i = textworker_pick(w);
         if (i < 0) {
             pthread_cond_broadcast(&w->news); /* idle */
@@ -394,7 +447,10 @@ static void *textworker_main(void *arg)
                 snap = w->lists[k].snap ? store_snapshot_retain(w->lists[k].snap) : NULL;
             }
         }
-        if (!found || (snap && it.index >= snap->n)) {
+        size_t n_items = snap && w->look && w->look->look.alerts ? snap->n_alerts
+                         : snap                                  ? snap->n
+                                                                 : 1;
+        if (!found || (snap && it.index >= n_items)) {
             w->want_done[i] = true; /* a list gone: nothing to make it from */
             if (snap)
                 store_snapshot_release(snap);
@@ -516,6 +572,18 @@ void textworker_set_list(struct textworker *w, uint32_t serial, const struct sto
     pthread_mutex_unlock(&w->mu);
     if (old.used && old.snap)
         store_snapshot_release(old.snap);
+}
+
+void textworker_set_text(struct textworker *w, uint64_t key, const char *text)
+{
+    char *copy = kt_strdup(text);
+    pthread_mutex_lock(&w->mu);
+    char *old = w->text_posted;
+    w->text_posted = copy;
+    w->text_key = key;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->mu);
+    free(old);
 }
 
 void textworker_want(struct textworker *w, uint32_t look, const struct textworker_want *v, size_t n)

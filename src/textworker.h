@@ -51,6 +51,9 @@ struct textworker_look {
     /* Feeds whose logo is drawn in place of their label (copied). */
     const struct logo_spec *logos;
     size_t n_logos;
+    /* The items are the snapshot's alerts (label, text), not its
+     * headlines: the render's alert strip has a worker of its own. */
+    bool alerts;
 };
 
 /* One item wanted: item `index` of the list posted with serial `list`. */
@@ -61,7 +64,7 @@ struct textworker_want {
     bool measure_only; /* its width only (a jump far ahead passes it by) */
 };
 
-enum textworker_kind { TEXTWORKER_LOOK, TEXTWORKER_ITEM };
+enum textworker_kind { TEXTWORKER_LOOK, TEXTWORKER_ITEM, TEXTWORKER_TEXT };
 
 struct textworker_result {
     struct textworker_result *next;
@@ -101,6 +104,11 @@ void textworker_set_list(struct textworker *w, uint32_t serial, const struct sto
  * again. */
 void textworker_want(struct textworker *w, uint32_t look, const struct textworker_want *v,
                      size_t n);
+
+/* A standalone text (the clock's) in fg on the background, made before
+ * any wanted item; replaces one posted and not made yet. Its result is a
+ * TEXTWORKER_TEXT with this key (item fields: width, surface, opaque). */
+void textworker_set_text(struct textworker *w, uint64_t key, const char *text);
 
 /* Are results waiting? An atomic load: free to call every frame. */
 bool textworker_has_results(struct textworker *w);

@@ -12,3 +12,13 @@ if(TARGET ktdisplay)
   set_property(TEST font_config APPEND PROPERTY ENVIRONMENT FC_LANG=en)
   set_property(TEST font_config APPEND PROPERTY LABELS display)
 endif()
+
+# The screen drawn (tests/test_screen.c): alert banner and takeover
+# colours, headlines resuming after an alert, rotation, the clock box,
+# office hours; software renderer, dummy video driver.
+if(TARGET ktdisplay)
+  kt_unit_test(screen SOURCES test_screen.c LIBS ktdisplay)
+  set_property(TEST screen APPEND PROPERTY ENVIRONMENT
+               SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy KT_RENDERER=software FC_LANG=en)
+  set_property(TEST screen APPEND PROPERTY LABELS quick display)
+endif()

@@ -332,6 +332,66 @@ static void test_driver(const char *driver)
     SDL_FreeSurface(s);
 
     render_close(r);
+
+    /* rotate: the frame drawn into a target texture and copied turned;
+     * the panel read back (render_read_rgba, the capture hook's) equals
+     * the software renderer's upright frame turned. */
+    for (int deg = 90; deg < 360; deg += 90) {
+        struct config *rc = make_cfg();
+        rc->display.rotate = (enum display_rotate)(deg / 90);
+        bool swap = deg != 180;
+        int pw = swap ? H : W, ph = swap ? W : H;
+        struct render *rr = render_open_window(&rc->display, pw, ph, err, sizeof err);
+        CHECK(rr != NULL);
+        if (!rr) {
+            config_free(rc);
+            continue;
+        }
+        render_set_sync(rr, true);
+        CHECK_INT(render_apply(rr, &rc->display, 0, err, sizeof err), 0);
+        render_adopt(rr, store_snapshot(st), 0);
+        render_frame(rr, 2.37);
+        uint8_t *buf = NULL;
+        size_t cap = 0;
+        int bw = 0, bh = 0;
+        CHECK_INT(render_read_rgba(rr, &buf, &cap, &bw, &bh), 0);
+        render_present(rr);
+        CHECK(bw == pw && bh == ph);
+        SDL_Surface *soft = software_frame(cfg, st, W, H, 2.37);
+        int worst = 0;
+        long text = 0;
+        for (int y = 0; y < H && buf && bw == pw && bh == ph; y++)
+            for (int x = 0; x < W; x++) {
+                int qx = x, qy = y;
+                if (deg == 90) {
+                    qx = pw - 1 - y;
+                    qy = x;
+                } else if (deg == 180) {
+                    qx = pw - 1 - x;
+                    qy = ph - 1 - y;
+                } else {
+                    qx = y;
+                    qy = ph - 1 - x;
+                }
+                const uint8_t *q = buf + ((size_t)qy * (size_t)pw + (size_t)qx) * 4;
+                uint32_t p = pixel(soft, x, y);
+                int d0 = abs((int)((p >> 16) & 255) - q[0]), d1 = abs((int)((p >> 8) & 255) - q[1]),
+                    d2 = abs((int)(p & 255) - q[2]);
+                int d = d0 > d1 ? d0 : d1;
+                d = d > d2 ? d : d2;
+                worst = d > worst ? d : worst;
+                text += (p & 0xFFFFFF) == 0xFFFFFF;
+            }
+        fprintf(stderr,
+                "%s rotated by %d: panel %dx%d, largest channel difference %d/255, %ld text px\n",
+                driver, deg, bw, bh, worst, text);
+        CHECK(worst <= TOLERANCE);
+        CHECK(text > 500);
+        free(buf);
+        SDL_FreeSurface(soft);
+        render_close(rr);
+        config_free(rc);
+    }
     store_free(st);
     config_free(cfg);
 }
