@@ -18,10 +18,12 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kttest import check, finish, wait_catches  # noqa: E402
@@ -124,6 +126,20 @@ def main():
             st, b = curl(t, "GET", "/healthz", auth=False)
             check(st == 200 and json.loads(b or b"{}").get("status") == "ok",
                   f"healthz 200 while drawing: {st} {b!r}")
+            # The frame on screen, as PNG: the window's size, not one flat colour.
+            st, b = curl(t, "GET", "/api/v1/screenshot.png")
+            check(st == 200 and b[:8] == b"\x89PNG\r\n\x1a\n", f"screenshot: 200 and a PNG ({st})")
+            if b[:8] == b"\x89PNG\r\n\x1a\n":
+                w, h = struct.unpack(">II", b[16:24])
+                check((w, h) == (320, 60), f"screenshot is the window's 320x60: {w}x{h}")
+                idat, pos = b"", 8
+                while pos + 8 <= len(b):
+                    n, kind = struct.unpack(">I4s", b[pos:pos + 8])
+                    if kind == b"IDAT":
+                        idat += b[pos + 8:pos + 8 + n]
+                    pos += 12 + n
+                raw = zlib.decompress(idat)
+                check(len(set(raw)) > 8, f"screenshot shows a drawn frame ({len(set(raw))} byte values)")
             # Auth.
             st, b = curl(t, "GET", "/api/v1/state", auth=False)
             check(st == 401, f"no token: 401 ({st})")
