@@ -51,6 +51,7 @@ set(KT_NET_SRC
     src/poller.c
     src/app.c
     src/fleet.c
+    src/remote.c
     src/api.c
     src/ctl.c)
 

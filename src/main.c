@@ -21,6 +21,7 @@
 #include "headline.h"
 #include "log.h"
 #include "notify.h"
+#include "remote.h"
 #include "source.h"
 #include "store.h"
 #include "transport.h"
@@ -294,13 +295,13 @@ static struct config *load_config(const char *path)
             free(looked);
             return config_default();
         }
-        struct config *cfg = config_load(def, err, sizeof err);
+        struct config *cfg = remote_config_load(def, err, sizeof err);
         free(def);
         if (!cfg)
             fprintf(stderr, "%s\n", err);
         return cfg;
     }
-    struct config *cfg = config_load(path, err, sizeof err);
+    struct config *cfg = remote_config_load(path, err, sizeof err);
     if (!cfg)
         fprintf(stderr, "%s\n", err);
     return cfg;
@@ -310,9 +311,9 @@ static struct config *load_config(const char *path)
 static struct config *reload_config(const char *path, char *err, size_t errlen)
 {
     if (path)
-        return config_load(path, err, errlen);
+        return remote_config_load(path, err, errlen);
     char *def = default_config_path();
-    struct config *cfg = def ? config_load(def, err, errlen) : config_default();
+    struct config *cfg = def ? remote_config_load(def, err, errlen) : config_default();
     free(def);
     return cfg;
 }
@@ -529,6 +530,10 @@ static int run_ticker(struct app *app, const struct cli *cli)
 {
     notify_init(); /* systemd: READY, WATCHDOG, STOPPING */
     app_start(app);
+    /* fleet: the remote config's thread (remote.h). */
+    char *local = cli->config ? kt_strdup(cli->config) : default_config_path();
+    struct remote *remote = remote_start(app, local);
+    free(local);
 #ifdef KT_HAVE_DISPLAY
     struct display_opts opts = {.width = cli->width, .height = cli->height};
     struct display_host host = {app, main_poll};
@@ -538,6 +543,7 @@ static int run_ticker(struct app *app, const struct cli *cli)
     (void)cli;
     int rc = app_run_headless(app);
 #endif
+    remote_stop(remote); /* fleet: before the app, which it submits to */
     /* A failed final save is an error exit: systemd and the operator see it. */
     if (app_stop(app) != 0 && rc == 0)
         rc = 1;
@@ -573,6 +579,12 @@ int main(int argc, char **argv)
         return rc;
     }
 
+    if (cli.fetch_once) {
+        /* fleet: the remote config first, so its feeds are the ones fetched. */
+        char *local = cli.config ? kt_strdup(cli.config) : default_config_path();
+        remote_fetch_once(local, &cfg, app_quit_flag());
+        free(local);
+    }
     struct app *app = app_new(cfg, cli.config, reload_config);
     if (cli.fetch_once)
         rc = run_fetch_once(app);

@@ -16,3 +16,19 @@ foreach(part mqtt auth limits outage)
 endforeach()
 # limits (about 20 s) and outage (about 40 s) wait on purpose.
 set_tests_properties(fleet_limits fleet_outage PROPERTIES LABELS slow)
+
+# Configuration from a URL (src/remote.c): the real binary against
+# tests/http_server.py serving feeds and configs; --fetch-once (applied,
+# 304, invalid, unreachable, local-only sections) and the running ticker on
+# SDL's dummy driver (applied, 304s, invalid, SIGHUP, a change during
+# reloads, a boot with the config server down).
+set(_kt_remote_parts fetch_once)
+if(TARGET ktdisplay)
+  list(APPEND _kt_remote_parts running)
+endif()
+foreach(part ${_kt_remote_parts})
+  add_test(NAME remote_${part}
+           COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_remote.py ${KT_TICKER}
+                   ${KT_TEST_DIR}/http_server.py ${part})
+  set_tests_properties(remote_${part} PROPERTIES TIMEOUT 240 LABELS quick)
+endforeach()
