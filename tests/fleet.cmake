@@ -32,3 +32,14 @@ foreach(part ${_kt_remote_parts})
                    ${KT_TEST_DIR}/http_server.py ${part})
   set_tests_properties(remote_${part} PROPERTIES TIMEOUT 240 LABELS quick)
 endforeach()
+
+# The fleet simulation (bench/fleet.py): a real mosquitto, N = 5 real
+# tickers on SDL's dummy driver, one HTTP server for their feed and remote
+# config; messages to all and to a group, kill -9, a 10 s broker outage, a
+# remote config change (polled and pushed). N = 50 is the documented run of
+# docs/fleet.md.
+if(TARGET ktdisplay)
+  add_test(NAME fleet_sim COMMAND ${KT_PYTHON} ${CMAKE_SOURCE_DIR}/bench/fleet.py --ticker
+                                  ${KT_TICKER} -n 5 --outage 10 --assert)
+  set_tests_properties(fleet_sim PROPERTIES TIMEOUT 600 LABELS slow)
+endif()
