@@ -537,12 +537,20 @@ static void *remote_thread(void *arg)
     pthread_mutex_lock(&r->mu);
     while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
         int64_t now = remote_ms();
-        if (!r->now && now < due) {
+        if (r->now) {
+            /* Asked (the fleet's reload command, sent to every screen at
+             * once): spread over REMOTE_PUSH_SPREAD_MS. */
+            r->now = false;
+            int64_t soon = now + (int64_t)(remote_random(r) * REMOTE_PUSH_SPREAD_MS);
+            if (soon < due)
+                due = soon;
+            continue;
+        }
+        if (now < due) {
             struct timespec until = {(time_t)(due / 1000), (long)(due % 1000) * 1000000L};
             pthread_cond_timedwait(&r->cv, &r->mu, &until);
             continue;
         }
-        r->now = false;
         pthread_mutex_unlock(&r->mu);
         remote_cycle(r, &refresh);
         int64_t period = remote_period_ms(refresh);

@@ -35,6 +35,8 @@ struct kt_buf;
 #define REMOTE_SAVED_SUFFIX ".remote"
 /* The first fetch after start comes within this (spread over a fleet). */
 #define REMOTE_FIRST_FETCH_MS 3000
+/* remote_refresh() fetches within this (a random point of it). */
+#define REMOTE_PUSH_SPREAD_MS 2000
 /* remote_stop() returns within this. */
 #define REMOTE_STOP_MS 1000
 
@@ -53,7 +55,9 @@ struct remote;
  * SIGHUP that changes config_url or config_refresh takes effect; one that
  * sets config_url where there was none needs a restart. */
 struct remote *remote_start(struct app *app, const char *path);
-/* Fetch now (the fleet's reload command); returns at once. */
+/* Fetch soon (the fleet's reload command): at a random point of the
+ * next REMOTE_PUSH_SPREAD_MS, so a command to a whole fleet does not
+ * arrive at the config server as one burst. Returns at once. */
 void remote_refresh(struct remote *r);
 /* Stops the thread (cancelling a transfer); returns within
  * REMOTE_STOP_MS. After it returns nothing more is submitted to the app.
