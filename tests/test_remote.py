@@ -25,7 +25,7 @@ import tempfile
 import time
 import urllib.request
 
-from kttest import check, finish, wait_catches
+from kttest import check, finish
 
 BIN, SERVER, PART = sys.argv[1], sys.argv[2], sys.argv[3]
 SCALE = max(1.0, float(os.environ.get("KT_TEST_TIME_SCALE", "1")))
