@@ -31,7 +31,9 @@ set(KT_CORE_SRC
     src/message.c
     src/metrics.c
     src/notify.c
+    src/png_encode.c
     src/schedule.c
+    src/state.c
     src/scroll.c
     src/store.c
     src/text.c
@@ -50,8 +52,10 @@ set(KT_NET_SRC
     src/source.c
     src/poller.c
     src/app.c
+    src/capture.c
     src/fleet.c
     src/remote.c
+    src/app_fleet.c
     src/api.c
     src/ctl.c)
 

@@ -19,12 +19,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "cache.h"
+#include "capture.h"
 #include "config.h"
 #include "config_ref.h"
+#include "display.h"
 #include "log.h"
 #include "notify.h"
+#include "message.h"
+#include "metrics.h"
+#include "png_encode.h"
 #include "poller.h"
+#include "state.h"
 #include "store.h"
 #include "util.h"
 
@@ -107,7 +114,11 @@ static int64_t app_ms(void)
 /* ---- the app ---- */
 
 struct app {
+    struct frame_stats stats; /* the display's, read by /healthz and /metrics */
+    struct capture *capture;  /* screenshots of the running screen */
+    struct api_server *api;   /* [control] listen, or NULL */
     char *config_path;
+    int64_t now_override; /* --now: the wall clock for store and hours (0: none) */
     app_config_loader load;
     struct store *store;
     struct cache_file *cache; /* the supervisor's, once it runs */
@@ -150,9 +161,41 @@ struct app {
     bool supervisor_stuck; /* abandoned by app_stop */
 };
 
+/* The wall clock the store is evaluated with. */
+static int64_t app_wall(struct app *app)
+{
+    return app->now_override ? app->now_override : poller_now(app->store);
+}
+
 struct app *app_new(struct config *cfg, const char *config_path, app_config_loader load)
 {
+    return app_new_at(cfg, config_path, load, 0);
+}
+
+/* --now: the wall clock of the whole process (one-shot modes only). */
+static int64_t app_fixed_now;
+
+static int64_t app_fixed_clock(void)
+{
+    return __atomic_load_n(&app_fixed_now, __ATOMIC_RELAXED);
+}
+
+struct app *app_new_at(struct config *cfg, const char *config_path, app_config_loader load,
+                       int64_t now_override)
+{
+    if (now_override) {
+        /* The workers judge alerts (effective, expires) and record times
+         * with poller_now: all of it happens at the given time. */
+        __atomic_store_n(&app_fixed_now, now_override, __ATOMIC_RELAXED);
+        poller_set_clock(app_fixed_clock, NULL);
+    }
     struct app *app = kt_calloc(1, sizeof *app);
+    app->now_override = now_override;
+    atomic_init(&app->stats.frames, 0);
+    atomic_init(&app->stats.late, 0);
+    atomic_init(&app->stats.worst_us, 0);
+    atomic_init(&app->stats.last_present_ns, 0);
+    app->capture = capture_new();
     app->config_path = kt_strdup(config_path);
     app->load = load;
     pthread_mutex_init(&app->cfg_mu, NULL);
@@ -171,10 +214,11 @@ struct app *app_new(struct config *cfg, const char *config_path, app_config_load
 
     app->store = store_new();
     /* The first clock reading is taken before the cache sets any time. */
-    store_configure(app->store, cfg, poller_now(app->store));
+    int64_t wall = poller_now(app->store);
+    store_configure(app->store, cfg, now_override ? now_override : wall);
     app->cache = cache_file_new(cfg->cache);
     char err[KT_ERR_MAX];
-    if (cache_file_load(app->cache, app->store, poller_now(app->store), err, sizeof err) < 0)
+    if (cache_file_load(app->cache, app->store, app_wall(app), err, sizeof err) < 0)
         kt_log_warn("cache ignored: %s", err);
     app->saved_gen = store_content_generation(app->store);
     return app;
@@ -201,6 +245,8 @@ struct config_ref *app_config_acquire(struct app *app)
 int app_fetch_once(struct app *app)
 {
     int ok = poller_run_once(app->current, app->store, app_quit_flag());
+    if (app->now_override)
+        store_refresh(app->store, app->now_override);
     /* What finished is worth keeping, even when cut short. */
     char err[KT_ERR_MAX];
     cache_file_save(app->cache, app->store, err, sizeof err);
@@ -387,6 +433,22 @@ static int app_maybe_save(struct app *app, bool final)
     return rc;
 }
 
+/* The snapshot's next_change on the monotonic clock (0: none). */
+static int64_t app_next_change_ms(struct app *app, int64_t now_ms)
+{
+    const struct store_snapshot *snap = store_snapshot(app->store);
+    int64_t next = snap->next_change;
+    store_snapshot_release(snap);
+    if (!next)
+        return 0;
+    int64_t wall = app_wall(app);
+    if (next <= wall)
+        return now_ms;
+    int64_t d = next - wall;
+    /* Far changes are looked at again by housekeeping anyway. */
+    return d > 86400 ? 0 : now_ms + d * 1000;
+}
+
 static void *app_supervisor(void *arg)
 {
     struct app *app = arg;
@@ -397,6 +459,12 @@ static void *app_supervisor(void *arg)
         int64_t until = housekeeping;
         if (app->save_due_ms && app->save_due_ms < until)
             until = app->save_due_ms;
+        /* An alert or message begins or ends, or a show = window turns:
+         * the snapshot is rebuilt then, so the render thread only ever
+         * draws what the snapshot holds. */
+        int64_t change_ms = app_next_change_ms(app, now);
+        if (change_ms && change_ms < until)
+            until = change_ms;
         struct pollfd pfd = {.fd = app_wake[0], .events = POLLIN};
         int wait = until > now ? (int)(until - now) : 0;
         if (app_wake[0] < 0 && wait > 200)
@@ -408,8 +476,10 @@ static void *app_supervisor(void *arg)
         if (app_quitting())
             break;
         app_take_requests(app);
+        if (app_next_change_ms(app, app_ms()) && app_next_change_ms(app, app_ms()) <= app_ms())
+            store_refresh(app->store, app_wall(app));
         if (app_ms() >= housekeeping) {
-            store_expire(app->store, poller_now(app->store));
+            store_expire(app->store, app_wall(app));
             housekeeping = app_ms() + APP_HOUSEKEEPING_MS;
         }
         app_maybe_save(app, false);
@@ -470,6 +540,10 @@ int app_stop(struct app *app)
     }
     pthread_join(app->thread, NULL);
     app->started = false;
+    /* After the final save, so the exit budget is the cache's; the render
+     * loop has ended, so a screenshot still asked for times out. */
+    api_stop(app->api);
+    app->api = NULL;
     return rc < 0 ? 1 : 0;
 }
 
@@ -498,6 +572,9 @@ int app_free(struct app *app, int rc)
         free(app->refetch[i]);
     free(app->refetch);
     cache_file_free(app->cache);
+    api_stop(app->api);
+    app->api = NULL;
+    capture_free(app->capture);
     store_free(app->store);
     pthread_mutex_destroy(&app->cfg_mu);
     pthread_mutex_destroy(&app->req_mu);
@@ -506,4 +583,178 @@ int app_free(struct app *app, int rc)
     free(app->config_path);
     free(app);
     return rc;
+}
+
+/* ---- operations for other threads (the control API, MQTT) ---- */
+
+int app_message_post(struct app *app, const char *origin, const struct message *m, char *err,
+                     size_t errlen)
+{
+    int rc = store_message_put(app->store, origin, m, app_wall(app), err, errlen);
+    if (rc == 0) {
+        kt_log_info("message \"%s\" from %s: %s", m->id, origin, m->text);
+        app_wake_up(); /* the supervisor saves the cache (APP_SAVE_DELAY_MS) */
+    }
+    return rc;
+}
+
+bool app_message_delete(struct app *app, const char *origin, const char *id)
+{
+    bool found = store_message_remove(app->store, origin, id);
+    if (found) {
+        kt_log_info("message \"%s\" deleted", id);
+        app_wake_up();
+    }
+    return found;
+}
+
+size_t app_message_clear(struct app *app, const char *origin)
+{
+    size_t n = store_message_clear(app->store, origin);
+    if (n) {
+        kt_log_info("%zu message(s) cleared", n);
+        app_wake_up();
+    }
+    return n;
+}
+
+const struct frame_stats *app_frame_stats(struct app *app)
+{
+    return &app->stats;
+}
+
+struct frame_stats *app_frame_stats_mut(struct app *app)
+{
+    return &app->stats;
+}
+
+struct capture *app_capture(struct app *app)
+{
+    return app->capture;
+}
+
+static int64_t app_frame_age_ms(struct app *app)
+{
+    uint64_t last = atomic_load_explicit(&app->stats.last_present_ns, memory_order_relaxed);
+    if (!last)
+        return -1;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return now > last ? (int64_t)((now - last) / 1000000ull) : 0;
+}
+
+int app_state_json(struct app *app, struct kt_buf *out)
+{
+    int64_t now = app_wall(app);
+    const char *screen = "none";
+    if (app_frame_age_ms(app) >= 0) {
+        struct config_ref *r = app_config_acquire(app);
+        screen = hours_is_on(&r->cfg->display.on, (time_t)now) ? "on" : "asleep";
+        config_ref_put(r);
+    }
+    struct state_opts o = {.now = now, .screen = screen};
+    return state_json(app->store, &o, out);
+}
+
+int app_screenshot_png(struct app *app, struct kt_buf *out, int timeout_ms)
+{
+    uint8_t *px;
+    int w, h;
+    if (capture_request(app->capture, timeout_ms, &px, &w, &h) != 0)
+        return -1;
+    int rc = png_encode_rgba(px, w, h, out);
+    free(px);
+    return rc;
+}
+
+/* The API backend over the app. */
+
+/* Long enough for a frame at any sane rate, short enough that a stalled
+ * screen answers 503 soon. */
+#define APP_SCREENSHOT_TIMEOUT_MS 2000
+
+static int app_api_state(void *ctx, struct kt_buf *out)
+{
+    return app_state_json(ctx, out);
+}
+
+static int app_api_post(void *ctx, const struct message *m, char *err, size_t errlen)
+{
+    return app_message_post(ctx, "api", m, err, errlen);
+}
+
+static int app_api_delete(void *ctx, const char *id)
+{
+    return app_message_delete(ctx, NULL, id) ? 0 : -1;
+}
+
+static size_t app_api_clear(void *ctx)
+{
+    return app_message_clear(ctx, NULL);
+}
+
+static int app_api_screenshot(void *ctx, struct kt_buf *out)
+{
+    return app_screenshot_png(ctx, out, APP_SCREENSHOT_TIMEOUT_MS);
+}
+
+static int64_t app_api_frame_age(void *ctx)
+{
+    return app_frame_age_ms(ctx);
+}
+
+static int app_api_metrics(void *ctx, struct metrics *out)
+{
+    struct app *app = ctx;
+    out->frames_total = atomic_load_explicit(&app->stats.frames, memory_order_relaxed);
+    out->frames_late_total = atomic_load_explicit(&app->stats.late, memory_order_relaxed);
+    int64_t age = app_frame_age_ms(app);
+    out->last_frame_age_seconds = age < 0 ? -1.0 : (double)age / 1000.0;
+    const struct store_snapshot *snap = store_snapshot(app->store);
+    out->headlines = snap->n;
+    out->alerts_active = snap->n_alerts;
+    store_snapshot_release(snap);
+    struct store_message *msgs;
+    size_t nm = store_messages(app->store, app_wall(app), &msgs);
+    out->messages_active = nm;
+    store_messages_free(msgs, nm);
+    struct store_source_info *src;
+    size_t ns = store_sources(app->store, &src);
+    out->feeds = kt_calloc(ns ? ns : 1, sizeof *out->feeds);
+    out->n_feeds = ns;
+    for (size_t i = 0; i < ns; i++) {
+        out->feeds[i].name = src[i].name;
+        src[i].name = NULL;
+        out->feeds[i].last_success = src[i].last_success;
+        out->feeds[i].fetch_failures = src[i].failures;
+        out->feeds[i].headlines = src[i].shown;
+    }
+    store_sources_free(src, ns);
+    return 0;
+}
+
+int app_api_start(struct app *app, char *err, size_t errlen)
+{
+    const struct config *cfg = app->current->cfg;
+    if (!cfg->control.listen)
+        return 0;
+    static const struct api_backend proto = {
+        .state_json = app_api_state,
+        .post_message = app_api_post,
+        .delete_message = app_api_delete,
+        .clear_messages = app_api_clear,
+        .screenshot_png = app_api_screenshot,
+        .last_frame_age_ms = app_api_frame_age,
+        .metrics = app_api_metrics,
+    };
+    struct api_backend be = proto;
+    be.ctx = app;
+    struct api_config ac = {.listen = cfg->control.listen, .token_file = cfg->control.token_file};
+    app->api = api_start(&ac, &be, err, errlen);
+    if (!app->api)
+        return -1;
+    kt_log_info("control API listening on %s (port %u)", cfg->control.listen,
+                (unsigned)api_port(app->api));
+    return 0;
 }

@@ -24,10 +24,16 @@
 #ifndef KT_APP_H
 #define KT_APP_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+struct capture;
 struct config;
 struct config_ref;
+struct frame_stats;
+struct kt_buf;
+struct message;
 struct store;
 struct app;
 
@@ -49,6 +55,11 @@ typedef struct config *(*app_config_loader)(const char *path, char *err, size_t 
 /* Takes cfg. Creates the store, applies cfg and loads the cache, so the
  * first frame shows what the cache had. No thread is started yet. */
 struct app *app_new(struct config *cfg, const char *config_path, app_config_loader load);
+/* The same with --now: now_override (UTC seconds, 0 = none) is the wall
+ * clock the store, alerts and show = hours are evaluated with (one-shot
+ * modes: --fetch-once, --fetch-once --json, --check, --screenshot). */
+struct app *app_new_at(struct config *cfg, const char *config_path, app_config_loader load,
+                       int64_t now_override);
 struct store *app_store(struct app *app);
 /* The config the app was created with (valid until the render thread
  * adopts another one through app_poll). */
@@ -92,6 +103,31 @@ void app_submit_config(struct app *app, struct config *cfg);
 /* Fetches a feed now (NULL: every feed), except while its server's
  * Retry-After holds. */
 void app_request_refetch(struct app *app, const char *feed);
+/* Operator messages (origin: "api", "all", "group/NAME", "screen/ID").
+ * Post validates as store_message_put (-1 with the reason), and each
+ * change wakes the supervisor, which saves the cache soon
+ * (APP_SAVE_DELAY_MS). */
+int app_message_post(struct app *app, const char *origin, const struct message *m, char *err,
+                     size_t errlen);
+bool app_message_delete(struct app *app, const char *origin /* NULL any */, const char *id);
+size_t app_message_clear(struct app *app, const char *origin /* NULL all */);
+/* The state document of /api/v1/state and --fetch-once --json (state.h). */
+int app_state_json(struct app *app, struct kt_buf *out);
+/* The frame on screen as PNG: waits at most timeout_ms for the render
+ * thread to hand one over (capture.h). 0, or -1 (nothing appended). */
+int app_screenshot_png(struct app *app, struct kt_buf *out, int timeout_ms);
+/* The display's frame counters, owned by the app: main passes
+ * app_frame_stats_mut as display_opts.stats, readers use the const one. */
+const struct frame_stats *app_frame_stats(struct app *app);
+struct frame_stats *app_frame_stats_mut(struct app *app);
+/* What main passes as display_opts.capture. */
+struct capture *app_capture(struct app *app);
+/* Starts the control API when [control] listen is set (main, before
+ * app_start; stopped by app_stop / app_free, never on the render thread).
+ * 0 (also when not configured), or -1 with one line in err (address in
+ * use, token file readable by others, ...). */
+int app_api_start(struct app *app, char *err, size_t errlen);
+
 /* Quits (as SIGTERM). */
 void app_request_quit(struct app *app);
 /* The config in use (+1; release with config_ref_put). */

@@ -1,14 +1,20 @@
 /*
  * cache: the store's state as a small text file, and its atomic saving.
  *
- * Format (version 2), one record per line, fields separated by a tab:
+ * Format (version 3), one record per line, fields separated by a tab:
  *
- *   kiosk-ticker-cache 2
+ *   kiosk-ticker-cache 3
  *   feed   NAME  URL  ETAG  LAST_MODIFIED  LAST_SUCCESS  TTL_MINUTES
  *   entry  TITLE  SUMMARY  LINK  PUBLISHED  FIRST_SEEN  FLAGS
  *   item   TITLE  LINK  PUBLISHED  FIRST_SEEN
  *   ...    (entries or items belong to the feed record before them)
+ *   message  ORIGIN  JSON   (an operator message, message_to_json's form;
+ *                            after the feeds, posting order)
  *   end N_RECORDS CRC32
+ *
+ * Version 3 added the message records (so a power cut keeps operator
+ * messages until they expire; expired ones are dropped at load by
+ * store_restore); versions 1 and 2 are still read.
  *
  * An entry is a feed entry as parsed (FLAGS: "t" the title is HTML, "s"
  * the summary is, "-" neither), from which the headline is derived again
@@ -42,13 +48,14 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "message.h"
 #include "unicode.h"
 #include "util.h"
 
 #include <zlib.h>
 
 #define CACHE_MAGIC "kiosk-ticker-cache"
-#define CACHE_VERSION 2
+#define CACHE_VERSION 3
 #define CACHE_MAX_ITEMS 100000 /* entry and item records, over all feeds */
 #define CACHE_MAX_FEEDS 10000
 #define CACHE_MAX_LINE (1024 * 1024)
@@ -187,6 +194,19 @@ char *cache_encode(const struct store_dump *d, size_t *len)
             if (cache_end_record(&b, start, &items, true))
                 records++;
         }
+    }
+    for (size_t i = 0; i < d->n_messages && i < STORE_MAX_MESSAGES; i++) {
+        size_t start = b.len;
+        kt_buf_puts(&b, "message\t");
+        cache_put_text(&b, d->messages[i].origin, false, true);
+        kt_buf_putc(&b, '\t');
+        struct kt_buf j;
+        kt_buf_init(&j);
+        message_to_json(&d->messages[i].m, &j);
+        cache_put_text(&b, j.data ? j.data : "", false, false);
+        kt_buf_free(&j);
+        if (cache_end_record(&b, start, &records, false))
+            records++;
     }
     uint32_t crc = cache_crc32(b.data, b.len);
     kt_buf_printf(&b, "end %zu %08x\n", records, (unsigned)crc);
@@ -433,6 +453,37 @@ static int cache_parse_entry(struct cache_parser *p, const char **f, size_t *fl,
     return 0;
 }
 
+static int cache_parse_message(struct cache_parser *p, const char **f, size_t *fl, size_t nf)
+{
+    if (p->version < 3)
+        return kt_error(p->err, p->errlen, "line %zu: unknown record type", p->line);
+    if (cache_fields(p, "message", nf, 3))
+        return -1;
+    if (p->d->n_messages >= STORE_MAX_MESSAGES)
+        return kt_error(p->err, p->errlen, "line %zu: more than %d messages", p->line,
+                        STORE_MAX_MESSAGES);
+    char *origin = NULL, *json = NULL;
+    if (cache_field_text(p, f[1], fl[1], false, true, "origin", &origin) ||
+        cache_field_text(p, f[2], fl[2], false, false, "message", &json)) {
+        free(origin);
+        return -1;
+    }
+    /* Expiry is judged at load (store_restore), against the clock then. */
+    struct message_parse_opts o = {.now = 0, .stored = true};
+    struct message m;
+    char why[KT_ERR_MAX];
+    int rc = message_parse(json, strlen(json), &o, &m, why, sizeof why);
+    free(json);
+    if (rc != 0 || !*origin) {
+        free(origin);
+        return kt_error(p->err, p->errlen, "line %zu: message: %s", p->line,
+                        rc ? why : "empty origin");
+    }
+    p->d->messages = kt_realloc(p->d->messages, (p->d->n_messages + 1) * sizeof *p->d->messages);
+    p->d->messages[p->d->n_messages++] = (struct store_message){origin, m};
+    return 0;
+}
+
 static int cache_parse_record(struct cache_parser *p, const char *s, size_t n)
 {
     if (n > CACHE_MAX_LINE)
@@ -447,6 +498,8 @@ static int cache_parse_record(struct cache_parser *p, const char *s, size_t n)
         return cache_parse_item(p, f, fl, nf);
     if (fl[0] == 5 && memcmp(f[0], "entry", 5) == 0)
         return cache_parse_entry(p, f, fl, nf);
+    if (fl[0] == 7 && memcmp(f[0], "message", 7) == 0)
+        return cache_parse_message(p, f, fl, nf);
     return kt_error(p->err, p->errlen, "line %zu: unknown record type", p->line);
 }
 
@@ -479,6 +532,8 @@ int cache_decode(const char *data, size_t len, struct store_dump *d, char *err, 
 {
     d->feeds = NULL;
     d->n_feeds = 0;
+    d->messages = NULL;
+    d->n_messages = 0;
     static const char magic[] = CACHE_MAGIC " ";
     size_t mlen = sizeof magic - 1;
     if (len == 0)

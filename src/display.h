@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct capture;
 struct config;
 struct store;
 
@@ -45,6 +46,8 @@ struct display_opts {
     double at;                 /* screenshot time, seconds after start */
     int width, height;         /* --size WxH overrides (0 = from config) */
     struct frame_stats *stats; /* kiosk loop: updated per present (may be NULL) */
+    struct capture *capture;   /* screenshots of the running screen (capture.h; may be NULL) */
+    int64_t now;               /* --now: UTC seconds for the clock and office hours (0 = none) */
 };
 
 /* Runs until the host says quit (or the screenshot is done). Without a

@@ -11,12 +11,14 @@
  * more libraries into every kiosk for a one-shot mode.
  */
 #include "display.h"
+#include "png_encode.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include <SDL.h>
-#include <png.h>
 
 #include "config.h"
 #include "log.h"
@@ -30,21 +32,28 @@ static bool display_is_png(const char *path)
     return n >= 4 && strcasecmp(path + n - 4, ".png") == 0;
 }
 
-/* An ARGB8888 surface as an RGBA PNG. */
+/* A surface as an RGBA PNG (png_encode.h: the encoder the control API's
+ * screenshot uses too). */
 static int display_save_png(SDL_Surface *s, const char *path)
 {
-    png_image img;
-    memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    img.width = (png_uint_32)s->w;
-    img.height = (png_uint_32)s->h;
-    /* ARGB8888 is a 32-bit value: in memory B, G, R, A on little-endian. */
-    img.format = SDL_BYTEORDER == SDL_LIL_ENDIAN ? PNG_FORMAT_BGRA : PNG_FORMAT_ARGB;
-    if (!png_image_write_to_file(&img, path, 0, s->pixels, s->pitch, NULL)) {
-        SDL_SetError("%s", img.message);
+    /* ABGR8888 is R, G, B, A in memory on either byte order. */
+    SDL_Surface *rgba = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ABGR8888, 0);
+    if (!rgba)
         return -1;
+    struct kt_buf b;
+    kt_buf_init(&b);
+    int rc = png_encode_rgba_pitch(rgba->pixels, rgba->w, rgba->h, rgba->pitch, &b);
+    SDL_FreeSurface(rgba);
+    FILE *f = rc == 0 ? fopen(path, "wb") : NULL;
+    bool ok = f && fwrite(b.data, 1, b.len, f) == b.len;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok) {
+        SDL_SetError(rc == 0 ? "cannot write %s" : "PNG encoding failed for %s", path);
+        rc = -1;
     }
-    return 0;
+    kt_buf_free(&b);
+    return rc;
 }
 
 int display_screenshot(const struct config *cfg, struct store *store,

@@ -15,10 +15,13 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "app_fleet.h"
 #include "config.h"
+#include "ctl.h"
 #include "date.h"
 #include "filter.h"
 #include "headline.h"
+#include "hours.h"
 #include "log.h"
 #include "notify.h"
 #include "remote.h"
@@ -44,6 +47,13 @@ enum cli_id {
     CLI_SCREENSHOT,
     CLI_AT,
     CLI_SIZE,
+    CLI_JSON,
+    CLI_NOW,
+    CLI_POST,
+    CLI_SEVERITY,
+    CLI_FOR,
+    CLI_CLEAR,
+    CLI_STATUS,
 };
 
 /* What an option's argument is, and where parse_cli puts it. */
@@ -73,6 +83,9 @@ struct cli {
     const char *screenshot;
     double at;
     int width, height;
+    bool json, status;
+    const char *now;
+    const char *post, *severity, *duration, *clear;
 };
 
 _Static_assert(offsetof(struct cli, height) == offsetof(struct cli, width) + sizeof(int),
@@ -101,6 +114,23 @@ static const struct cli_option cli_options[] = {
      .help = "with --screenshot: the window size"},
     {"fetch", CLI_FETCH, NULL, CLI_FLAG, CLI(fetch),
      .help = "with --screenshot: refresh the feeds first"},
+    {"json", CLI_JSON, NULL, CLI_FLAG, CLI(json),
+     .help = "with --fetch-once: print the state document (as GET /api/v1/state) instead"},
+    {"now", CLI_NOW, "TIME", CLI_TEXT, CLI(now),
+     .help = "evaluate alerts, messages and office hours at TIME (YYYY-MM-DDTHH:MM local, or "
+             "with Z/+HH:MM) in --fetch-once and --screenshot"},
+    {"post", CLI_POST, "TEXT", CLI_TEXT, CLI(post),
+     .help = "post a message to the running ticker ([control] listen of the config); prints "
+             "its id"},
+    {"severity", CLI_SEVERITY, "S", CLI_TEXT, CLI(severity),
+     .help = "with --post: unknown, minor, moderate, severe or extreme (an alert; default: an "
+             "announcement)"},
+    {"for", CLI_FOR, "DURATION", CLI_TEXT, CLI(duration),
+     .help = "with --post: how long it is shown (30m, 2h; default: until cleared)"},
+    {"clear", CLI_CLEAR, "ID|all", CLI_TEXT, CLI(clear),
+     .help = "delete a message of the running ticker, or all of them"},
+    {"status", CLI_STATUS, NULL, CLI_FLAG, CLI(status),
+     .help = "print the running ticker's state document"},
     {"verbose", CLI_VERBOSE, NULL, CLI_ACTION, .help = "log debug messages too"},
     {"quiet", CLI_QUIET, NULL, CLI_ACTION, .help = "log only errors"},
     {"version", CLI_VERSION, NULL, CLI_ACTION, .help = "print the version and exit"},
@@ -472,6 +502,55 @@ static int run_fetch_once(struct app *app)
     return 0;
 }
 
+/* --fetch-once --json: the state document after one refresh of every
+ * feed and alert source. Exit 1 when there is nothing to show. */
+static int run_fetch_once_json(struct app *app)
+{
+    int ok = app_fetch_once(app);
+    if (ok < 0) {
+        kt_log_error("interrupted: the feeds that answered are in the cache");
+        return 1;
+    }
+    struct kt_buf b;
+    kt_buf_init(&b);
+    app_state_json(app, &b);
+    fputs(b.data ? b.data : "{}", stdout);
+    putchar('\n');
+    kt_buf_free(&b);
+    if (fflush(stdout) != 0)
+        return 1;
+    const struct store_snapshot *snap = store_snapshot(app_store(app));
+    bool some = snap->n > 0 || snap->n_alerts > 0;
+    store_snapshot_release(snap);
+    return some ? 0 : 1;
+}
+
+/* --post, --clear, --status: the control API of the running ticker the
+ * config names. */
+static int run_ctl(const struct config *cfg, const struct cli *cli)
+{
+    char err[KT_ERR_MAX];
+    if (!cfg->control.listen) {
+        kt_log_error("%s: no [control] listen: the ticker it configures has no control API to "
+                     "reach",
+                     cfg->path);
+        return 1;
+    }
+    struct ctl_target t = {.listen = cfg->control.listen, .token_file = cfg->control.token_file};
+    int rc;
+    if (cli->post)
+        rc = ctl_post(&t, cli->post, cli->severity, cli->duration, stdout, err, sizeof err);
+    else if (cli->clear)
+        rc = ctl_clear(&t, cli->clear, err, sizeof err);
+    else
+        rc = ctl_status(&t, stdout, err, sizeof err);
+    if (rc < 0) {
+        kt_log_error("%s", err);
+        return 1;
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 #ifdef KT_HAVE_DISPLAY
 static enum display_event main_poll(void *ctx, const struct config **cfg)
 {
@@ -496,7 +575,7 @@ static enum display_event main_poll_none(void *ctx, const struct config **cfg)
 }
 #endif
 
-static int run_one_shot(struct app *app, const struct cli *cli)
+static int run_one_shot(struct app *app, const struct cli *cli, int64_t now)
 {
 #ifdef KT_HAVE_DISPLAY
     if (cli->screenshot && cli->fetch && app_fetch_once(app) < 0) {
@@ -515,12 +594,14 @@ static int run_one_shot(struct app *app, const struct cli *cli)
         .at = cli->at,
         .width = cli->width,
         .height = cli->height,
+        .now = now,
     };
     struct display_host none = {app, main_poll_none};
     return display_run(app_config(app), app_store(app), &none, &opts);
 #else
     (void)app;
     (void)cli;
+    (void)now;
     kt_log_error("this build has no display (built with KT_DISPLAY=OFF)");
     return 2;
 #endif
@@ -529,13 +610,22 @@ static int run_one_shot(struct app *app, const struct cli *cli)
 static int run_ticker(struct app *app, const struct cli *cli)
 {
     notify_init(); /* systemd: READY, WATCHDOG, STOPPING */
+    char err[KT_ERR_MAX];
+    if (app_api_start(app, err, sizeof err) < 0) {
+        kt_log_error("%s", err);
+        return 1;
+    }
     app_start(app);
     /* fleet: the remote config's thread (remote.h). */
     char *local = cli->config ? kt_strdup(cli->config) : default_config_path();
     struct remote *remote = remote_start(app, local);
     free(local);
+    struct app_fleet *fleet = app_fleet_start(app, app_config(app), remote); /* [fleet] mqtt */
 #ifdef KT_HAVE_DISPLAY
-    struct display_opts opts = {.width = cli->width, .height = cli->height};
+    struct display_opts opts = {.width = cli->width,
+                                .height = cli->height,
+                                .stats = app_frame_stats_mut(app),
+                                .capture = app_capture(app)};
     struct display_host host = {app, main_poll};
     /* READY=1 after its first frame. */
     int rc = display_run(app_config(app), app_store(app), &host, &opts);
@@ -543,7 +633,8 @@ static int run_ticker(struct app *app, const struct cli *cli)
     (void)cli;
     int rc = app_run_headless(app);
 #endif
-    remote_stop(remote); /* fleet: before the app, which it submits to */
+    app_fleet_stop(fleet); /* fleet: offline status, then the remote config's thread */
+    remote_stop(remote);   /* before the app, which it submits to */
     /* A failed final save is an error exit: systemd and the operator see it. */
     if (app_stop(app) != 0 && rc == 0)
         rc = 1;
@@ -562,6 +653,34 @@ int main(int argc, char **argv)
 
     if (cli.check)
         return run_check(cli.config);
+    bool ctl = cli.post || cli.clear || cli.status;
+    if ((cli.severity || cli.duration) && !cli.post) {
+        kt_log_error("--severity and --for go with --post");
+        return 2;
+    }
+    if (cli.json && !cli.fetch_once) {
+        kt_log_error("--json goes with --fetch-once (the running ticker's: --status)");
+        return 2;
+    }
+    if ((cli.post != NULL) + (cli.clear != NULL) + cli.status > 1) {
+        kt_log_error("one of --post, --clear and --status at a time");
+        return 2;
+    }
+    if (cli.now && !cli.fetch_once && !cli.screenshot) {
+        kt_log_error("--now goes with --fetch-once or --screenshot (a running ticker follows the "
+                     "clock)");
+        return 2;
+    }
+    int64_t now_override = 0;
+    if (cli.now) {
+        time_t t;
+        char why[KT_ERR_MAX];
+        if (hours_parse_now(cli.now, &t, why, sizeof why) < 0) {
+            kt_log_error("--now: %s", why);
+            return 2;
+        }
+        now_override = (int64_t)t;
+    }
     struct config *cfg;
     if (cli.dump && !cli.config)
         cfg = config_default();
@@ -572,6 +691,12 @@ int main(int argc, char **argv)
 
     transport_global_init();
     int rc;
+    if (ctl) {
+        rc = run_ctl(cfg, &cli);
+        config_free(cfg);
+        transport_global_cleanup();
+        return rc;
+    }
     if (cli.dump) {
         rc = run_dump(cfg, cli.dump);
         config_free(cfg);
@@ -585,11 +710,13 @@ int main(int argc, char **argv)
         remote_fetch_once(local, &cfg, app_quit_flag());
         free(local);
     }
-    struct app *app = app_new(cfg, cli.config, reload_config);
-    if (cli.fetch_once)
+    struct app *app = app_new_at(cfg, cli.config, reload_config, now_override);
+    if (cli.fetch_once && cli.json)
+        rc = run_fetch_once_json(app);
+    else if (cli.fetch_once)
         rc = run_fetch_once(app);
     else if (cli.screenshot)
-        rc = run_one_shot(app, &cli);
+        rc = run_one_shot(app, &cli, now_override);
     else
         rc = run_ticker(app, &cli);
     /* Does not return when a thread had to be abandoned (app.h). */

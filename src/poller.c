@@ -17,18 +17,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cap.h"
 #include "config.h"
 #include "config_ref.h"
+#include "filter.h"
 #include "log.h"
 #include "schedule.h"
 #include "source.h"
 #include "store.h"
+#include "transport.h"
 #include "util.h"
 
 /* A new worker for a feed whose previous worker was abandoned mid-fetch
  * waits this long at most for it to finish, so a SIGHUP storm does not
  * pile up parses of the same huge document. */
 #define POLLER_PRED_WAIT_S 30
+/* CAP documents one alert source's index may link to that are fetched per
+ * refresh (each with the feed limits); the rest are left out with a
+ * warning. An index lists the alerts in force, rarely more than a few
+ * dozen. */
+#define POLLER_MAX_CAP_LINKS 50
 
 /* ---- clocks ---- */
 
@@ -111,6 +119,15 @@ struct worker {
     bool warned_cut;
     char *name, *url;
     uint64_t token;
+    /* An [alert NAME] source: what its selection remembers, and the CAP
+     * documents its index linked to at the last success of each (so a
+     * transient failure of one does not hide its alert). Thread's own. */
+    bool alert;
+    struct cap_tracker *tracker;
+    char **linked_url;
+    struct cap_doc *linked;
+    size_t n_linked;
+    bool warned_links;
     struct store *store;
     poller_changed_fn changed;
     void *ctx;
@@ -133,6 +150,13 @@ static void worker_put(struct worker *w)
     pthread_cond_destroy(&w->cv);
     free(w->name);
     free(w->url);
+    cap_tracker_free(w->tracker);
+    for (size_t i = 0; i < w->n_linked; i++) {
+        free(w->linked_url[i]);
+        cap_doc_free(&w->linked[i]);
+    }
+    free(w->linked_url);
+    free(w->linked);
     free(w);
 }
 
@@ -141,10 +165,22 @@ static bool worker_stopping(struct worker *w)
     return __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE) != 0;
 }
 
-static int64_t worker_refresh(const struct config *cfg, const char *name)
+static const struct cfg_alert *worker_alert_section(const struct config *cfg, const char *name)
 {
+    for (size_t i = 0; i < cfg->n_alerts; i++)
+        if (strcmp(cfg->alerts[i].name, name) == 0)
+            return &cfg->alerts[i];
+    return NULL;
+}
+
+static int64_t worker_refresh_of(const struct config *cfg, const struct worker *w)
+{
+    if (w->alert) {
+        const struct cfg_alert *a = worker_alert_section(cfg, w->name);
+        return a && a->refresh > 0 ? a->refresh : 60;
+    }
     for (size_t i = 0; i < cfg->n_feeds; i++)
-        if (strcmp(cfg->feeds[i].name, name) == 0 && cfg->feeds[i].refresh > 0)
+        if (strcmp(cfg->feeds[i].name, w->name) == 0 && cfg->feeds[i].refresh > 0)
             return cfg->feeds[i].refresh;
     return cfg->refresh > 0 ? cfg->refresh : 900;
 }
@@ -223,6 +259,7 @@ static int worker_fetch(struct worker *w, const struct config *cfg, int64_t *ret
     }
     if (rc < 0) {
         kt_log_warn("feed \"%s\": %s", w->name, r.err);
+        store_note_failure(w->store, w->token, r.err);
         *retry_after = r.retry_after;
         source_result_free(&r);
         return -1;
@@ -259,6 +296,169 @@ static int worker_fetch(struct worker *w, const struct config *cfg, int64_t *ret
     return 0;
 }
 
+/* One CAP document (an <alert> or an index) with cfg's limits. 0, or -1
+ * with err. */
+static int worker_get_cap(struct worker *w, const struct config *cfg, const char *url,
+                          struct cap_doc *doc, int64_t *retry_after, char *err, size_t errlen)
+{
+    memset(doc, 0, sizeof *doc);
+    struct transport_request req = {
+        .url = url,
+        .timeout = cfg->timeout,
+        .connect_timeout = cfg->connect_timeout,
+        .max_bytes = cfg->max_bytes < (int64_t)CAP_MAX_DOC ? cfg->max_bytes : (int64_t)CAP_MAX_DOC,
+        .user_agent = cfg->user_agent,
+        .ca_file = cfg->ca_file,
+        .cancel = &w->stop,
+    };
+    struct transport_result res;
+    memset(&res, 0, sizeof res);
+    if (transport_get(&req, &res, err, errlen) < 0) {
+        if (retry_after)
+            *retry_after = res.retry_after;
+        transport_result_free(&res);
+        return -1;
+    }
+    int rc =
+        cap_parse(res.body, res.len, res.effective_url ? res.effective_url : url, doc, err, errlen);
+    transport_result_free(&res);
+    return rc;
+}
+
+/* The linked document of url from the last refresh, or NULL. */
+static const struct cap_doc *worker_linked(const struct worker *w, const char *url)
+{
+    for (size_t i = 0; i < w->n_linked; i++)
+        if (strcmp(w->linked_url[i], url) == 0)
+            return &w->linked[i];
+    return NULL;
+}
+
+/* One refresh of an [alert NAME] source: the document, the CAP documents
+ * an index links to (bounded), the selection (cap_select), the store.
+ * Returns as worker_fetch. */
+static int worker_fetch_alerts(struct worker *w, const struct config *cfg, int64_t *retry_after)
+{
+    *retry_after = 0;
+    const struct cfg_alert *ca = worker_alert_section(cfg, w->name);
+    if (!ca)
+        return 1;
+    char err[KT_ERR_MAX];
+    struct cap_doc doc;
+    if (worker_get_cap(w, cfg, w->url, &doc, retry_after, err, sizeof err) < 0) {
+        cap_doc_free(&doc);
+        if (worker_stopping(w))
+            return 1;
+        kt_log_warn("alert \"%s\": %s", w->name, err);
+        store_note_failure(w->store, w->token, err);
+        return -1;
+    }
+    if (doc.n_invalid)
+        kt_log_warn("alert \"%s\": %zu alert(s) or link(s) skipped: %s", w->name, doc.n_invalid,
+                    doc.invalid_reason);
+    if (doc.n_dropped)
+        kt_log_warn("alert \"%s\": %zu repeated part(s) beyond the limits left out", w->name,
+                    doc.n_dropped);
+
+    /* Linked documents: fetched again each refresh; one that fails now
+     * but was read before keeps its alerts. */
+    size_t nl = doc.n_links < POLLER_MAX_CAP_LINKS ? doc.n_links : POLLER_MAX_CAP_LINKS;
+    if (doc.n_links > nl && !w->warned_links) {
+        kt_log_warn("alert \"%s\": the index links to %zu documents, reading the first %d", w->name,
+                    doc.n_links, POLLER_MAX_CAP_LINKS);
+        w->warned_links = true;
+    }
+    char **lurl = kt_calloc(nl ? nl : 1, sizeof *lurl);
+    struct cap_doc *ldoc = kt_calloc(nl ? nl : 1, sizeof *ldoc);
+    size_t nk = 0;
+    for (size_t i = 0; i < nl && !worker_stopping(w); i++) {
+        struct cap_doc d;
+        char why[KT_ERR_MAX];
+        if (worker_get_cap(w, cfg, doc.links[i], &d, NULL, why, sizeof why) == 0) {
+            lurl[nk] = kt_strdup(doc.links[i]);
+            ldoc[nk++] = d;
+            continue;
+        }
+        cap_doc_free(&d);
+        kt_log_warn("alert \"%s\": %s: %s", w->name, doc.links[i], why);
+        const struct cap_doc *old = worker_linked(w, doc.links[i]);
+        if (!old)
+            continue;
+        /* Moved over from the previous list (not copied): it is not read
+         * twice below. */
+        for (size_t k = 0; k < w->n_linked; k++)
+            if (&w->linked[k] == old) {
+                lurl[nk] = w->linked_url[k];
+                ldoc[nk++] = w->linked[k];
+                w->linked_url[k] = kt_strdup("");
+                memset(&w->linked[k], 0, sizeof w->linked[k]);
+            }
+    }
+    if (worker_stopping(w)) {
+        for (size_t i = 0; i < nk; i++) {
+            free(lurl[i]);
+            cap_doc_free(&ldoc[i]);
+        }
+        free(lurl);
+        free(ldoc);
+        cap_doc_free(&doc);
+        return 1;
+    }
+    for (size_t i = 0; i < w->n_linked; i++) {
+        free(w->linked_url[i]);
+        cap_doc_free(&w->linked[i]);
+    }
+    free(w->linked_url);
+    free(w->linked);
+    w->linked_url = lurl;
+    w->linked = ldoc;
+    w->n_linked = nk;
+
+    size_t total = doc.n_alerts;
+    for (size_t i = 0; i < nk; i++)
+        total += ldoc[i].n_alerts;
+    const struct cap_alert **listed = kt_calloc(total ? total : 1, sizeof *listed);
+    size_t n = 0;
+    for (size_t i = 0; i < doc.n_alerts; i++)
+        listed[n++] = &doc.alerts[i];
+    for (size_t i = 0; i < nk; i++)
+        for (size_t k = 0; k < ldoc[i].n_alerts; k++)
+            listed[n++] = &ldoc[i].alerts[k];
+
+    struct filter *areas = NULL;
+    if (ca->areas.n) {
+        char why[KT_ERR_MAX];
+        /* Checked when the config was read; NULL would match nothing. */
+        areas = filter_new((const char *const *)ca->areas.v, ca->areas.n, why, sizeof why);
+    }
+    struct cap_section sec = {
+        .name = ca->name,
+        .label = ca->label,
+        .min_severity = ca->min_severity,
+        .language = ca->language,
+        .areas = areas,
+        .show_tests = ca->show_tests,
+    };
+    int64_t now = poller_now(w->store);
+    if (!w->tracker)
+        w->tracker = cap_tracker_new();
+    cap_tracker_update(w->tracker, &sec, listed, n, now);
+    filter_free(areas);
+    free(listed);
+    cap_doc_free(&doc);
+    struct alert *active = NULL;
+    size_t na = cap_tracker_active(w->tracker, now, &active);
+    enum store_outcome out = store_apply_alerts(w->store, w->token, active, na, now);
+    alert_list_free(active, na);
+    if (out == STORE_GONE)
+        return 1;
+    kt_log_info("alert \"%s\": %zu CAP alert(s) listed, %zu shown", w->name, n, na);
+    /* The snapshot may have changed: the supervisor looks at next_change. */
+    if (w->changed)
+        w->changed(w->ctx);
+    return 0;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -268,8 +468,9 @@ static void *worker_main(void *arg)
         if (!cfg)
             break;
         int64_t retry_after;
-        int rc = worker_fetch(w, cfg->cfg, &retry_after);
-        int64_t refresh = worker_refresh(cfg->cfg, w->name);
+        int rc = w->alert ? worker_fetch_alerts(w, cfg->cfg, &retry_after)
+                          : worker_fetch(w, cfg->cfg, &retry_after);
+        int64_t refresh = worker_refresh_of(cfg->cfg, w);
         config_ref_put(cfg);
         pthread_mutex_lock(&w->mu);
         w->rc = rc;
@@ -296,8 +497,8 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static struct worker *worker_start(struct store *store, struct config_ref *cfg,
-                                   const struct cfg_feed *cf, uint64_t token, bool once,
+static struct worker *worker_start(struct store *store, struct config_ref *cfg, const char *name,
+                                   const char *url, bool alert, uint64_t token, bool once,
                                    struct worker *pred, poller_changed_fn changed, void *ctx)
 {
     struct worker *w = kt_calloc(1, sizeof *w);
@@ -309,8 +510,9 @@ static struct worker *worker_start(struct store *store, struct config_ref *cfg,
     pthread_cond_init(&w->cv, &ca);
     pthread_condattr_destroy(&ca);
     w->cfg = config_ref_get(cfg);
-    w->name = kt_strdup(cf->name);
-    w->url = kt_strdup(cf->url ? cf->url : "");
+    w->name = kt_strdup(name);
+    w->url = kt_strdup(url ? url : "");
+    w->alert = alert;
     w->token = token;
     w->store = store;
     w->changed = changed;
@@ -325,7 +527,7 @@ static struct worker *worker_start(struct store *store, struct config_ref *cfg,
     if (once)
         w->due_ms = 0;
     else
-        worker_plan_first(w, worker_refresh(cfg->cfg, w->name));
+        worker_plan_first(w, worker_refresh_of(cfg->cfg, w));
 
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -475,16 +677,42 @@ static void poller_add_zombies(struct poller *p, struct worker **v, size_t n)
         p->zombies[p->n_zombies++] = v[i];
 }
 
-static bool poller_same_feed(const struct worker *w, const struct cfg_feed *cf)
+/* The sources of a config, feeds then alert sources: one worker each. */
+struct poller_src {
+    const char *name, *url;
+    bool alert;
+};
+
+static size_t poller_sources(const struct config *c, struct poller_src **out)
 {
-    return strcmp(w->name, cf->name) == 0 && strcmp(w->url, cf->url ? cf->url : "") == 0;
+    size_t n = c->n_feeds + c->n_alerts;
+    struct poller_src *v = kt_calloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < c->n_feeds; i++)
+        v[i] = (struct poller_src){c->feeds[i].name, c->feeds[i].url ? c->feeds[i].url : "", false};
+    for (size_t i = 0; i < c->n_alerts; i++)
+        v[c->n_feeds + i] =
+            (struct poller_src){c->alerts[i].name, c->alerts[i].url ? c->alerts[i].url : "", true};
+    *out = v;
+    return n;
+}
+
+static bool poller_same_source(const struct worker *w, const struct poller_src *src)
+{
+    return w->alert == src->alert && strcmp(w->name, src->name) == 0 &&
+           strcmp(w->url, src->url) == 0;
+}
+
+static uint64_t poller_token(struct store *store, const struct poller_src *src)
+{
+    return src->alert ? store_alert_token(store, src->name, src->url)
+                      : store_token(store, src->name, src->url);
 }
 
 /* A kept worker adopts a new config; a changed refresh moves a feed that
  * is not backing off to its new interval from the last attempt. */
 static void worker_adopt(struct worker *w, struct config_ref *cfg)
 {
-    int64_t refresh = worker_refresh(cfg->cfg, w->name);
+    int64_t refresh = worker_refresh_of(cfg->cfg, w);
     pthread_mutex_lock(&w->mu);
     config_ref_put(w->cfg);
     w->cfg = config_ref_get(cfg);
@@ -506,16 +734,18 @@ static void worker_adopt(struct worker *w, struct config_ref *cfg)
 void poller_configure(struct poller *p, struct config_ref *cfg)
 {
     const struct config *c = cfg->cfg;
-    struct worker **next = kt_calloc(c->n_feeds ? c->n_feeds : 1, sizeof *next);
+    struct poller_src *src;
+    size_t n_src = poller_sources(c, &src);
+    struct worker **next = kt_calloc(n_src ? n_src : 1, sizeof *next);
     struct worker **leaving = kt_calloc(p->n_workers ? p->n_workers : 1, sizeof *leaving);
     size_t n_leaving = 0;
     /* 1. Stop: workers whose (name, URL) is not in cfg. */
     for (size_t i = 0; i < p->n_workers; i++) {
         struct worker *w = p->workers[i];
         size_t j = 0;
-        while (j < c->n_feeds && (next[j] || !poller_same_feed(w, &c->feeds[j])))
+        while (j < n_src && (next[j] || !poller_same_source(w, &src[j])))
             j++;
-        if (j < c->n_feeds)
+        if (j < n_src)
             next[j] = w;
         else
             leaving[n_leaving++] = w;
@@ -527,23 +757,23 @@ void poller_configure(struct poller *p, struct config_ref *cfg)
     free(abandoned);
     free(leaving);
 
-    /* 2. Configure: a feed that stays keeps its token; others get new ones. */
+    /* 2. Configure: a source that stays keeps its token; others get new ones. */
     store_configure(p->store, c, poller_now(p->store));
 
-    /* 3. Start workers for new feeds; the rest take the new config. */
-    for (size_t j = 0; j < c->n_feeds; j++) {
-        const struct cfg_feed *cf = &c->feeds[j];
+    /* 3. Start workers for new sources; the rest take the new config. */
+    for (size_t j = 0; j < n_src; j++) {
         if (next[j]) {
             worker_adopt(next[j], cfg);
             continue;
         }
-        uint64_t token = store_token(p->store, cf->name, cf->url);
-        next[j] = worker_start(p->store, cfg, cf, token, false, poller_zombie(p, cf->name),
-                               p->changed, p->ctx);
+        next[j] = worker_start(
+            p->store, cfg, src[j].name, src[j].url, src[j].alert, poller_token(p->store, &src[j]),
+            false, src[j].alert ? NULL : poller_zombie(p, src[j].name), p->changed, p->ctx);
     }
+    free(src);
     free(p->workers);
     p->workers = next;
-    p->n_workers = c->n_feeds;
+    p->n_workers = n_src;
     config_ref_put(p->cfg);
     p->cfg = config_ref_get(cfg);
 }
@@ -577,15 +807,15 @@ size_t poller_stop(struct poller *p, int wait_ms)
 
 int poller_run_once(struct config_ref *cfg, struct store *store, const int *cancel)
 {
-    const struct config *c = cfg->cfg;
-    struct worker **v = kt_calloc(c->n_feeds ? c->n_feeds : 1, sizeof *v);
-    for (size_t i = 0; i < c->n_feeds; i++) {
-        const struct cfg_feed *cf = &c->feeds[i];
-        v[i] = worker_start(store, cfg, cf, store_token(store, cf->name, cf->url), true, NULL, NULL,
-                            NULL);
-    }
+    struct poller_src *src;
+    size_t n = poller_sources(cfg->cfg, &src);
+    struct worker **v = kt_calloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = worker_start(store, cfg, src[i].name, src[i].url, src[i].alert,
+                            poller_token(store, &src[i]), true, NULL, NULL, NULL);
+    free(src);
     bool cancelled = false;
-    for (size_t i = 0; i < c->n_feeds && !cancelled; i++) {
+    for (size_t i = 0; i < n && !cancelled; i++) {
         /* Short waits, so a SIGTERM is seen within a tenth of a second. */
         while (!worker_wait_done(v[i], poller_ms() + 100))
             if (cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED)) {
@@ -594,12 +824,12 @@ int poller_run_once(struct config_ref *cfg, struct store *store, const int *canc
             }
     }
     int ok = 0;
-    for (size_t i = 0; i < c->n_feeds && !cancelled; i++) {
+    for (size_t i = 0; i < n && !cancelled; i++) {
         ok += v[i]->rc == 0;
         worker_put(v[i]);
     }
     if (cancelled)
-        workers_stop(v, c->n_feeds, POLLER_STOP_WAIT_MS, NULL);
+        workers_stop(v, n, POLLER_STOP_WAIT_MS, NULL);
     free(v);
     if (cancelled)
         return -1;

@@ -22,6 +22,7 @@
 #include "feed.h"
 #include "filter.h"
 #include "headline.h"
+#include "hours.h"
 #include "schedule.h"
 #include "util.h"
 
@@ -30,6 +31,7 @@
 struct store_snap {
     struct store_snapshot pub;
     atomic_size_t refs;
+    struct alert *alerts; /* owned: pub.alerts */
 };
 
 /* Headlines start after the header, rounded up so they are aligned. */
@@ -45,6 +47,28 @@ struct store_feed {
     int max_items;
     int max_chars;
     struct filter *exclude; /* [ticker] exclude plus the feed's own */
+    struct hours show;
+    char *last_error;
+    uint64_t failures;
+};
+
+/* An operator message as kept: its parsed show hours beside it. */
+struct store_msg {
+    struct store_message sm;
+    struct hours show;
+    uint64_t seq; /* posting order */
+};
+
+/* An [alert NAME] source: its current alerts (cap_select's output). */
+struct store_asrc {
+    char *name, *url;
+    uint64_t token;
+    struct hours show;
+    struct alert *alerts;
+    size_t n;
+    int64_t last_success;
+    char *last_error;
+    uint64_t failures;
 };
 
 struct store {
@@ -56,6 +80,12 @@ struct store {
     enum order order;
     uint64_t next_token;
     uint64_t content_gen; /* atomic; written under mu */
+    struct store_msg *msgs;
+    size_t n_msgs;
+    uint64_t msg_seq;
+    int64_t last_now; /* of the last rebuild: removals have no clock of their own */
+    struct store_asrc *asrcs;
+    size_t n_asrcs;
 
     pthread_mutex_t pub_mu; /* guards cur, and only for a swap or a +1 */
     struct store_snap *cur;
@@ -70,6 +100,9 @@ struct store_cand {
     size_t feed_index, doc_index;
     int64_t when; /* published, or first_seen when unknown */
 };
+
+static bool store_msgs_expire(struct store *s, int64_t now);
+static void store_asrc_clear(struct store_asrc *a);
 
 /* ---- small helpers ---- */
 
@@ -116,6 +149,15 @@ void feed_state_free(struct feed_state *fs)
     memset(fs, 0, sizeof *fs);
 }
 
+void store_messages_free(struct store_message *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].origin);
+        message_clear(&v[i].m);
+    }
+    free(v);
+}
+
 void store_dump_free(struct store_dump *d)
 {
     if (!d)
@@ -125,6 +167,9 @@ void store_dump_free(struct store_dump *d)
     free(d->feeds);
     d->feeds = NULL;
     d->n_feeds = 0;
+    store_messages_free(d->messages, d->n_messages);
+    d->messages = NULL;
+    d->n_messages = 0;
 }
 
 /* An empty link, ETag or Last-Modified means "none": it is stored as NULL,
@@ -301,6 +346,11 @@ static struct store_snap *store_snap_alloc(size_t n, size_t strbytes, uint64_t g
     snap->pub.generation = generation;
     snap->pub.n = n;
     snap->pub.items = n ? (const struct headline *)((char *)snap + STORE_SNAP_HDR) : NULL;
+    snap->pub.n_alerts = 0;
+    snap->pub.alerts = NULL;
+    snap->pub.next_change = 0;
+    snap->pub.built = 0;
+    snap->alerts = NULL;
     atomic_init(&snap->refs, 1);
     return snap;
 }
@@ -310,8 +360,10 @@ void store_snapshot_release(const struct store_snapshot *snapshot)
     if (!snapshot)
         return;
     struct store_snap *snap = (struct store_snap *)snapshot;
-    if (atomic_fetch_sub_explicit(&snap->refs, 1, memory_order_acq_rel) == 1)
+    if (atomic_fetch_sub_explicit(&snap->refs, 1, memory_order_acq_rel) == 1) {
+        alert_list_free(snap->alerts, snap->pub.n_alerts);
         free(snap);
+    }
 }
 
 const struct store_snapshot *store_snapshot_retain(const struct store_snapshot *snapshot)
@@ -378,6 +430,8 @@ static struct store_cand *store_candidates(const struct store *s, int64_t now, s
     size_t n = 0;
     for (size_t f = 0; f < s->n_feeds; f++) {
         const struct store_feed *feed = &s->feeds[f];
+        if (!hours_is_on(&feed->show, (time_t)now))
+            continue;
         for (size_t i = 0; i < feed->st.n_items; i++) {
             const struct store_item *it = &feed->st.items[i];
             if (store_expired(it, s->max_age, now))
@@ -474,29 +528,151 @@ static char *store_arena_put(char **arena, const char *s)
     return p;
 }
 
+/* ---- what the snapshot shows besides feeds ---- */
+
+/* Moves *next to t when t is a sooner change after now. */
+static void store_next_min(int64_t *next, int64_t t, int64_t now)
+{
+    if (t > now && (*next == 0 || t < *next))
+        *next = t;
+}
+
+static void store_next_hours(int64_t *next, const struct hours *h, int64_t now)
+{
+    time_t t;
+    if (h->kind == HOURS_RANGES && hours_next_change(h, (time_t)now, &t))
+        store_next_min(next, (int64_t)t, now);
+}
+
+/* An alert's own show hours (a message's "show"); unparsable = always,
+ * which cannot happen for messages (checked at put). */
+static bool store_alert_shown(const struct alert *a, int64_t now, int64_t *next)
+{
+    if (!a->show)
+        return true;
+    struct hours h;
+    char why[128];
+    if (hours_parse(a->show, &h, why, sizeof why) < 0)
+        return true;
+    store_next_hours(next, &h, now);
+    return hours_is_on(&h, (time_t)now);
+}
+
+/* The active alerts at now (CAP sources, then messages with a severity),
+ * sorted; *next gets the sooner of their changes. */
+static size_t store_active_alerts(const struct store *s, int64_t now, struct alert **out,
+                                  int64_t *next)
+{
+    size_t cap = s->n_msgs;
+    for (size_t i = 0; i < s->n_asrcs; i++)
+        cap += s->asrcs[i].n;
+    struct alert *v = kt_calloc(cap ? cap : 1, sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_asrcs; i++) {
+        const struct store_asrc *src = &s->asrcs[i];
+        store_next_hours(next, &src->show, now);
+        bool on = hours_is_on(&src->show, (time_t)now);
+        for (size_t k = 0; k < src->n; k++) {
+            const struct alert *a = &src->alerts[k];
+            store_next_min(next, a->effective, now);
+            store_next_min(next, a->expires, now);
+            if (on && alert_active(a, now) && store_alert_shown(a, now, next))
+                alert_copy(&v[n++], a);
+        }
+    }
+    for (size_t i = 0; i < s->n_msgs; i++) {
+        const struct store_msg *m = &s->msgs[i];
+        if (!m->sm.m.has_severity)
+            continue;
+        store_next_min(next, m->sm.m.expires, now);
+        store_next_hours(next, &m->show, now);
+        struct alert a;
+        if (!message_to_alert(&m->sm.m, &a))
+            continue;
+        if (alert_active(&a, now) && hours_is_on(&m->show, (time_t)now))
+            v[n++] = a;
+        else
+            alert_clear(&a);
+    }
+    alert_sort(v, n);
+    *out = v;
+    return n;
+}
+
+/* Announcements shown at now, posting order. */
+static size_t store_active_announcements(const struct store *s, int64_t now,
+                                         const struct store_msg **out, int64_t *next)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_msgs; i++) {
+        const struct store_msg *m = &s->msgs[i];
+        if (m->sm.m.has_severity)
+            continue;
+        store_next_min(next, m->sm.m.expires, now);
+        store_next_hours(next, &m->show, now);
+        if (!message_expired(&m->sm.m, now) && hours_is_on(&m->show, (time_t)now))
+            out[n++] = m;
+    }
+    return n;
+}
+
+static bool store_alert_eq(const struct alert *a, const struct alert *b)
+{
+    return kt_str_eq(a->id, b->id) && kt_str_eq(a->source, b->source) &&
+           a->severity == b->severity && kt_str_eq(a->text, b->text) &&
+           kt_str_eq(a->label, b->label) && a->sent == b->sent && a->effective == b->effective &&
+           a->onset == b->onset && a->expires == b->expires && kt_str_eq(a->show, b->show);
+}
+
+static uint64_t store_announcement_id(const struct store_msg *m)
+{
+    uint64_t h = store_headline_id(ALERT_SOURCE_MESSAGE, m->sm.origin, m->sm.m.id);
+    return store_fnv1a(h, m->sm.m.text) ^ 0x5a5a5a5a5a5a5a5aULL;
+}
+
 /* Rebuilds the merged list (under mu); publishes a new snapshot only when
  * it differs from the current one, so readers are not woken for nothing. */
 static bool store_rebuild(struct store *s, int64_t now)
 {
+    s->last_now = now;
+    int64_t next = 0;
+    for (size_t f = 0; f < s->n_feeds; f++)
+        store_next_hours(&next, &s->feeds[f].show, now);
+    const struct store_msg **ann = kt_calloc(s->n_msgs ? s->n_msgs : 1, sizeof *ann);
+    size_t na = store_active_announcements(s, now, ann, &next);
+    struct alert *alerts = NULL;
+    size_t n_alerts = store_active_alerts(s, now, &alerts, &next);
+
     size_t n;
     struct store_cand *c = store_candidates(s, now, &n);
     n = store_dedup(c, n, s->max_items > 0 ? (size_t)s->max_items : 0);
 
-    uint64_t *ids = kt_malloc((n ? n : 1) * sizeof *ids);
+    size_t total = na + n;
+    uint64_t *ids = kt_malloc((total ? total : 1) * sizeof *ids);
+    for (size_t i = 0; i < na; i++)
+        ids[i] = store_announcement_id(ann[i]);
     for (size_t i = 0; i < n; i++)
-        ids[i] = store_headline_id(c[i].feed->st.name, c[i].item->title, c[i].item->link);
+        ids[na + i] = store_headline_id(c[i].feed->st.name, c[i].item->title, c[i].item->link);
 
     /* Only rebuilds (all under mu) write cur, so reading it needs no pub_mu. */
     const struct store_snapshot *old = &s->cur->pub;
-    bool same = old->n == n;
+    bool same = old->n == total && old->n_alerts == n_alerts && old->next_change == next;
     /* The id covers feed, title and link, not the date: a duplicate that
      * takes over from an expired twin, or a re-dated item, is a change. */
+    for (size_t i = 0; same && i < na; i++)
+        same = old->items[i].id == ids[i] && old->items[i].announcement &&
+               strcmp(old->items[i].label, message_label(&ann[i]->sm.m)) == 0;
     for (size_t i = 0; same && i < n; i++)
-        same = old->items[i].id == ids[i] && old->items[i].published == c[i].item->published &&
-               strcmp(old->items[i].label, c[i].feed->label) == 0;
+        same = old->items[na + i].id == ids[na + i] && !old->items[na + i].announcement &&
+               old->items[na + i].published == c[i].item->published &&
+               strcmp(old->items[na + i].label, c[i].feed->label) == 0;
+    for (size_t i = 0; same && i < n_alerts; i++)
+        same = store_alert_eq(&old->alerts[i], &alerts[i]);
     if (same) {
         free(ids);
         free(c);
+        free(ann);
+        alert_list_free(alerts, n_alerts);
         return false;
     }
 
@@ -504,7 +680,9 @@ static bool store_rebuild(struct store *s, int64_t now)
     const char **fname = kt_calloc(s->n_feeds ? s->n_feeds : 1, sizeof *fname);
     const char **flabel = kt_calloc(s->n_feeds ? s->n_feeds : 1, sizeof *flabel);
     bool *used = kt_calloc(s->n_feeds ? s->n_feeds : 1, sizeof *used);
-    size_t bytes = 0;
+    size_t bytes = sizeof ALERT_SOURCE_MESSAGE;
+    for (size_t i = 0; i < na; i++)
+        bytes += strlen(message_label(&ann[i]->sm.m)) + strlen(ann[i]->sm.m.text) + 2;
     for (size_t i = 0; i < n; i++) {
         const struct store_feed *f = c[i].feed;
         if (!used[c[i].feed_index]) {
@@ -517,27 +695,48 @@ static bool store_rebuild(struct store *s, int64_t now)
     }
 
     uint64_t gen = old->generation + 1;
-    struct store_snap *snap = store_snap_alloc(n, bytes, gen);
+    struct store_snap *snap = store_snap_alloc(total, bytes, gen);
     struct headline *h = (struct headline *)snap->pub.items;
-    char *arena = (char *)snap + STORE_SNAP_HDR + n * sizeof(struct headline);
+    char *arena = (char *)snap + STORE_SNAP_HDR + total * sizeof(struct headline);
+    const char *msg_feed = store_arena_put(&arena, ALERT_SOURCE_MESSAGE);
+    for (size_t i = 0; i < na; i++) {
+        const struct message *m = &ann[i]->sm.m;
+        h[i] = (struct headline){
+            .feed = msg_feed,
+            .label = store_arena_put(&arena, message_label(m)),
+            .title = store_arena_put(&arena, m->text),
+            .link = NULL,
+            .published = m->created,
+            .id = ids[i],
+            .announcement = true,
+        };
+    }
     for (size_t i = 0; i < n; i++) {
         size_t fi = c[i].feed_index;
         if (!fname[fi]) {
             fname[fi] = store_arena_put(&arena, c[i].feed->st.name);
             flabel[fi] = store_arena_put(&arena, c[i].feed->label);
         }
-        h[i].feed = fname[fi];
-        h[i].label = flabel[fi];
-        h[i].title = store_arena_put(&arena, c[i].item->title);
-        h[i].link = c[i].item->link ? store_arena_put(&arena, c[i].item->link) : NULL;
-        h[i].published = c[i].item->published;
-        h[i].id = ids[i];
+        struct headline *o = &h[na + i];
+        o->feed = fname[fi];
+        o->label = flabel[fi];
+        o->title = store_arena_put(&arena, c[i].item->title);
+        o->link = c[i].item->link ? store_arena_put(&arena, c[i].item->link) : NULL;
+        o->published = c[i].item->published;
+        o->id = ids[na + i];
+        o->announcement = false;
     }
+    snap->alerts = alerts;
+    snap->pub.alerts = alerts;
+    snap->pub.n_alerts = n_alerts;
+    snap->pub.next_change = next;
+    snap->pub.built = now;
     free(fname);
     free(flabel);
     free(used);
     free(ids);
     free(c);
+    free(ann);
 
     pthread_mutex_lock(&s->pub_mu);
     struct store_snap *prev = s->cur;
@@ -804,6 +1003,8 @@ struct store *store_new(void)
 
 static void store_feed_clear(struct store_feed *f)
 {
+    free(f->last_error);
+    f->last_error = NULL;
     feed_state_free(&f->st);
     free(f->label);
     f->label = NULL;
@@ -818,6 +1019,14 @@ void store_free(struct store *s)
     for (size_t i = 0; i < s->n_feeds; i++)
         store_feed_clear(&s->feeds[i]);
     free(s->feeds);
+    for (size_t i = 0; i < s->n_asrcs; i++)
+        store_asrc_clear(&s->asrcs[i]);
+    free(s->asrcs);
+    for (size_t i = 0; i < s->n_msgs; i++) {
+        free(s->msgs[i].sm.origin);
+        message_clear(&s->msgs[i].sm.m);
+    }
+    free(s->msgs);
     /* Readers may still hold the current snapshot; only our reference goes. */
     store_snapshot_release(&s->cur->pub);
     pthread_mutex_destroy(&s->mu);
@@ -858,6 +1067,45 @@ static struct filter *store_rules_filter(const struct config *cfg, const struct 
     return u;
 }
 
+static void store_asrc_clear(struct store_asrc *a)
+{
+    free(a->last_error);
+    free(a->name);
+    free(a->url);
+    alert_list_free(a->alerts, a->n);
+    memset(a, 0, sizeof *a);
+}
+
+/* Alert sources, like feeds: same (name, url) keeps its alerts and token. */
+static void store_configure_alerts(struct store *s, const struct config *cfg)
+{
+    size_t n = cfg->n_alerts;
+    struct store_asrc *v = kt_calloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        const struct cfg_alert *ca = &cfg->alerts[i];
+        const char *url = ca->url ? ca->url : "";
+        for (size_t j = 0; j < s->n_asrcs; j++) {
+            struct store_asrc *o = &s->asrcs[j];
+            if (o->name && strcmp(o->name, ca->name) == 0 && strcmp(o->url, url) == 0) {
+                v[i] = *o;
+                memset(o, 0, sizeof *o);
+                break;
+            }
+        }
+        if (!v[i].name) {
+            v[i].name = kt_strdup(ca->name);
+            v[i].url = kt_strdup(url);
+            v[i].token = ++s->next_token;
+        }
+        v[i].show = ca->show;
+    }
+    for (size_t j = 0; j < s->n_asrcs; j++)
+        store_asrc_clear(&s->asrcs[j]);
+    free(s->asrcs);
+    s->asrcs = v;
+    s->n_asrcs = n;
+}
+
 void store_configure(struct store *s, const struct config *cfg, int64_t now)
 {
     pthread_mutex_lock(&s->mu);
@@ -877,6 +1125,9 @@ void store_configure(struct store *s, const struct config *cfg, int64_t now)
                 strcmp(of->st.url, store_url_of(cf)) == 0) {
                 nf->st = of->st;
                 nf->token = of->token;
+                nf->last_error = of->last_error;
+                nf->failures = of->failures;
+                of->last_error = NULL;
                 memset(&of->st, 0, sizeof of->st);
                 content |= j != i;
                 break;
@@ -889,6 +1140,7 @@ void store_configure(struct store *s, const struct config *cfg, int64_t now)
             content = true;
         }
         nf->label = kt_strdup(cf->label ? cf->label : cf->name);
+        nf->show = cf->show;
         nf->max_items = cf->max_items;
         nf->max_chars = cfg->max_chars;
         nf->exclude = store_rules_filter(cfg, cf);
@@ -905,6 +1157,7 @@ void store_configure(struct store *s, const struct config *cfg, int64_t now)
     s->max_items = cfg->max_items;
     s->max_age = cfg->max_age;
     s->order = cfg->order;
+    store_configure_alerts(s, cfg);
     if (content)
         store_content_changed(s);
     store_rebuild(s, now);
@@ -973,6 +1226,8 @@ enum store_outcome store_apply_fetch(struct store *s, uint64_t token, const stru
         return STORE_GONE;
     }
     bool changed = false;
+    free(f->last_error);
+    f->last_error = NULL;
     /* A 304 may omit the validators: the ones sent stay. */
     if (!fx->not_modified || fx->etag)
         changed |= store_set_validator(&f->st.etag, fx->etag);
@@ -1095,6 +1350,7 @@ bool store_expire(struct store *s, int64_t now)
     for (size_t i = 0; i < s->n_feeds; i++)
         gone |= store_feed_expire(&s->feeds[i], s->max_age, now) && !s->feeds[i].st.has_entries;
     /* Only headlines of feeds without entries are in the cache as such. */
+    gone |= store_msgs_expire(s, now);
     if (gone)
         store_content_changed(s);
     bool changed = store_rebuild(s, now);
@@ -1138,6 +1394,247 @@ void store_shift_time(struct store *s, int64_t delta, int64_t from, int64_t to, 
     pthread_mutex_unlock(&s->mu);
 }
 
+/* ---- operator messages and alert sources ---- */
+
+static size_t store_msg_find(const struct store *s, const char *origin, const char *id)
+{
+    for (size_t i = 0; i < s->n_msgs; i++)
+        if ((!origin || strcmp(s->msgs[i].sm.origin, origin) == 0) &&
+            strcmp(s->msgs[i].sm.m.id, id) == 0)
+            return i;
+    return s->n_msgs;
+}
+
+static void store_msg_drop(struct store *s, size_t i)
+{
+    free(s->msgs[i].sm.origin);
+    message_clear(&s->msgs[i].sm.m);
+    memmove(&s->msgs[i], &s->msgs[i + 1], (s->n_msgs - i - 1) * sizeof *s->msgs);
+    s->n_msgs--;
+}
+
+/* Drops messages expired at now (under mu); true when one went. */
+static bool store_msgs_expire(struct store *s, int64_t now)
+{
+    bool gone = false;
+    for (size_t i = s->n_msgs; i-- > 0;)
+        if (message_expired(&s->msgs[i].sm.m, now)) {
+            store_msg_drop(s, i);
+            gone = true;
+        }
+    return gone;
+}
+
+static int store_msg_put_locked(struct store *s, const char *origin, const struct message *m,
+                                int64_t now, char *err, size_t errlen)
+{
+    if (!origin || !*origin || !m->id || !message_id_valid(m->id))
+        return kt_error(err, errlen, "id: not a valid message id");
+    if (!m->text || !*m->text)
+        return kt_error(err, errlen, "text: empty");
+    if (message_expired(m, now))
+        return kt_error(err, errlen, "expires: in the past");
+    struct hours show = {0};
+    if (m->show) {
+        char why[KT_ERR_MAX];
+        if (hours_parse(m->show, &show, why, sizeof why) < 0)
+            return kt_error(err, errlen, "show: %s", why);
+    }
+    store_msgs_expire(s, now);
+    size_t i = store_msg_find(s, origin, m->id);
+    if (i == s->n_msgs) {
+        if (s->n_msgs >= STORE_MAX_MESSAGES)
+            return kt_error(err, errlen,
+                            "too many messages (at most %d are kept): delete one first",
+                            STORE_MAX_MESSAGES);
+        s->msgs = kt_realloc(s->msgs, (s->n_msgs + 1) * sizeof *s->msgs);
+        s->n_msgs++;
+        s->msgs[i].sm.origin = kt_strdup(origin);
+    } else {
+        message_clear(&s->msgs[i].sm.m);
+    }
+    message_copy(&s->msgs[i].sm.m, m);
+    s->msgs[i].show = show;
+    s->msgs[i].seq = ++s->msg_seq;
+    return 0;
+}
+
+int store_message_put(struct store *s, const char *origin, const struct message *m, int64_t now,
+                      char *err, size_t errlen)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = store_msg_put_locked(s, origin, m, now, err, errlen);
+    if (rc == 0) {
+        store_content_changed(s);
+        store_rebuild(s, now);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+bool store_message_remove(struct store *s, const char *origin, const char *id)
+{
+    if (!id)
+        return false;
+    pthread_mutex_lock(&s->mu);
+    size_t i = store_msg_find(s, origin, id);
+    bool found = i < s->n_msgs;
+    if (found) {
+        store_msg_drop(s, i);
+        store_content_changed(s);
+        store_rebuild(s, s->last_now);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return found;
+}
+
+size_t store_message_clear(struct store *s, const char *origin)
+{
+    pthread_mutex_lock(&s->mu);
+    size_t gone = 0;
+    for (size_t i = s->n_msgs; i-- > 0;)
+        if (!origin || strcmp(s->msgs[i].sm.origin, origin) == 0) {
+            store_msg_drop(s, i);
+            gone++;
+        }
+    if (gone) {
+        store_content_changed(s);
+        store_rebuild(s, s->last_now);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return gone;
+}
+
+size_t store_messages(struct store *s, int64_t now, struct store_message **out)
+{
+    pthread_mutex_lock(&s->mu);
+    struct store_message *v = kt_calloc(s->n_msgs ? s->n_msgs : 1, sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_msgs; i++) {
+        if (message_expired(&s->msgs[i].sm.m, now))
+            continue;
+        v[n].origin = kt_strdup(s->msgs[i].sm.origin);
+        message_copy(&v[n].m, &s->msgs[i].sm.m);
+        n++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    *out = v;
+    return n;
+}
+
+uint64_t store_alert_token(struct store *s, const char *name, const char *url)
+{
+    uint64_t token = 0;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; name && i < s->n_asrcs; i++)
+        if (strcmp(s->asrcs[i].name, name) == 0 && strcmp(s->asrcs[i].url, url ? url : "") == 0) {
+            token = s->asrcs[i].token;
+            break;
+        }
+    pthread_mutex_unlock(&s->mu);
+    return token;
+}
+
+enum store_outcome store_apply_alerts(struct store *s, uint64_t token, const struct alert *a,
+                                      size_t n, int64_t now)
+{
+    if (n > STORE_MAX_SOURCE_ALERTS)
+        n = STORE_MAX_SOURCE_ALERTS;
+    pthread_mutex_lock(&s->mu);
+    struct store_asrc *src = NULL;
+    for (size_t i = 0; token && i < s->n_asrcs; i++)
+        if (s->asrcs[i].token == token)
+            src = &s->asrcs[i];
+    if (!src) {
+        pthread_mutex_unlock(&s->mu);
+        return STORE_GONE;
+    }
+    struct alert *v = kt_calloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        alert_copy(&v[i], &a[i]);
+    alert_list_free(src->alerts, src->n);
+    src->alerts = v;
+    src->n = n;
+    src->last_success = now;
+    free(src->last_error);
+    src->last_error = NULL;
+    store_rebuild(s, now);
+    pthread_mutex_unlock(&s->mu);
+    return STORE_SAME;
+}
+
+void store_note_failure(struct store *s, uint64_t token, const char *reason)
+{
+    pthread_mutex_lock(&s->mu);
+    char **err = NULL;
+    uint64_t *count = NULL;
+    struct store_feed *f = store_find_token(s, token);
+    if (f) {
+        err = &f->last_error;
+        count = &f->failures;
+    }
+    for (size_t i = 0; !f && token && i < s->n_asrcs; i++)
+        if (s->asrcs[i].token == token) {
+            err = &s->asrcs[i].last_error;
+            count = &s->asrcs[i].failures;
+        }
+    if (err) {
+        free(*err);
+        *err = kt_strdup(reason ? reason : "failed");
+        (*count)++;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+size_t store_sources(struct store *s, struct store_source_info **out)
+{
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->n_feeds + s->n_asrcs;
+    struct store_source_info *v = kt_calloc(n ? n : 1, sizeof *v);
+    const struct store_snapshot *snap = &s->cur->pub;
+    for (size_t i = 0; i < s->n_feeds; i++) {
+        const struct store_feed *f = &s->feeds[i];
+        size_t shown = 0;
+        for (size_t k = 0; k < snap->n; k++)
+            shown += !snap->items[k].announcement && strcmp(snap->items[k].feed, f->st.name) == 0;
+        v[i] = (struct store_source_info){
+            kt_strdup(f->st.name),    kt_strdup(f->st.url), false, f->st.last_success,
+            kt_strdup(f->last_error), f->failures,          shown};
+    }
+    for (size_t i = 0; i < s->n_asrcs; i++) {
+        const struct store_asrc *a = &s->asrcs[i];
+        size_t shown = 0;
+        for (size_t k = 0; k < snap->n_alerts; k++)
+            shown += strcmp(snap->alerts[k].source, a->name) == 0;
+        v[s->n_feeds + i] = (struct store_source_info){
+            kt_strdup(a->name),       kt_strdup(a->url), true, a->last_success,
+            kt_strdup(a->last_error), a->failures,       shown};
+    }
+    pthread_mutex_unlock(&s->mu);
+    *out = v;
+    return n;
+}
+
+void store_sources_free(struct store_source_info *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].name);
+        free(v[i].url);
+        free(v[i].last_error);
+    }
+    free(v);
+}
+
+bool store_refresh(struct store *s, int64_t now)
+{
+    pthread_mutex_lock(&s->mu);
+    if (store_msgs_expire(s, now))
+        store_content_changed(s);
+    bool changed = store_rebuild(s, now);
+    pthread_mutex_unlock(&s->mu);
+    return changed;
+}
+
 static void store_state_copy(struct feed_state *dst, const struct feed_state *src)
 {
     dst->name = kt_strdup(src->name ? src->name : "");
@@ -1163,9 +1660,16 @@ static void store_state_copy(struct feed_state *dst, const struct feed_state *sr
 struct store_dump store_dump(struct store *s)
 {
     pthread_mutex_lock(&s->mu);
-    struct store_dump d = {kt_calloc(s->n_feeds ? s->n_feeds : 1, sizeof *d.feeds), s->n_feeds};
+    struct store_dump d = {kt_calloc(s->n_feeds ? s->n_feeds : 1, sizeof *d.feeds), s->n_feeds,
+                           NULL, 0};
     for (size_t i = 0; i < s->n_feeds; i++)
         store_state_copy(&d.feeds[i], &s->feeds[i].st);
+    d.messages = kt_calloc(s->n_msgs ? s->n_msgs : 1, sizeof *d.messages);
+    d.n_messages = s->n_msgs;
+    for (size_t i = 0; i < s->n_msgs; i++) {
+        d.messages[i].origin = kt_strdup(s->msgs[i].sm.origin);
+        message_copy(&d.messages[i].m, &s->msgs[i].sm.m);
+    }
     pthread_mutex_unlock(&s->mu);
     return d;
 }
@@ -1203,6 +1707,15 @@ size_t store_restore(struct store *s, const struct store_dump *d, int64_t now)
             restored++;
             break;
         }
+    }
+    for (size_t i = 0; i < d->n_messages; i++) {
+        const struct store_message *dm = &d->messages[i];
+        char err[KT_ERR_MAX];
+        if (!dm->origin || !dm->m.id || !dm->m.text || message_expired(&dm->m, now))
+            continue;
+        if (store_msg_find(s, dm->origin, dm->m.id) < s->n_msgs)
+            continue; /* one posted since: newer */
+        store_msg_put_locked(s, dm->origin, &dm->m, now, err, sizeof err);
     }
     store_content_changed(s);
     store_rebuild(s, now);

@@ -28,8 +28,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alert.h"
+#include "message.h"
+
 struct config;
 struct feed_doc;
+
+/* Operator messages kept at most (every origin together): a script that
+ * posts in a loop is refused with a reason instead of filling memory and
+ * the cache. */
+#define STORE_MAX_MESSAGES 100
+/* Alerts one [alert NAME] source may hold (cap_tracker_active's list is
+ * cut there). */
+#define STORE_MAX_SOURCE_ALERTS 1000
 
 /* Bounds on what is kept of one feed's document: the first entries in
  * document order, up to this many and this much text; a title or summary
@@ -77,9 +88,18 @@ struct feed_state {
     size_t n_items;
 };
 
+/* An operator message and who posted it ("api", "all", "group/NAME",
+ * "screen/ID"). */
+struct store_message {
+    char *origin;
+    struct message m;
+};
+
 struct store_dump {
     struct feed_state *feeds;
     size_t n_feeds;
+    struct store_message *messages; /* in the order they were posted */
+    size_t n_messages;
 };
 void store_items_free(struct store_item *items, size_t n);
 void store_entries_free(struct store_entry *entries, size_t n);
@@ -94,12 +114,22 @@ struct headline {
     const char *link; /* NULL when none */
     int64_t published;
     uint64_t id; /* stable hash of feed, title and link */
+    /* An operator message without severity: shown first in every loop,
+     * label = its label or "Notice", drawn with label_color like a feed
+     * label; feed is "message". */
+    bool announcement;
 };
 
 struct store_snapshot {
     uint64_t generation;
-    size_t n;
+    size_t n; /* announcements first, then the headlines */
     const struct headline *items;
+    size_t n_alerts; /* active alerts (CAP + messages with a severity), */
+    const struct alert
+        *alerts;         /* in display order (alert_sort); strings live as long as the snapshot */
+    int64_t next_change; /* UTC s when the set of active alerts/messages (or a show = hours
+                          * window) changes next (0: none); the supervisor rebuilds then */
+    int64_t built;       /* the time the snapshot was evaluated at */
 };
 
 struct store;
@@ -174,11 +204,60 @@ const struct store_snapshot *store_snapshot_retain(const struct store_snapshot *
 /* Cheap check for readers: has the list changed since they looked? */
 uint64_t store_generation(struct store *s);
 
+/* ---- operator messages and alert sources ---- */
+
+/* origin: "api", "all", "group/NAME", "screen/ID" (MQTT scopes). A message
+ * is keyed by (origin, id); put replaces. At most STORE_MAX_MESSAGES: a new
+ * one beyond is refused (-1, err says why), as is one already expired at
+ * now. Rebuilds the snapshot. */
+int store_message_put(struct store *s, const char *origin, const struct message *m, int64_t now,
+                      char *err, size_t errlen);
+/* Removes the message id of origin (NULL: of any origin). */
+bool store_message_remove(struct store *s, const char *origin, const char *id);
+/* Removes every message of origin (NULL: all); returns how many. */
+size_t store_message_clear(struct store *s, const char *origin);
+/* Copies of the messages kept (not yet expired at now), posting order;
+ * free with store_messages_free. */
+size_t store_messages(struct store *s, int64_t now, struct store_message **out);
+void store_messages_free(struct store_message *v, size_t n);
+
+/* The token of the configured [alert NAME] source (name, url); 0: none. */
+uint64_t store_alert_token(struct store *s, const char *name, const char *url);
+/* An [alert NAME] source's current alerts (after cap_select: what
+ * cap_tracker_active returned), by token like a feed. STORE_GONE when the
+ * source left the config. Alerts are not cached (a source lists them again
+ * at its first refresh), so this returns STORE_SAME or STORE_GONE. */
+enum store_outcome store_apply_alerts(struct store *s, uint64_t token, const struct alert *a,
+                                      size_t n, int64_t now);
+/* Re-evaluates what is active and shown at now (the supervisor calls it at
+ * the snapshot's next_change); true when the snapshot changed. */
+bool store_refresh(struct store *s, int64_t now);
+
+/* ---- fetch status of feeds and alert sources (state document, metrics) ---- */
+
+/* A failed refresh of the feed or alert source of token: counted, and its
+ * reason kept until the next success. */
+void store_note_failure(struct store *s, uint64_t token, const char *reason);
+
+struct store_source_info {
+    char *name, *url;
+    bool alert; /* an [alert NAME] section */
+    int64_t last_success;
+    char *last_error; /* NULL when the last refresh succeeded (or none yet) */
+    uint64_t failures;
+    size_t shown; /* headlines (feed) or active alerts (source) in the snapshot */
+};
+/* Every configured feed, then every alert source, in config order. */
+size_t store_sources(struct store *s, struct store_source_info **out);
+void store_sources_free(struct store_source_info *v, size_t n);
+
 /* Deep copy of every configured feed's state (for the cache). */
 struct store_dump store_dump(struct store *s);
 /* Restores state for configured feeds whose name and URL match; others in
  * the dump are ignored. Headlines of feeds with entries are derived under
- * the current rules. Returns the number of feeds restored. */
+ * the current rules. The dump's messages not expired at now are put (as
+ * store_message_put, without replacing newer ones of the same key).
+ * Returns the number of feeds restored. */
 size_t store_restore(struct store *s, const struct store_dump *d, int64_t now);
 
 #endif

@@ -43,3 +43,15 @@ if(TARGET ktdisplay)
                                   ${KT_TICKER} -n 5 --outage 10 --assert)
   set_tests_properties(fleet_sim PROPERTIES TIMEOUT 600 LABELS slow)
 endif()
+
+# The ticker in a fleet (src/app_fleet.c): the real binary on SDL's dummy
+# driver against a real mosquitto and tests/http_server.py. The screenshot
+# command needs the render thread's capture hook (display.c, screen branch).
+if(TARGET ktdisplay)
+  add_test(NAME fleet_app COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_fleet_app.py ${KT_TICKER}
+                                  ${KT_TEST_DIR}/http_server.py)
+  add_test(NAME fleet_app_screenshot
+           COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_fleet_app.py ${KT_TICKER}
+                   ${KT_TEST_DIR}/http_server.py screenshot)
+  set_tests_properties(fleet_app fleet_app_screenshot PROPERTIES TIMEOUT 240 LABELS quick)
+endif()

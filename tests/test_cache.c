@@ -79,7 +79,8 @@ static char *t_read(const char *path, size_t *len)
  * reason; a rejected decode must leave an empty dump. */
 static bool t_decode_expect(const char *data, size_t len, const char *want, const char *what)
 {
-    struct store_dump d = {(struct feed_state *)&d, 12345}; /* garbage in */
+    struct store_dump d = {(struct feed_state *)&d, 12345, (struct store_message *)&d,
+                           777}; /* garbage in */
     char err[KT_ERR_MAX] = "";
     int rc = cache_decode(data, len, &d, err, sizeof err);
     bool ok;
@@ -183,7 +184,7 @@ static void test_sealed(void)
                 if (cache_decode(sealed, slen, &d, err, sizeof err) == 0) {
                     size_t elen;
                     char *again = cache_encode(&d, &elen);
-                    if (kt_str_has_prefix(sealed, "kiosk-ticker-cache 2\n")) {
+                    if (kt_str_has_prefix(sealed, "kiosk-ticker-cache 3\n")) {
                         CHECK(elen == slen && memcmp(again, sealed, slen) == 0);
                     } else {
                         struct store_dump back;
@@ -209,7 +210,7 @@ static void test_sealed(void)
 
 static struct store_dump t_rich_dump(void)
 {
-    struct store_dump d = {kt_calloc(3, sizeof(struct feed_state)), 3};
+    struct store_dump d = {kt_calloc(3, sizeof(struct feed_state)), 3, NULL, 0};
     struct feed_state *a = &d.feeds[0], *b = &d.feeds[1], *c = &d.feeds[2];
     a->name = kt_strdup("world news");
     a->url = kt_strdup("https://example.org/feed?a=1&b=\\x");
@@ -301,7 +302,7 @@ static void test_round_trip(void)
     size_t len;
     char *enc = cache_encode(&d, &len);
     CHECK(enc != NULL && strlen(enc) == len);
-    CHECK(kt_str_has_prefix(enc, "kiosk-ticker-cache 2\n"));
+    CHECK(kt_str_has_prefix(enc, "kiosk-ticker-cache 3\n"));
     /* One line per record: escaping keeps raw newlines out of fields. */
     size_t lines = 0;
     for (size_t i = 0; i < len; i++)
@@ -335,7 +336,7 @@ static void test_round_trip(void)
     store_dump_free(&back);
 
     /* An empty dump is a valid cache too. */
-    struct store_dump none = {NULL, 0};
+    struct store_dump none = {NULL, 0, NULL, 0};
     char *e0 = cache_encode(&none, &len2);
     CHECK(t_decode_expect(e0, len2, NULL, "empty dump"));
     free(e0);
@@ -386,7 +387,7 @@ static void test_flips(void)
     size_t len;
     char *enc = cache_encode(&d, &len);
     store_dump_free(&d);
-    size_t magic_end = strlen("kiosk-ticker-cache 2\n");
+    size_t magic_end = strlen("kiosk-ticker-cache 3\n");
     size_t end_start = (size_t)(strstr(enc, "\nend ") - enc) + 1;
     static const unsigned char masks[] = {0x01, 0x02, 0x20, 0x80, 0xff};
     int accepted = 0, wrong_reason = 0;
@@ -395,7 +396,7 @@ static void test_flips(void)
             char *copy = kt_malloc(len);
             memcpy(copy, enc, len);
             copy[i] = (char)(copy[i] ^ masks[m]);
-            struct store_dump out = {NULL, 0};
+            struct store_dump out = {NULL, 0, NULL, 0};
             char err[KT_ERR_MAX];
             if (cache_decode(copy, len, &out, err, sizeof err) == 0) {
                 accepted++;
@@ -1021,7 +1022,7 @@ static void test_v1_upgrade(void)
     struct store_dump again = store_dump(s);
     size_t elen;
     char *enc = cache_encode(&again, &elen);
-    CHECK(kt_str_has_prefix(enc, "kiosk-ticker-cache 2\n"));
+    CHECK(kt_str_has_prefix(enc, "kiosk-ticker-cache 3\n"));
     CHECK(strstr(enc, "item\tOld two\t\\N\t0\t1699999200\n") != NULL);
     /* The first document keeps the old headlines' first_seen. */
     struct feed_entry e[] = {{.title = "Old two"}, {.title = "Brand new"}};
@@ -1046,7 +1047,7 @@ static void test_v1_upgrade(void)
  * the rest of the records are left out, and the file still loads. */
 static void test_encoder_limits(void)
 {
-    struct store_dump d = {kt_calloc(2, sizeof(struct feed_state)), 2};
+    struct store_dump d = {kt_calloc(2, sizeof(struct feed_state)), 2, NULL, 0};
     for (size_t f = 0; f < 2; f++) {
         d.feeds[f].name = kt_asprintf("f%zu", f);
         d.feeds[f].url = kt_strdup("http://f/");
@@ -1085,12 +1086,63 @@ static void test_encoder_limits(void)
     store_dump_free(&d);
 }
 
+/* Messages survive a save and a load (a restart); one expired by then is
+ * dropped at load. */
+static void test_messages_kept(void)
+{
+    char *dir = t_tmpdir();
+    char *path = kt_asprintf("%s/cache.tsv", dir);
+    struct config *cfg = config_default();
+    struct store *s = store_new();
+    store_configure(s, cfg, 1000);
+    char err[KT_ERR_MAX];
+    struct message keep = {.id = (char *)"keep", .text = (char *)"Kept", .created = 1000};
+    struct message sev = {.id = (char *)"sev",
+                          .text = (char *)"Severe one",
+                          .has_severity = true,
+                          .severity = ALERT_SEVERE,
+                          .created = 1000,
+                          .expires = 5000};
+    struct message soon = {
+        .id = (char *)"soon", .text = (char *)"Soon gone", .created = 1000, .expires = 1500};
+    CHECK_INT(store_message_put(s, "api", &keep, 1000, err, sizeof err), 0);
+    CHECK_INT(store_message_put(s, "group/lobby", &sev, 1000, err, sizeof err), 0);
+    CHECK_INT(store_message_put(s, "api", &soon, 1000, err, sizeof err), 0);
+    CHECK_INT(cache_save(s, path, err, sizeof err), 0);
+    store_free(s);
+
+    s = store_new();
+    store_configure(s, cfg, 2000);
+    CHECK_INT(cache_load(s, path, 2000, err, sizeof err), 0);
+    struct store_message *ms;
+    size_t n = store_messages(s, 2000, &ms);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_STR(ms[0].m.id, "keep");
+        CHECK_STR(ms[1].origin, "group/lobby");
+        CHECK_INT(ms[1].m.expires, 5000);
+        CHECK(ms[1].m.has_severity && ms[1].m.severity == ALERT_SEVERE);
+    }
+    store_messages_free(ms, n);
+    const struct store_snapshot *snap = store_snapshot(s);
+    CHECK_INT(snap->n, 1);
+    CHECK_INT(snap->n_alerts, 1);
+    store_snapshot_release(snap);
+    store_free(s);
+    config_free(cfg);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--disk-full") == 0)
         return test_disk_full();
     CHECK_INT(t_crc32("123456789", 9), 0xcbf43926u);
     test_foreign();
+    test_messages_kept();
     test_sealed();
     test_round_trip();
     test_truncation();

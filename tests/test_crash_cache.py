@@ -54,11 +54,11 @@ def env(**extra):
 def parse_cache(data):
     """An independent reader of the cache format (src/cache.c): returns
     {feed: [titles]} or raises ValueError. Checks magic, end line, record
-    count and CRC-32 before believing any record. Version 2 keeps a feed's
+    count and CRC-32 before believing any record. Version 3 (2 plus message records) keeps a feed's
     entries as parsed ("entry" records, title first; these feeds' titles
     are plain text, so as shown) or, for older state, its headlines
     ("item" records, as version 1 did)."""
-    if not data.startswith(b"kiosk-ticker-cache 2\n"):
+    if not data.startswith(b"kiosk-ticker-cache 3\n"):
         raise ValueError("bad magic")
     if not data.endswith(b"\n"):
         raise ValueError("no final newline")

