@@ -308,13 +308,18 @@ def run(args):
         alive = ids - {victim.id}
 
         # ---- outage ----
+        # A fresh status is one that differs from the last before the stop
+        # (its uptime and time moved): live, or retained when it was
+        # published before the watcher had subscribed again.
+        with statuses.cv:
+            before = dict(statuses.latest)
         broker.stop()
         t_stop = time.monotonic()
         time.sleep(args.outage)
         broker.start()
         t = time.monotonic()
         figure("broker outage", f"{t - t_stop:.1f} s")
-        got = statuses.first(alive, lambda s, r, pl: not r and mid in pl and
+        got = statuses.first(alive, lambda s, r, pl: pl != before.get(s) and mid in pl and
                              (s not in g1 or gid in pl), t, 150)
         need(len(got) == len(alive), f"outage: {len(got)}/{len(alive)} back online")
         figure("broker restarted -> every screen back online with its messages",
