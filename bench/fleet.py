@@ -313,6 +313,11 @@ def run(args):
         # published before the watcher had subscribed again.
         with statuses.cv:
             before = dict(statuses.latest)
+        c = broker.sys_counters()  # $SYS counts restart with the broker
+        for k in ("clients/connected", "publish/messages/received", "publish/messages/sent",
+                  "bytes/received", "bytes/sent", "retained messages/count"):
+            if k in c:
+                figure(f"broker {k} (before the outage)", c[k])
         broker.stop()
         t_stop = time.monotonic()
         time.sleep(args.outage)
