@@ -204,7 +204,7 @@ def main():
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    finish()
+        finish()  # here too after the screenshot part's early return
 
 
 main()
