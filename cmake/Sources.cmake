@@ -54,6 +54,8 @@ set(KT_NET_SRC
     src/poller.c
     src/app.c
     src/fleet.c
+    src/remote.c
+    src/app_fleet.c
     src/api.c
     src/ctl.c)
 

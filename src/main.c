@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "app_fleet.h"
 #include "config.h"
 #include "ctl.h"
 #include "date.h"
@@ -23,6 +24,7 @@
 #include "hours.h"
 #include "log.h"
 #include "notify.h"
+#include "remote.h"
 #include "source.h"
 #include "store.h"
 #include "transport.h"
@@ -323,13 +325,13 @@ static struct config *load_config(const char *path)
             free(looked);
             return config_default();
         }
-        struct config *cfg = config_load(def, err, sizeof err);
+        struct config *cfg = remote_config_load(def, err, sizeof err);
         free(def);
         if (!cfg)
             fprintf(stderr, "%s\n", err);
         return cfg;
     }
-    struct config *cfg = config_load(path, err, sizeof err);
+    struct config *cfg = remote_config_load(path, err, sizeof err);
     if (!cfg)
         fprintf(stderr, "%s\n", err);
     return cfg;
@@ -339,9 +341,9 @@ static struct config *load_config(const char *path)
 static struct config *reload_config(const char *path, char *err, size_t errlen)
 {
     if (path)
-        return config_load(path, err, errlen);
+        return remote_config_load(path, err, errlen);
     char *def = default_config_path();
-    struct config *cfg = def ? config_load(def, err, errlen) : config_default();
+    struct config *cfg = def ? remote_config_load(def, err, errlen) : config_default();
     free(def);
     return cfg;
 }
@@ -614,6 +616,11 @@ static int run_ticker(struct app *app, const struct cli *cli)
         return 1;
     }
     app_start(app);
+    /* fleet: the remote config's thread (remote.h). */
+    char *local = cli->config ? kt_strdup(cli->config) : default_config_path();
+    struct remote *remote = remote_start(app, local);
+    free(local);
+    struct app_fleet *fleet = app_fleet_start(app, app_config(app), remote); /* [fleet] mqtt */
 #ifdef KT_HAVE_DISPLAY
     struct display_opts opts = {.width = cli->width,
                                 .height = cli->height,
@@ -626,6 +633,8 @@ static int run_ticker(struct app *app, const struct cli *cli)
     (void)cli;
     int rc = app_run_headless(app);
 #endif
+    app_fleet_stop(fleet); /* fleet: offline status, then the remote config's thread */
+    remote_stop(remote);   /* before the app, which it submits to */
     /* A failed final save is an error exit: systemd and the operator see it. */
     if (app_stop(app) != 0 && rc == 0)
         rc = 1;
@@ -695,6 +704,12 @@ int main(int argc, char **argv)
         return rc;
     }
 
+    if (cli.fetch_once) {
+        /* fleet: the remote config first, so its feeds are the ones fetched. */
+        char *local = cli.config ? kt_strdup(cli.config) : default_config_path();
+        remote_fetch_once(local, &cfg, app_quit_flag());
+        free(local);
+    }
     struct app *app = app_new_at(cfg, cli.config, reload_config, now_override);
     if (cli.fetch_once && cli.json)
         rc = run_fetch_once_json(app);
