@@ -45,8 +45,8 @@ if(TARGET ktdisplay)
 endif()
 
 # The ticker in a fleet (src/app_fleet.c): the real binary on SDL's dummy
-# driver against a real mosquitto and tests/http_server.py. The screenshot
-# command needs the render thread's capture hook (display.c, screen branch).
+# driver against a real mosquitto and tests/http_server.py; the screenshot
+# command gets the frame through the render thread's hand-over (capture.h).
 if(TARGET ktdisplay)
   add_test(NAME fleet_app COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_fleet_app.py ${KT_TICKER}
                                   ${KT_TEST_DIR}/http_server.py)
@@ -54,12 +54,4 @@ if(TARGET ktdisplay)
            COMMAND ${KT_PYTHON} ${KT_TEST_DIR}/test_fleet_app.py ${KT_TICKER}
                    ${KT_TEST_DIR}/http_server.py screenshot)
   set_tests_properties(fleet_app fleet_app_screenshot PROPERTIES TIMEOUT 240 LABELS quick)
-  # Until display.c hands frames over (capture_deliver, WAVE2 section 4)
-  # the screenshot part is listed as Disabled by ctest, not skipped
-  # silently; it runs as soon as the hook is in.
-  file(READ ${CMAKE_SOURCE_DIR}/src/display.c _kt_display_c)
-  string(FIND "${_kt_display_c}" "capture_deliver" _kt_has_capture)
-  if(_kt_has_capture EQUAL -1)
-    set_tests_properties(fleet_app_screenshot PROPERTIES DISABLED TRUE)
-  endif()
 endif()
