@@ -475,6 +475,8 @@ static int cache_parse_message(struct cache_parser *p, const char **f, size_t *f
     int rc = message_parse(json, strlen(json), &o, &m, why, sizeof why);
     free(json);
     if (rc != 0 || !*origin) {
+        if (rc == 0)
+            message_clear(&m);
         free(origin);
         return kt_error(p->err, p->errlen, "line %zu: message: %s", p->line,
                         rc ? why : "empty origin");
