@@ -6,9 +6,8 @@
  * the finished picture. The scroll position is a function of time, so any
  * t costs the same (scroll.h), 1e15 s included.
  *
- * PNG goes through libpng's simplified API (libpng is loaded anyway, by
- * FreeType): SDL2_image would bring libtiff, libjpeg, libwebp and four
- * more libraries into every kiosk for a one-shot mode.
+ * PNG is written by png_encode.c (libpng, loaded anyway by FreeType);
+ * SDL2_image, linked for the background images, only reads.
  */
 #include "display.h"
 #include "png_encode.h"

@@ -118,7 +118,7 @@ static const struct cli_option cli_options[] = {
      .help = "with --fetch-once: print the state document (as GET /api/v1/state) instead"},
     {"now", CLI_NOW, "TIME", CLI_TEXT, CLI(now),
      .help = "evaluate alerts, messages and office hours at TIME (YYYY-MM-DDTHH:MM local, or "
-             "with Z/+HH:MM) in --fetch-once and --screenshot"},
+             "with Z/+HH:MM) in --check, --fetch-once and --screenshot"},
     {"post", CLI_POST, "TEXT", CLI_TEXT, CLI(post),
      .help = "post a message to the running ticker ([control] listen of the config); prints "
              "its id"},
@@ -380,7 +380,42 @@ static int check_font(const struct config *cfg, struct kt_buf *resolved)
 #endif
 
 /* --check: 0 when the config is valid (warnings allowed), else 2. */
-static int run_check(const char *path)
+/* One line for a schedule that is not "always": its canonical form and
+ * whether it is on at `now`, and until when. */
+static void check_schedule(struct kt_buf *out, const char *path, const char *what,
+                           const struct hours *h, time_t now, const char *on, const char *off)
+{
+    if (h->kind == HOURS_ALWAYS)
+        return;
+    char text[HOURS_FORMAT_MAX], when[32] = "";
+    hours_format(h, text, sizeof text);
+    time_t next;
+    if (hours_next_change(h, now, &next)) {
+        struct tm tm;
+        localtime_r(&next, &tm);
+        strftime(when, sizeof when, " until %a %Y-%m-%d %H:%M", &tm);
+    }
+    kt_buf_printf(out, "%s: %s: %s: %s%s\n", path, what, text, hours_is_on(h, now) ? on : off,
+                  when);
+}
+
+/* --check's schedule lines: [display] on and every show =, at `now`. */
+static void check_schedules(const struct config *cfg, time_t now, struct kt_buf *out)
+{
+    check_schedule(out, cfg->path, "on", &cfg->display.on, now, "screen on", "screen off");
+    for (size_t i = 0; i < cfg->n_feeds; i++) {
+        char *what = kt_asprintf("[feed %s] show", cfg->feeds[i].name);
+        check_schedule(out, cfg->path, what, &cfg->feeds[i].show, now, "shown", "not shown");
+        free(what);
+    }
+    for (size_t i = 0; i < cfg->n_alerts; i++) {
+        char *what = kt_asprintf("[alert %s] show", cfg->alerts[i].name);
+        check_schedule(out, cfg->path, what, &cfg->alerts[i].show, now, "shown", "not shown");
+        free(what);
+    }
+}
+
+static int run_check(const char *path, int64_t now)
 {
     char *def = NULL;
     if (!path) {
@@ -405,6 +440,7 @@ static int run_check(const char *path)
 #ifdef KT_HAVE_DISPLAY
     rc = check_font(cfg, &notes);
 #endif
+    check_schedules(cfg, now ? (time_t)now : time(NULL), &notes);
     if (rc == 0)
         printf("%s: ok (%zu feeds)\n%s", cfg->path, cfg->n_feeds, notes.data ? notes.data : "");
     kt_buf_free(&notes);
@@ -651,8 +687,6 @@ int main(int argc, char **argv)
     if (parse_cli(argc, argv, &cli) < 0)
         return 2;
 
-    if (cli.check)
-        return run_check(cli.config);
     bool ctl = cli.post || cli.clear || cli.status;
     if ((cli.severity || cli.duration) && !cli.post) {
         kt_log_error("--severity and --for go with --post");
@@ -666,9 +700,9 @@ int main(int argc, char **argv)
         kt_log_error("one of --post, --clear and --status at a time");
         return 2;
     }
-    if (cli.now && !cli.fetch_once && !cli.screenshot) {
-        kt_log_error("--now goes with --fetch-once or --screenshot (a running ticker follows the "
-                     "clock)");
+    if (cli.now && !cli.fetch_once && !cli.screenshot && !cli.check) {
+        kt_log_error("--now goes with --check, --fetch-once or --screenshot (a running ticker "
+                     "follows the clock)");
         return 2;
     }
     int64_t now_override = 0;
@@ -681,6 +715,8 @@ int main(int argc, char **argv)
         }
         now_override = (int64_t)t;
     }
+    if (cli.check)
+        return run_check(cli.config, now_override);
     struct config *cfg;
     if (cli.dump && !cli.config)
         cfg = config_default();

@@ -95,6 +95,28 @@ if HAVE_DISPLAY:
     check(rc == 0 and f'{conf}: font "DejaVu Sans:bold" (the default) is {good}' in out,
           f"default font resolved and named as the default ({out!r} {err!r})")
 
+# ---- schedules at --now: [display] on and show = ----
+conf = tmp / "hours.conf"
+conf.write_text("[feed lunch]\nurl = /dev/null\nshow = Mon-Fri 11:30-14:00\n"
+                "[display]\nmode = window\non = Mon-Fri 07:00-19:30, Sat 09:00-14:00\n",
+                encoding="utf-8")
+tz = {**state, "TZ": "Europe/Berlin"}
+for now, screen, lunch in (
+        ("2026-12-07T08:30", "screen on until Mon 2026-12-07 19:30",
+         "not shown until Mon 2026-12-07 11:30"),
+        ("2026-12-07T12:00", "screen on until Mon 2026-12-07 19:30",
+         "shown until Mon 2026-12-07 14:00"),
+        ("2026-12-06T08:30", "screen off until Mon 2026-12-07 07:00",
+         "not shown until Mon 2026-12-07 11:30"),
+        ("2026-12-05T13:59", "screen on until Sat 2026-12-05 14:00",
+         "not shown until Mon 2026-12-07 11:30")):
+    rc, out, err = run("-c", str(conf), "--check", "--now", now, env=tz)
+    check(rc == 0 and f"{conf}: on: Mon-Fri 07:00-19:30, Sat 09:00-14:00: {screen}\n" in out
+          and f"{conf}: [feed lunch] show: Mon-Fri 11:30-14:00: {lunch}\n" in out,
+          f"--check --now {now}: {screen}; lunch {lunch} ({out!r} {err!r})")
+rc, out, err = run("-c", str(conf), "--check", "--now", "2026-13-01T00:00", env=tz)
+check(rc == 2 and one_line(err) and "--now" in err, f"--check --now with a bad date: exit 2 ({err!r})")
+
 # ---- config paths that are not regular files ----
 fifo = tmp / "ticker.fifo"
 os.mkfifo(fifo)
