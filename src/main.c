@@ -5,6 +5,7 @@
  * are declared once in cli_options[], which also produces --help.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <signal.h>
@@ -380,6 +381,34 @@ static int check_font(const struct config *cfg, struct kt_buf *resolved)
 #endif
 
 /* --check: 0 when the config is valid (warnings allowed), else 2. */
+/* An image the screen would skip at run time (one log line, the label or no
+ * picture instead): a warning here, not an error, since a directory may
+ * be mounted or filled after the check. */
+static void check_image(const struct config *cfg, const char *kind, const char *name,
+                        const char *key, const char *path, bool dir_ok)
+{
+    if (!path)
+        return;
+    int line;
+    const char *origin = config_origin(cfg, kind, name, key, &line);
+    struct stat st;
+    const char *why = NULL;
+    if (stat(path, &st) != 0)
+        why = strerror(errno);
+    else if (S_ISDIR(st.st_mode) ? !dir_ok : !S_ISREG(st.st_mode))
+        why = dir_ok ? "neither a file nor a directory" : "not a regular file";
+    if (why)
+        fprintf(stderr, "%s:%d: warning: %s: %s: %s\n", origin ? origin : cfg->path, line, key,
+                path, why);
+}
+
+static void check_images(const struct config *cfg)
+{
+    check_image(cfg, "display", NULL, "background_image", cfg->display.background_image, true);
+    for (size_t i = 0; i < cfg->n_feeds; i++)
+        check_image(cfg, "feed", cfg->feeds[i].name, "logo", cfg->feeds[i].logo, false);
+}
+
 /* One line for a schedule that is not "always": its canonical form and
  * whether it is on at `now`, and until when. */
 static void check_schedule(struct kt_buf *out, const char *path, const char *what,
@@ -441,6 +470,7 @@ static int run_check(const char *path, int64_t now)
     rc = check_font(cfg, &notes);
 #endif
     check_schedules(cfg, now ? (time_t)now : time(NULL), &notes);
+    check_images(cfg);
     if (rc == 0)
         printf("%s: ok (%zu feeds)\n%s", cfg->path, cfg->n_feeds, notes.data ? notes.data : "");
     kt_buf_free(&notes);

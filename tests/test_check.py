@@ -117,6 +117,21 @@ for now, screen, lunch in (
 rc, out, err = run("-c", str(conf), "--check", "--now", "2026-13-01T00:00", env=tz)
 check(rc == 2 and one_line(err) and "--now" in err, f"--check --now with a bad date: exit 2 ({err!r})")
 
+# ---- images the screen would skip: warnings naming FILE:LINE, exit 0 ----
+(tmp / "slides").mkdir(exist_ok=True)
+for key_lines, want in (
+        ("[feed a]\nurl = /dev/null\nlogo = /nonexistent/logo.png\n", [r":3: warning: logo: /nonexistent/logo\.png: No such file or directory$"]),
+        ("[feed a]\nurl = /dev/null\nlogo = " + str(tmp / "slides") + "\n", [r":3: warning: logo: .*slides: not a regular file$"]),
+        ("[display]\nbackground_image = /nonexistent/bg\n", [r":2: warning: background_image: /nonexistent/bg: No such file or directory$"]),
+        ("[display]\nbackground_image = " + str(tmp / "slides") + "\n", [])):
+    conf = tmp / "images.conf"
+    conf.write_text(key_lines, encoding="utf-8")
+    rc, out, err = run("-c", str(conf), "--check", env=state)
+    warns = [l for l in err.splitlines() if "warning:" in l]
+    check(rc == 0 and len(warns) == len(want)
+          and all(re.search(re.escape(str(conf)) + w, l) for w, l in zip(want, warns)),
+          f"--check on {key_lines.strip()!r}: warnings {want} (rc {rc}, {err!r})")
+
 # ---- config paths that are not regular files ----
 fifo = tmp / "ticker.fifo"
 os.mkfifo(fifo)
