@@ -542,7 +542,8 @@ int app_stop(struct app *app)
     pthread_join(app->thread, NULL);
     app->started = false;
     /* After the final save, so the exit budget is the cache's; the render
-     * loop has ended, so a screenshot still asked for times out. */
+     * loop has ended, so a screenshot still asked for fails at once. */
+    capture_close(app->capture);
     api_stop(app->api);
     app->api = NULL;
     return rc < 0 ? 1 : 0;

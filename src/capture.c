@@ -23,6 +23,7 @@ struct capture {
     uint64_t seq; /* of the last frame delivered (under mu) */
     uint8_t *px;  /* the last frame delivered, rows packed (under mu) */
     int w, h;
+    bool closed; /* no more frames: askers return at once (under mu) */
 };
 
 struct capture *capture_new(void)
@@ -45,6 +46,16 @@ void capture_free(struct capture *c)
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
     free(c);
+}
+
+void capture_close(struct capture *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->closed = true;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
 }
 
 bool capture_pending(struct capture *c)
@@ -92,7 +103,7 @@ int capture_request(struct capture *c, int timeout_ms, uint8_t **rgba, int *w, i
     uint64_t asked = c->seq;
     __atomic_add_fetch(&c->waiting, 1, __ATOMIC_ACQ_REL);
     int rc = 0;
-    while (c->seq == asked && rc != ETIMEDOUT)
+    while (c->seq == asked && rc != ETIMEDOUT && !c->closed)
         rc = pthread_cond_timedwait(&c->cv, &c->mu, &until);
     __atomic_sub_fetch(&c->waiting, 1, __ATOMIC_ACQ_REL);
     int out = -1;

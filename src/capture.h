@@ -24,6 +24,9 @@ void capture_free(struct capture *c);
  * 0 on success, *rgba malloc'd w*h*4 bytes (R,G,B,A order), rows packed:
  * the caller frees. -1 on timeout (no frame drawn meanwhile). */
 int capture_request(struct capture *c, int timeout_ms, uint8_t **rgba, int *w, int *h);
+/* The render loop has ended: every asker, waiting now or later, gets -1 at
+ * once (so a screenshot in flight cannot hold up the exit). */
+void capture_close(struct capture *c);
 /* Render thread, once per frame: one atomic load. */
 bool capture_pending(struct capture *c);
 /* Render thread: hands over a copy of w*h pixels (rows of pitch bytes);

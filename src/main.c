@@ -5,18 +5,19 @@
  * are declared once in cli_options[], which also produces --help.
  */
 #include <errno.h>
-#include <sys/stat.h>
 #include <getopt.h>
-#include <stddef.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "app_fleet.h"
+#include "capture.h"
 #include "config.h"
 #include "ctl.h"
 #include "date.h"
@@ -699,6 +700,9 @@ static int run_ticker(struct app *app, const struct cli *cli)
     (void)cli;
     int rc = app_run_headless(app);
 #endif
+    /* No more frames: a screenshot asked for (API, MQTT) fails now instead
+     * of holding up the exit. */
+    capture_close(app_capture(app));
     app_fleet_stop(fleet); /* fleet: offline status, then the remote config's thread */
     remote_stop(remote);   /* before the app, which it submits to */
     /* A failed final save is an error exit: systemd and the operator see it. */

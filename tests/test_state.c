@@ -157,10 +157,48 @@ static void test_capture(void)
     capture_free(c);
 }
 
+/* The render loop has ended: an asker waiting with a timeout far past the
+ * test's own (ctest TIMEOUT) is released by capture_close, and later ones
+ * fail at once. */
+struct asker {
+    struct capture *c;
+    int rc;
+};
+
+static void *ask_main(void *arg)
+{
+    struct asker *a = arg;
+    uint8_t *px;
+    int w, h;
+    a->rc = capture_request(a->c, 3600 * 1000, &px, &w, &h);
+    free(px);
+    return NULL;
+}
+
+static void test_capture_close(void)
+{
+    struct capture *c = capture_new();
+    struct asker a = {c, 99};
+    pthread_t th;
+    pthread_create(&th, NULL, ask_main, &a);
+    while (!capture_pending(c)) { /* the asker is waiting */
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    capture_close(c);
+    pthread_join(th, NULL);
+    CHECK_INT(a.rc, -1);
+    a.rc = 99;
+    ask_main(&a);
+    CHECK_INT(a.rc, -1);
+    capture_free(c);
+}
+
 int main(void)
 {
     test_state();
     test_png();
     test_capture();
+    test_capture_close();
     return tap_done();
 }
