@@ -368,8 +368,14 @@ size_t cap_tracker_active(const struct cap_tracker *t, int64_t now, struct alert
     struct alert *list = kt_calloc(t->n_items ? t->n_items : 1, sizeof *list);
     size_t n = 0;
     for (size_t i = 0; i < t->n_items; i++)
-        if (cap_item_active(&t->items[i], now))
-            alert_copy(&list[n++], &t->items[i].alert);
+        if (cap_item_active(&t->items[i], now)) {
+            alert_copy(&list[n], &t->items[i].alert);
+            /* Without expires, the bound (24 h from first seen) is its end:
+             * the store ends it then even when its source stops answering. */
+            if (!list[n].expires)
+                list[n].expires = t->items[i].until;
+            n++;
+        }
     alert_sort(list, n);
     *out = list;
     return n;
