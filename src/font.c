@@ -89,6 +89,9 @@ struct font_line {
  * and closing faces, TTF_Init and TTF_Quit are serialised here. Glyph
  * loading and shaping on distinct faces need no lock (FreeType's rule). */
 static pthread_mutex_t font_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Every fontconfig call that touches its process-wide configuration
+ * (FcInit, font_config_init, matching and sorting). */
+static pthread_mutex_t font_fc_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static atomic_uint_least64_t font_raster_count;
 /* initial-exec: no lazy TLS allocation (which would call malloc). */
@@ -313,14 +316,11 @@ static TTF_Font *font_face_get(struct font_set *fs, int i)
  * is said once; the system's is used then. */
 static void font_setup(void)
 {
-    static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
-    static char said[KT_ERR_MAX];
+    static char said[KT_ERR_MAX]; /* under font_fc_lock */
     char err[KT_ERR_MAX] = "";
-    pthread_mutex_lock(&setup_lock);
     if (font_config_init(NULL, err, sizeof err) < 0 && strcmp(err, said) != 0)
         kt_log_warn("%s", err);
     snprintf(said, sizeof said, "%s", err);
-    pthread_mutex_unlock(&setup_lock);
 }
 
 struct font_set *font_set_open(const char *spec, int size_px, char *err, size_t errlen)
@@ -333,11 +333,6 @@ struct font_set *font_set_open(const char *spec, int size_px, char *err, size_t 
         kt_error(err, errlen, "font \"%s\": bad size %d px", spec, size_px);
         return NULL;
     }
-    if (!FcInit()) {
-        kt_error(err, errlen, "font \"%s\": fontconfig failed to initialise", spec);
-        return NULL;
-    }
-    font_setup();
     /* Reference counted since SDL_ttf 2.0.18: each set holds one. */
     pthread_mutex_lock(&font_lock);
     int ttf = TTF_Init();
@@ -352,8 +347,20 @@ struct font_set *font_set_open(const char *spec, int size_px, char *err, size_t 
     for (size_t i = 0; i < FONT_PICK_CACHE; i++)
         fs->picks[i].cp = UINT32_MAX;
 
-    int rc = strchr(spec, '/') ? font_set_from_file(fs, spec, err, errlen)
+    /* Fontconfig's configuration is one per process and set up here, and
+     * two text workers (headlines, alerts) may open fonts at once: every
+     * lookup is serialised. Opening a font is rare (a new look); the
+     * glyph coverage checks after it read each set's own charsets. */
+    pthread_mutex_lock(&font_fc_lock);
+    int rc;
+    if (!FcInit()) {
+        rc = kt_error(err, errlen, "font \"%s\": fontconfig failed to initialise", spec);
+    } else {
+        font_setup();
+        rc = strchr(spec, '/') ? font_set_from_file(fs, spec, err, errlen)
                                : font_set_from_pattern(fs, spec, err, errlen);
+    }
+    pthread_mutex_unlock(&font_fc_lock);
     if (rc == 0) {
         TTF_Font *main_font = font_face_get(fs, 0);
         if (!main_font) {
@@ -379,7 +386,9 @@ void font_set_close(struct font_set *fs)
         return;
     for (size_t i = 0; i < fs->nfaces; i++) {
         font_face_close(fs, &fs->faces[i]);
+        pthread_mutex_lock(&font_fc_lock);
         FcCharSetDestroy(fs->faces[i].charset);
+        pthread_mutex_unlock(&font_fc_lock);
         free(fs->faces[i].path);
     }
     free(fs->faces);

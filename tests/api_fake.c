@@ -169,7 +169,9 @@ static int fake_png(void *ctx, struct kt_buf *out)
         "\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
     struct fake *f = ctx;
     fake_enter(f);
+    pthread_mutex_lock(&f->lock); /* slow_ms is set by the command loop */
     int ms = f->slow_ms;
+    pthread_mutex_unlock(&f->lock);
     if (ms > 0)
         usleep((useconds_t)ms * 1000);
     kt_buf_append(out, png, sizeof png - 1);
