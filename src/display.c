@@ -35,6 +35,8 @@
 /* The first screenful gets this long to be ready before the clock starts
  * anyway (a very slow first fontconfig run). */
 #define DISPLAY_START_WAIT_NS 2000000000ull
+/* READY=1 waits at most this long for the first text (display_frames). */
+#define DISPLAY_READY_WAIT_NS 20000000000ull
 #define DISPLAY_SUMMARY_NS (3600ull * 1000000000ull)
 /* Asleep (office hours), the loop looks at the host, the store and the
  * clock this often: a message or alert that wakes the screen shows within
@@ -203,6 +205,8 @@ static bool display_sleep(struct render *r, const struct config **cfgp, struct s
     kt_log_info("display: outside office hours: the screen is black until %s", when);
     render_black(r);
     render_present(r);
+    /* Started at night: the screen is up, black on purpose. */
+    notify_ready();
     if (count->pub)
         atomic_store_explicit(&count->pub->asleep, true, memory_order_relaxed);
     bool quit = false;
@@ -276,6 +280,7 @@ static enum display_end display_frames_run(struct render *r, const struct config
     uint64_t opened = display_ns(), start = 0, deadline = opened;
     struct display_hours hours = {0};
     bool presented = false, started = false;
+    int text_presents = 0; /* presents with the first text drawn (READY=1 at 2) */
     render_set_warmup(r, true);
     for (;;) {
         uint64_t now = display_ns();
@@ -335,8 +340,16 @@ static enum display_end display_frames_run(struct render *r, const struct config
         }
         if (render_failed(r))
             return DISPLAY_END_FAILED;
-        /* systemd: ready once a frame is up; pings prove frames keep coming. */
-        notify_ready();
+        /* systemd: ready once the first text is on screen: the second
+         * present after it was drawn (a GL swap chain shows a frame when
+         * the next one is queued), so READY=1 means the headlines (or the
+         * idle text) are visible; after DISPLAY_READY_WAIT_NS without, ready
+         * anyway (a font that slow must not fail the unit's start). Pings
+         * prove frames keep coming. */
+        if (render_ready(r) && text_presents < 2)
+            text_presents++;
+        if (text_presents >= 2 || now - opened > DISPLAY_READY_WAIT_NS)
+            notify_ready();
         notify_watchdog();
         display_pace(r, &deadline, !started);
     }

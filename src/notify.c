@@ -138,7 +138,9 @@ void notify_stopping(void)
 
 void notify_watchdog(void)
 {
-    if (!notify.watchdog_usec)
+    /* systemd arms the watchdog when start-up completes (READY=1): a ping
+     * before it says nothing. */
+    if (!notify.watchdog_usec || !notify.ready_sent)
         return;
     uint64_t now = notify_now_ns();
     if (now < notify.next_ns)

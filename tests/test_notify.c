@@ -106,6 +106,11 @@ static void test_watchdog_rate(void)
     unsetenv("WATCHDOG_PID");
     notify_init();
     CHECK_INT(notify_watchdog_usec(), 200000);
+    /* systemd arms the watchdog at READY=1: no ping before it. */
+    notify_watchdog();
+    CHECK_STR(t_recv(fd, 50), "");
+    notify_ready();
+    CHECK_STR(t_recv(fd, 1000), "READY=1");
     /* A frame loop at ~1000 Hz for 0.45 s. */
     double t0 = t_now();
     long frames = 0;
@@ -130,6 +135,8 @@ static void test_watchdog_rate(void)
     setenv("WATCHDOG_PID", "1", 1);
     notify_init();
     CHECK_INT(notify_watchdog_usec(), 0);
+    notify_ready();
+    CHECK_STR(t_recv(fd, 1000), "READY=1");
     notify_watchdog();
     CHECK_STR(t_recv(fd, 50), "");
     /* Our PID: fed. */
@@ -137,6 +144,8 @@ static void test_watchdog_rate(void)
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     setenv("WATCHDOG_PID", pid, 1);
     notify_init();
+    notify_ready();
+    CHECK_STR(t_recv(fd, 1000), "READY=1");
     notify_watchdog();
     CHECK_STR(t_recv(fd, 1000), "WATCHDOG=1");
     /* Junk period: no watchdog. */
