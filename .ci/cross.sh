@@ -3,8 +3,8 @@
 # README's presets, checks that every binary built is really ARM (and armhf
 # really hard-float), runs the arm64 test suite and armhf's quick tests under
 # qemu-user, the arm64 frame loop with its instruction counts (bench/qemu.sh),
-# compares a # --screenshot made under qemu with the native one, and builds the .deb of
-# each architecture (plus amd64) into build-pkg/.
+# compares a --screenshot made under qemu with the native one, and builds the
+# .deb of each architecture (plus amd64) into build-pkg/.
 #
 # Run from .ci/run after the native build and tests (it reuses build/ for the
 # native reference; without one it builds it). Everything it installs comes
