@@ -432,8 +432,10 @@ void message_to_json(const struct message *m, struct kt_buf *out)
                                json_object_new_string(alert_severity_name(m->severity)));
     if (m->label)
         json_object_object_add(o, "label", json_object_new_string(m->label));
-    date_format(m->created, when, sizeof when);
-    json_object_object_add(o, "created", json_object_new_string(when));
+    if (m->created) { /* 0: not known (a stored record without one) */
+        date_format(m->created, when, sizeof when);
+        json_object_object_add(o, "created", json_object_new_string(when));
+    }
     if (m->expires) {
         date_format(m->expires, when, sizeof when);
         json_object_object_add(o, "expires", json_object_new_string(when));

@@ -73,7 +73,7 @@ void message_clear(struct message *m);
 void message_copy(struct message *out, const struct message *m);
 
 /* Appends m as one JSON object (what message_parse with .stored reads
- * back): id, text, severity (when set), label (when set), created,
+ * back): id, text, severity (when set), label (when set), created (when known),
  * expires (RFC 3339, when set), show (when set). */
 void message_to_json(const struct message *m, struct kt_buf *out);
 
