@@ -304,6 +304,9 @@ static int message_fields_check(struct json_object *obj, const struct message_pa
         }
         if (d <= 0)
             return kt_error(err, errlen, "duration: must be more than 0");
+        /* The expiry is written back as RFC 3339, whose years end at 9999. */
+        if (d > MESSAGE_LAST_TIME - o->now)
+            return kt_error(err, errlen, "duration: too long (it would end after the year 9999)");
         m->expires = o->now + d;
     }
 

@@ -39,6 +39,7 @@ struct kt_buf;
 #define MESSAGE_MAX_DEPTH 4             /* JSON nesting: the object and one level more */
 #define MESSAGE_ID_GENERATED_LEN 16     /* characters of a generated id */
 #define MESSAGE_DEFAULT_LABEL "Notice"
+#define MESSAGE_LAST_TIME INT64_C(253402300799) /* 9999-12-31T23:59:59Z, RFC 3339's last */
 
 struct message {
     char *id;                     /* never NULL after message_parse */
