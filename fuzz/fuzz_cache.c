@@ -93,10 +93,12 @@ static void fuzz_restore(const struct store_dump *d, size_t size)
      * with the cache, at most STORE_MAX_MESSAGES) come first and on top. */
     size_t feed_items = 0, announcements = 0;
     for (size_t i = 0; i < snap->n; i++) {
-        if (snap->items[i].announcement)
-            FUZZ_CHECK(i == announcements++, "announcement %zu after a feed headline", i);
-        else
+        if (snap->items[i].announcement) {
+            FUZZ_CHECK(i == announcements, "announcement %zu after a feed headline", i);
+            announcements++;
+        } else {
             feed_items++;
+        }
     }
     FUZZ_CHECK(feed_items <= (size_t)cfg->max_items, "%zu headlines, max_items %d", feed_items,
                cfg->max_items);
