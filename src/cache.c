@@ -799,9 +799,7 @@ static void cache_file_remember(struct cache_file *cf, const char *data, size_t 
     cf->len = len;
 }
 
-/* Writes data to path atomically (under cache_save_mu). */
-static int cache_write_file(const char *path, const char *data, size_t len, char *err,
-                            size_t errlen)
+int cache_write_file(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
     char *dir = cache_dirname(path);
     char *tmp = kt_asprintf("%s.tmp.%ld", path, (long)getpid());

@@ -39,4 +39,11 @@ int cache_file_save(struct cache_file *cf, struct store *s, char *err, size_t er
 int cache_save(struct store *s, const char *path, char *err, size_t errlen);
 int cache_load(struct store *s, const char *path, int64_t now, char *err, size_t errlen);
 
+/* Writes data to path atomically, as the cache is written: the directory
+ * made if missing, a temporary file beside it, fsync, rename, fsync of the
+ * directory, so a power cut leaves the old file or the new one. One writer
+ * per path at a time (the temporary name is the path and the PID). 0, or
+ * -1 with "PATH: reason" in err. */
+int cache_write_file(const char *path, const char *data, size_t len, char *err, size_t errlen);
+
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cache.h"
 #include "config.h"
 #include "config_doc.h"
 #include "fleet_conf.h"
@@ -93,22 +94,7 @@ out:
     return rc;
 }
 
-static int remote_write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Temporary file, fsync, rename, fsync of the directory: a power cut
+/* Atomically, as the cache is written (cache_write_file): a power cut
  * leaves the old copy or the new one, never half of one. */
 static int remote_saved_write(const char *path, const struct remote_saved *s, char *err,
                               size_t errlen)
@@ -118,39 +104,7 @@ static int remote_saved_write(const char *path, const struct remote_saved *s, ch
     kt_buf_printf(&b, "%surl: %s\netag: %s\nlast-modified: %s\n\n", REMOTE_MAGIC, s->url,
                   s->etag ? s->etag : "", s->last_modified ? s->last_modified : "");
     kt_buf_append(&b, s->text, s->len);
-    char *tmp = kt_asprintf("%s.tmp.%ld", path, (long)getpid());
-    char *dir = kt_strdup(path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    else
-        strcpy(dir, ".");
-    int rc = -1;
-    int fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        kt_error(err, errlen, "%s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (remote_write_all(fd, b.data, b.len) != 0 || fsync(fd) != 0) {
-        kt_error(err, errlen, "%s: %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        goto out;
-    }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        kt_error(err, errlen, "%s: %s", path, strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd); /* some filesystems cannot; nothing more to do then */
-        close(dfd);
-    }
-    rc = 0;
-out:
-    free(tmp);
-    free(dir);
+    int rc = cache_write_file(path, b.data, b.len, err, errlen);
     kt_buf_free(&b);
     return rc;
 }
