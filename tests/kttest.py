@@ -1,6 +1,7 @@
 """Shared helpers of the Python end-to-end tests: counted checks that print
 what failed, a summary line ctest logs show, and the exit status (a test
 that checked nothing fails too)."""
+import socket
 import sys
 
 _checks = 0
@@ -47,3 +48,10 @@ def wait_catches(proc, sig, seconds=30.0):
     while not catches(proc, sig) and proc.poll() is None and time.monotonic() < end:
         time.sleep(0.01)
     return catches(proc, sig)
+
+
+def free_port():
+    """A TCP port of 127.0.0.1 free now (the server under test binds it next)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

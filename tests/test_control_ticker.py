@@ -17,7 +17,6 @@ while frames keep coming, /healthz 200 while drawing, the /metrics names.
 import json
 import os
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -26,18 +25,12 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kttest import check, finish, wait_catches  # noqa: E402
+from kttest import check, finish, free_port, wait_catches  # noqa: E402
 
 TICKER = sys.argv[1]
 TOKEN = "s3cret-token-for-the-test"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Ticker:

@@ -38,7 +38,7 @@ import threading
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from kttest import check, finish  # noqa: E402
+from kttest import check, finish, free_port  # noqa: E402
 
 CLIENT, DOC, PART = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3]
 P = "kiosk-ticker"
@@ -59,10 +59,6 @@ def spawn(cmd, **kw):
     return p
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(cmd, **kw):

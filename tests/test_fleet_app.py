@@ -27,7 +27,7 @@ import threading
 import time
 import urllib.request
 
-from kttest import check, finish
+from kttest import check, finish, free_port
 
 BIN, SERVER = sys.argv[1], sys.argv[2]
 SHOT = sys.argv[3:] == ["screenshot"]
@@ -43,10 +43,6 @@ def spawn(cmd, **kw):
     return p
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Watch:
